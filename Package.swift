@@ -1,0 +1,90 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "ply",
+    platforms: [.macOS(.v14), .iOS(.v17)],
+    products: [
+        .executable(name: "ply", targets: ["ply"]),
+        .library(name: "PlyRules", targets: ["PlyRules"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+    ],
+    targets: [
+        // Pure value code: no I/O, no actors, standard library only.
+        .target(name: "PlyJSON", swiftSettings: strict),
+        .target(name: "PlyRules", dependencies: ["PlyJSON"], swiftSettings: strict),
+        .target(name: "PlyProtocol", dependencies: ["PlyJSON"], swiftSettings: strict),
+
+        .target(
+            name: "PlyStore",
+            dependencies: [
+                "PlyJSON",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Schema")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PlyEngine",
+            dependencies: [
+                "PlyJSON", "PlyRules", "PlyProtocol", "PlyStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PlyServer",
+            dependencies: [
+                "PlyEngine", "PlyProtocol", "PlyStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ply",
+            dependencies: [
+                "PlyRules", "PlyJSON", "PlyServer", "PlyStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "PlyRulesTests", dependencies: ["PlyRules", "PlyJSON"], swiftSettings: strict),
+        .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "PlyIntegrationTests",
+            dependencies: [
+                "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
