@@ -1,0 +1,41 @@
+/// Counts failed attempts per key in a sliding window. Pure: the caller passes the time,
+/// so tests need no clock.
+public struct AttemptLimiter: Sendable {
+    public let limit: Int
+    public let window: Double
+    private var failures: [String: [Double]] = [:]
+    /// Bounds memory under a flood of distinct keys: past this, the oldest keys go.
+    public let maxKeys: Int
+
+    public init(limit: Int, window: Double, maxKeys: Int = 100_000) {
+        self.limit = limit
+        self.window = window
+        self.maxKeys = maxKeys
+    }
+
+    /// Whether a new attempt for `key` may go ahead at time `now` (seconds).
+    public mutating func allows(_ key: String, now: Double) -> Bool {
+        guard var times = failures[key] else { return true }
+        times.removeAll { now - $0 >= window }
+        if times.isEmpty { failures[key] = nil } else { failures[key] = times }
+        return times.count < limit
+    }
+
+    public mutating func recordFailure(_ key: String, now: Double) {
+        if failures[key] == nil && failures.count >= maxKeys {
+            prune(now: now)
+            if failures.count >= maxKeys, let victim = failures.min(by: { ($0.value.last ?? 0) < ($1.value.last ?? 0) })?.key {
+                failures[victim] = nil
+            }
+        }
+        failures[key, default: []].append(now)
+    }
+
+    public mutating func reset(_ key: String) { failures[key] = nil }
+
+    public mutating func prune(now: Double) {
+        failures = failures.filter { $0.value.contains { now - $0 < window } }
+    }
+
+    public var trackedKeys: Int { failures.count }
+}

@@ -1,0 +1,29 @@
+import Crypto
+import Foundation
+
+/// Session tokens: 256 random bits, handed to the client once and stored only as SHA-256.
+public enum SessionToken {
+    public static func mint() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return base64url(bytes)
+    }
+
+    public static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    static func base64url(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Device ids are bearer credentials too; they are stored hashed.
+public enum DeviceCredential {
+    public static func hash(_ deviceID: String) -> Data {
+        Data(SHA256.hash(data: Array("device:\(deviceID)".utf8)))
+    }
+}

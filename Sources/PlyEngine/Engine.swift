@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import NIOPosix
+import PlyStore
+import PostgresNIO
+import Synchronization
+
+/// Limits and settings of the engine that an operator may tune.
+public struct EngineConfiguration: Sendable {
+    /// Failed `AUTH` attempts a connection may make before it is refused.
+    public var authFailuresPerConnection = 5
+    /// Failed `AUTH` attempts per account (email) within `authWindowSeconds`.
+    public var authFailuresPerAccount = 10
+    /// Failed `AUTH` attempts per client IP within `authWindowSeconds`.
+    public var authFailuresPerIP = 50
+    public var authWindowSeconds = 900.0
+    public var identity = IdentityConfiguration()
+    public var passwordCost = PasswordHasher.Cost.standard
+
+    public init() {}
+}
+
+/// What every session shares: the store, the player directory, the credential checks.
+/// Immutable after start-up; the mutable parts are actors.
+public final class Engine: Sendable {
+    public let configuration: EngineConfiguration
+    public let logger: Logger
+    let accounts: AccountStore
+    public let players: PlayerDirectory
+    let passwords: PasswordHasher
+    let identities: IdentityVerifier
+    let authGuard: AuthGuard
+    public let counters: Counters
+    let threadPool: NIOThreadPool
+
+    public init(client: PostgresClient, configuration: EngineConfiguration, logger: Logger) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        accounts = AccountStore(client: client, logger: logger)
+        players = PlayerDirectory(store: accounts)
+        threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+        threadPool.start()
+        passwords = PasswordHasher(pool: threadPool, cost: configuration.passwordCost)
+        identities = try await IdentityVerifier(configuration.identity)
+        authGuard = AuthGuard(configuration)
+        counters = Counters()
+    }
+
+    /// Stops the hashing threads; call after the last session is gone.
+    public func shutdown() async {
+        try? await threadPool.shutdownGracefully()
+    }
+}
+
+/// Rate limits for failed logins, per account and per client address.
+actor AuthGuard {
+    private var perAccount: AttemptLimiter
+    private var perIP: AttemptLimiter
+    private let start = ContinuousClock.now
+
+    init(_ c: EngineConfiguration) {
+        perAccount = AttemptLimiter(limit: c.authFailuresPerAccount, window: c.authWindowSeconds)
+        perIP = AttemptLimiter(limit: c.authFailuresPerIP, window: c.authWindowSeconds)
+    }
+
+    private var now: Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    func allows(account: String?, ip: String) -> Bool {
+        let t = now
+        if let account, !perAccount.allows(account, now: t) { return false }
+        return perIP.allows(ip, now: t)
+    }
+
+    func failed(account: String?, ip: String) {
+        let t = now
+        if let account { perAccount.recordFailure(account, now: t) }
+        perIP.recordFailure(ip, now: t)
+    }
+}
+
+/// Server-wide counters for `STATS`, updated without an actor hop on the request path.
+public final class Counters: Sendable {
+    public let connections = Atomic<Int>(0)
+    public let connectionsTotal = Atomic<Int>(0)
+    public let requests = Atomic<Int>(0)
+
+    func connected() {
+        connections.add(1, ordering: .relaxed)
+        connectionsTotal.add(1, ordering: .relaxed)
+    }
+    func disconnected() { connections.subtract(1, ordering: .relaxed) }
+    func request() { requests.add(1, ordering: .relaxed) }
+}

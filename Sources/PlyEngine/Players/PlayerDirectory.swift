@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import PlyJSON
+import PlyStore
+
+/// The players in memory, loaded from PostgreSQL on first access. Two requests for the
+/// same cold player share one load.
+public actor PlayerDirectory {
+    let store: AccountStore
+    private var loaded: [String: Player] = [:]
+    private var loading: [String: Task<Player?, any Error>] = [:]
+
+    init(store: AccountStore) {
+        self.store = store
+    }
+
+    public var count: Int { loaded.count }
+
+    public func player(_ id: String) async throws -> Player? {
+        if let p = loaded[id] { return p }
+        if let t = loading[id] { return try await t.value }
+        let store = self.store
+        let task = Task<Player?, any Error> {
+            guard let row = try await store.player(id) else { return nil }
+            return Self.make(row)
+        }
+        loading[id] = task
+        defer { loading[id] = nil }
+        let p = try await task.value
+        if let p {
+            if let existing = loaded[id] { return existing }
+            loaded[id] = p
+        }
+        return p
+    }
+
+    /// The in-memory player for a row just read or created, keeping one actor per id.
+    func adopt(_ row: PlayerRow) -> Player {
+        if let p = loaded[row.id] { return p }
+        let p = Self.make(row)
+        loaded[row.id] = p
+        return p
+    }
+
+    static func make(_ row: PlayerRow) -> Player {
+        let data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
+        return Player(id: row.id, name: row.name, data: data, createdAt: row.createdAt)
+    }
+}

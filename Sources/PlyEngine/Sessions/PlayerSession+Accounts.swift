@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import PlyJSON
+import PlyProtocol
+import PlyStore
+
+extension PlayerSession {
+    /// Refuses a login attempt when this connection, this account or this address has
+    /// failed too often.
+    func checkAuthAllowed(account: String?) async throws(PlyError) {
+        guard player == nil else { throw .conflict("already logged in; QUIT and reconnect to change player") }
+        guard failedAuth < engine.configuration.authFailuresPerConnection,
+            await engine.authGuard.allows(account: account, ip: remoteAddress)
+        else { throw PlyError(.rateLimited, "too many failed logins; retry later") }
+    }
+
+    func authFailed(account: String?, _ message: String) async -> PlyError {
+        failedAuth += 1
+        await engine.authGuard.failed(account: account, ip: remoteAddress)
+        return .unauthenticated(message)
+    }
+
+    /// Binds this connection to a player with a new session token.
+    func startSession(_ row: PlayerRow, new: Bool) async throws -> Reply {
+        let token = SessionToken.mint()
+        let hash = SessionToken.hash(token)
+        try await engine.accounts.createSession(hash: hash, player: row.id)
+        let p = await engine.players.adopt(row)
+        await attach(p, tokenHash: hash)
+        return .ok(["player": .string(row.id), "name": .string(await p.name), "session": .string(token), "new": .bool(new)])
+    }
+
+    func attach(_ p: Player, tokenHash: Data) async {
+        player = p
+        self.tokenHash = tokenHash
+        logger[metadataKey: "player"] = "\(p.id)"
+        await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash)
+    }
+
+    func authDevice(_ deviceID: String) async throws -> Reply {
+        try await checkAuthAllowed(account: nil)
+        let (row, new) = try await engine.accounts.loginDevice(DeviceCredential.hash(deviceID))
+        if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "device"]) }
+        return try await startSession(row, new: new)
+    }
+
+    func authEmail(_ email: String, _ password: String) async throws -> Reply {
+        try await checkAuthAllowed(account: email)
+        let found = try await engine.accounts.emailLogin(email)
+        guard try await engine.passwords.verify(password, against: found?.passwordHash), let found,
+            let row = try await engine.accounts.player(found.player)
+        else { throw await authFailed(account: email, "wrong email or password") }
+        return try await startSession(row, new: false)
+    }
+
+    func authExternal(_ provider: String, _ token: String) async throws -> Reply {
+        try await checkAuthAllowed(account: nil)
+        let identity = try await verifyIdentity(provider, token)
+        let (row, new) = try await engine.accounts.loginIdentity(issuer: identity.issuer, subject: identity.subject)
+        if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "external"]) }
+        return try await startSession(row, new: new)
+    }
+
+    func verifyIdentity(_ provider: String, _ token: String) async throws -> (issuer: String, subject: String) {
+        do {
+            return try await engine.identities.verify(provider: provider, token: token)
+        } catch .unknownProvider {
+            throw PlyError.notFound("no identity provider \"\(provider)\"; this server knows \"\(IdentityVerifier.provider)\"")
+        } catch .disabled {
+            throw PlyError.notFound("this server has no identity provider configured")
+        } catch .invalid(let why) {
+            logger.info("identity token refused", metadata: ["why": "\(why)"])
+            throw await authFailed(account: nil, "the identity token was refused")
+        }
+    }
+
+    func authSession(_ token: String, lastSeq: Int?) async throws -> Reply {
+        try await checkAuthAllowed(account: nil)
+        let hash = SessionToken.hash(token)
+        guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
+            let p = try await engine.players.player(playerID)
+        else { throw await authFailed(account: nil, "unknown or ended session") }
+        await attach(p, tokenHash: hash)
+        return .ok(["player": .string(p.id), "name": .string(await p.name), "replayed": 0])
+    }
+
+    func linkEmail(_ email: String, _ password: String) async throws -> Reply {
+        guard let player else { throw PlyError.unauthenticated("log in first") }
+        let hash = try await engine.passwords.hash(password)
+        do {
+            try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash)
+        } catch .conflict(.takenByAnother) {
+            throw PlyError.conflict("that email belongs to another account")
+        } catch .conflict(.alreadyLinked) {
+            throw PlyError.conflict("this account already has an email")
+        } catch .other(let e) {
+            throw e
+        }
+        return .ok(["player": .string(player.id), "email": .string(email)])
+    }
+
+    func linkExternal(_ provider: String, _ token: String) async throws -> Reply {
+        guard let player else { throw PlyError.unauthenticated("log in first") }
+        let identity = try await verifyIdentity(provider, token)
+        do {
+            try await engine.accounts.linkIdentity(player: player.id, issuer: identity.issuer, subject: identity.subject)
+        } catch .conflict {
+            throw PlyError.conflict("that identity belongs to another account")
+        } catch .other(let e) {
+            throw e
+        }
+        return .ok(["player": .string(player.id), "issuer": .string(identity.issuer), "subject": .string(identity.subject)])
+    }
+
+    func logout() async throws -> Reply {
+        guard let player, let tokenHash else { throw PlyError.unauthenticated("log in first") }
+        try await engine.accounts.deleteSession(hash: tokenHash)
+        await player.revoke(tokenHash: tokenHash, except: connectionID)
+        self.player = nil
+        self.tokenHash = nil
+        return .ok(nil)
+    }
+
+    // MARK: profiles
+
+    func profile(_ id: String?) async throws -> Reply {
+        guard let me = player else { throw PlyError.unauthenticated("log in first") }
+        let target: Player
+        if let id, id != me.id {
+            guard let p = try await engine.players.player(id) else { throw PlyError.notFound("no player \(id)") }
+            target = p
+        } else {
+            target = me
+        }
+        return .ok(.object(await target.profile(forOwner: target === me)))
+    }
+
+    func setName(_ name: String) async throws -> Reply {
+        guard let me = player else { throw PlyError.unauthenticated("log in first") }
+        try await engine.accounts.setName(player: me.id, name: name)
+        await me.setName(name)
+        await me.send(Event("profile", await me.profile(forOwner: true)), except: connectionID)
+        return .ok(["name": .string(name)])
+    }
+
+    func setData(_ data: JSONObject) async throws -> Reply {
+        guard let me = player else { throw PlyError.unauthenticated("log in first") }
+        try await engine.accounts.setData(player: me.id, json: JSONValue.object(data).description)
+        await me.setData(data)
+        await me.send(Event("profile", await me.profile(forOwner: true)), except: connectionID)
+        return .ok(nil)
+    }
+}

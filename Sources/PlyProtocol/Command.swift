@@ -1,0 +1,70 @@
+import PlyJSON
+
+/// One request of the protocol, parsed and checked for shape (not for meaning).
+public enum Command: Sendable, Hashable {
+    case ping
+    case help
+    case quit
+
+    case authDevice(deviceID: String)
+    case authEmail(email: String, password: String)
+    case authExternal(provider: String, token: String)
+    case authSession(token: String, lastSeq: Int?)
+    case linkEmail(email: String, password: String)
+    case linkExternal(provider: String, token: String)
+    case logout
+
+    case profile(player: String?)
+    case name(String)
+    case profileSet(JSONObject)
+
+    case games
+    case challenge(opponent: String?, game: String, settings: JSONObject)
+    case open(game: String?)
+    case accept(match: String)
+    case decline(match: String)
+    case queue(game: String, settings: JSONObject)
+    case unqueue(game: String)
+    case matches(MatchFilter)
+    case match(String)
+    case move(match: String, ply: Int, move: String)
+    case legal(match: String)
+    case resign(match: String)
+    case draw(match: String, action: DrawAction)
+    case watch(match: String)
+    case unwatch(match: String)
+    case say(match: String, text: String)
+    case top(game: String, count: Int)
+
+    case notifications
+    case seen(id: String)
+
+    case stats
+
+    /// Whether the command may run before `AUTH`.
+    public var allowedBeforeAuth: Bool {
+        switch self {
+        case .ping, .help, .quit, .authDevice, .authEmail, .authExternal, .authSession, .games, .stats: true
+        default: false
+        }
+    }
+}
+
+public enum MatchFilter: String, Sendable, Hashable, CaseIterable {
+    case active, finished, all
+}
+
+public enum DrawAction: String, Sendable, Hashable, CaseIterable {
+    case offer, accept, decline
+}
+
+/// A request line: an optional `#tag` and the command, or the error it earned.
+public struct Request: Sendable {
+    public var tag: String?
+    public var command: Result<Command, PlyError>
+
+    public init(tag: String?, command: Result<Command, PlyError>) {
+        self.tag = tag
+        self.command = command
+    }
+}

@@ -1,0 +1,279 @@
+import PlyJSON
+
+/// Turns one line of text into a `Request`. Pure and total: every input gives a
+/// command or a `PlyError`, never a crash.
+public enum CommandParser {
+    /// The verbs, as `HELP` lists them.
+    public static let verbs: [String] = [
+        "PING", "HELP", "QUIT", "AUTH", "LINK", "LOGOUT", "PROFILE", "NAME", "GAMES", "CHALLENGE", "OPEN",
+        "ACCEPT", "DECLINE", "QUEUE", "UNQUEUE", "MATCHES", "MATCH", "MOVE", "LEGAL", "RESIGN", "DRAW",
+        "WATCH", "UNWATCH", "SAY", "TOP", "NOTIFICATIONS", "SEEN", "STATS",
+    ]
+
+    public static func parse(_ line: Substring) -> Request {
+        var rest = line.drop(while: { $0 == " " })
+        var tag: String?
+        if rest.first == "#" {
+            let word = rest.prefix(while: { $0 != " " })
+            tag = String(word)
+            rest = rest.dropFirst(word.count).drop(while: { $0 == " " })
+            guard word.count <= 64 else {
+                return Request(tag: nil, command: .failure(.badRequest("tag longer than 64 characters")))
+            }
+        }
+        return Request(tag: tag, command: Result { () throws(PlyError) in try command(rest) })
+    }
+
+    public static func parse(_ line: String) -> Request { parse(line[...]) }
+
+    static func command(_ text: Substring) throws(PlyError) -> Command {
+        var words = Words(text)
+        guard let verbWord = words.next() else { throw .badRequest("empty request") }
+        let verb = verbWord.uppercased()
+        switch verb {
+        case "PING": try words.end(verb); return .ping
+        case "HELP": try words.end(verb); return .help
+        case "QUIT": try words.end(verb); return .quit
+        case "LOGOUT": try words.end(verb); return .logout
+        case "GAMES": try words.end(verb); return .games
+        case "STATS": try words.end(verb); return .stats
+        case "NOTIFICATIONS": try words.end(verb); return .notifications
+
+        case "AUTH":
+            let kind = try words.required("AUTH DEVICE|EMAIL|EXTERNAL|SESSION ...").uppercased()
+            switch kind {
+            case "DEVICE":
+                let id = try words.required("AUTH DEVICE <device-id>")
+                try words.end("AUTH DEVICE")
+                guard ProtocolLimits.deviceIDLength.contains(id.utf8.count),
+                    id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+                else { throw .badRequest("a device id is 10 to 128 printable ASCII characters without spaces") }
+                return .authDevice(deviceID: String(id))
+            case "EMAIL":
+                let (email, password) = try emailAndPassword(&words, usage: "AUTH EMAIL <email> <password>")
+                return .authEmail(email: email, password: password)
+            case "EXTERNAL":
+                let (provider, token) = try providerAndToken(&words, usage: "AUTH EXTERNAL <provider> <token>")
+                return .authExternal(provider: provider, token: token)
+            case "SESSION":
+                let token = try words.required("AUTH SESSION <session> [<last-seq>]")
+                guard token.utf8.count <= ProtocolLimits.tokenMaxLength else { throw .badRequest("session token too long") }
+                var lastSeq: Int?
+                if let s = words.next() {
+                    guard let n = Int(s), n >= 0 else { throw .badRequest("last-seq must be a number of 0 or more") }
+                    lastSeq = n
+                }
+                try words.end("AUTH SESSION")
+                return .authSession(token: String(token), lastSeq: lastSeq)
+            default:
+                throw .badRequest("AUTH takes DEVICE, EMAIL, EXTERNAL or SESSION")
+            }
+
+        case "LINK":
+            let kind = try words.required("LINK EMAIL|EXTERNAL ...").uppercased()
+            switch kind {
+            case "EMAIL":
+                let (email, password) = try emailAndPassword(&words, usage: "LINK EMAIL <email> <password>")
+                return .linkEmail(email: email, password: password)
+            case "EXTERNAL":
+                let (provider, token) = try providerAndToken(&words, usage: "LINK EXTERNAL <provider> <token>")
+                return .linkExternal(provider: provider, token: token)
+            default:
+                throw .badRequest("LINK takes EMAIL or EXTERNAL")
+            }
+
+        case "PROFILE":
+            guard let first = words.next() else { return .profile(player: nil) }
+            if first.uppercased() == "SET" {
+                let json = words.rest
+                guard json.utf8.count <= ProtocolLimits.profileDataMaxBytes else {
+                    throw .badRequest("profile data is limited to \(ProtocolLimits.profileDataMaxBytes) bytes")
+                }
+                return .profileSet(try object(json, what: "PROFILE SET <JSON object>"))
+            }
+            let id = try checkedID(first, what: "player")
+            try words.end("PROFILE [<player>]")
+            return .profile(player: id)
+
+        case "NAME":
+            let name = words.rest
+            guard !name.isEmpty else { throw .badRequest("usage: NAME <name>") }
+            guard ProtocolLimits.nameLength.contains(name.count) else { throw .badRequest("a name is 1 to 32 characters") }
+            guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .badRequest("a name may not contain control characters")
+            }
+            return .name(String(name))
+
+        case "CHALLENGE":
+            let who = try words.required("CHALLENGE <player>|open <game> [<JSON settings>]")
+            let game = try checkedID(try words.required("CHALLENGE <player>|open <game> [<JSON settings>]"), what: "game")
+            let settings = try optionalObject(words.rest)
+            let opponent: String? = who.lowercased() == "open" ? nil : try checkedID(who, what: "player")
+            return .challenge(opponent: opponent, game: game, settings: settings)
+
+        case "OPEN":
+            let game = try words.next().map { (w) throws(PlyError) in try checkedID(w, what: "game") }
+            try words.end("OPEN [<game>]")
+            return .open(game: game)
+
+        case "QUEUE":
+            let game = try checkedID(try words.required("QUEUE <game> [<JSON settings>]"), what: "game")
+            return .queue(game: game, settings: try optionalObject(words.rest))
+        case "UNQUEUE":
+            let game = try checkedID(try words.required("UNQUEUE <game>"), what: "game")
+            try words.end("UNQUEUE <game>")
+            return .unqueue(game: game)
+
+        case "MATCHES":
+            var filter = MatchFilter.active
+            if let f = words.next() {
+                guard let m = MatchFilter(rawValue: f.lowercased()) else {
+                    throw .badRequest("MATCHES takes active, finished or all")
+                }
+                filter = m
+            }
+            try words.end("MATCHES [active|finished|all]")
+            return .matches(filter)
+
+        case "ACCEPT", "DECLINE", "MATCH", "LEGAL", "RESIGN", "WATCH", "UNWATCH":
+            let id = try checkedID(try words.required("\(verb) <match>"), what: "match")
+            try words.end("\(verb) <match>")
+            switch verb {
+            case "ACCEPT": return .accept(match: id)
+            case "DECLINE": return .decline(match: id)
+            case "MATCH": return .match(id)
+            case "LEGAL": return .legal(match: id)
+            case "RESIGN": return .resign(match: id)
+            case "WATCH": return .watch(match: id)
+            default: return .unwatch(match: id)
+            }
+
+        case "MOVE":
+            let usage = "MOVE <match> <ply> <move>"
+            let id = try checkedID(try words.required(usage), what: "match")
+            guard let ply = Int(try words.required(usage)), ply >= 1 else { throw .badRequest("the ply number must be 1 or more") }
+            let move = words.rest
+            guard !move.isEmpty else { throw .badRequest("usage: \(usage)") }
+            guard move.count <= 64 else { throw .badRequest("a move is at most 64 characters") }
+            return .move(match: id, ply: ply, move: String(move))
+
+        case "DRAW":
+            let usage = "DRAW <match> offer|accept|decline"
+            let id = try checkedID(try words.required(usage), what: "match")
+            guard let action = DrawAction(rawValue: try words.required(usage).lowercased()) else { throw .badRequest("usage: \(usage)") }
+            try words.end(usage)
+            return .draw(match: id, action: action)
+
+        case "SAY":
+            let id = try checkedID(try words.required("SAY <match> <text>"), what: "match")
+            let text = words.rest
+            guard !text.isEmpty else { throw .badRequest("usage: SAY <match> <text>") }
+            guard text.count <= ProtocolLimits.chatMaxLength else { throw .badRequest("a chat line is at most 500 characters") }
+            return .say(match: id, text: String(text))
+
+        case "TOP":
+            let game = try checkedID(try words.required("TOP <game> [<n>]"), what: "game")
+            var n = 10
+            if let w = words.next() {
+                guard let v = Int(w), (1...100).contains(v) else { throw .badRequest("n must be 1 to 100") }
+                n = v
+            }
+            try words.end("TOP <game> [<n>]")
+            return .top(game: game, count: n)
+
+        case "SEEN":
+            let id = try checkedID(try words.required("SEEN <id>"), what: "notification")
+            try words.end("SEEN <id>")
+            return .seen(id: id)
+
+        default:
+            throw PlyError(.unknownCommand, "no such command \"\(verbWord.prefix(32))\"; try HELP")
+        }
+    }
+
+    static func emailAndPassword(_ words: inout Words, usage: String) throws(PlyError) -> (String, String) {
+        let email = try words.required(usage)
+        let password = try words.required(usage)
+        try words.end(usage)
+        guard email.utf8.count <= ProtocolLimits.emailMaxLength, isPlausibleEmail(email) else {
+            throw .badRequest("that is not an email address")
+        }
+        guard ProtocolLimits.passwordLength.contains(password.utf8.count) else {
+            throw .badRequest("a password is 8 to 128 bytes without spaces")
+        }
+        return (email.lowercased(), String(password))
+    }
+
+    static func providerAndToken(_ words: inout Words, usage: String) throws(PlyError) -> (String, String) {
+        let provider = try checkedID(try words.required(usage), what: "provider")
+        let token = try words.required(usage)
+        try words.end(usage)
+        guard token.utf8.count <= ProtocolLimits.tokenMaxLength else { throw .badRequest("token too long") }
+        return (provider.lowercased(), String(token))
+    }
+
+    /// One `@`, something on both sides, a dot in the domain, no control characters.
+    static func isPlausibleEmail(_ s: Substring) -> Bool {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
+        else { return false }
+        return s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+    }
+
+    /// Ids are 1 to 32 characters of `[A-Za-z0-9_-]`.
+    public static func isValidID(_ s: Substring) -> Bool {
+        guard (1...ProtocolLimits.idMaxLength).contains(s.utf8.count) else { return false }
+        return s.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
+        }
+    }
+
+    static func checkedID(_ s: Substring, what: String) throws(PlyError) -> String {
+        guard isValidID(s) else { throw .badRequest("a \(what) id is 1 to 32 characters of A-Z a-z 0-9 _ -") }
+        return String(s)
+    }
+
+    static func object(_ text: Substring, what: String) throws(PlyError) -> JSONObject {
+        guard !text.isEmpty else { throw .badRequest("usage: \(what)") }
+        do {
+            return try JSONValue.parseObject(String(text))
+        } catch {
+            throw .badRequest("bad JSON: \(error)")
+        }
+    }
+
+    static func optionalObject(_ text: Substring) throws(PlyError) -> JSONObject {
+        text.isEmpty ? JSONObject() : try object(text, what: "a JSON object")
+    }
+}
+
+/// Splits on runs of spaces, keeping what is left for "rest" arguments.
+struct Words {
+    private var remaining: Substring
+
+    init(_ text: Substring) { remaining = text.drop(while: { $0 == " " }) }
+
+    mutating func next() -> Substring? {
+        guard !remaining.isEmpty else { return nil }
+        let word = remaining.prefix(while: { $0 != " " })
+        remaining = remaining.dropFirst(word.count).drop(while: { $0 == " " })
+        return word
+    }
+
+    mutating func required(_ usage: String) throws(PlyError) -> Substring {
+        guard let w = next() else { throw .badRequest("usage: \(usage)") }
+        return w
+    }
+
+    func end(_ usage: String) throws(PlyError) {
+        guard remaining.isEmpty else { throw .badRequest("too many arguments; usage: \(usage)") }
+    }
+
+    /// The rest of the line with surrounding spaces trimmed.
+    var rest: Substring {
+        var r = remaining
+        while r.last == " " { r = r.dropLast() }
+        return r
+    }
+}

@@ -1,0 +1,13 @@
+/// Sizes the protocol fixes. Server-side limits that operators tune live in the server's
+/// configuration; these are part of the contract.
+public enum ProtocolLimits {
+    public static let idMaxLength = 32
+    public static let deviceIDLength = 10...128
+    public static let nameLength = 1...32
+    public static let profileDataMaxBytes = 16 * 1024
+    public static let chatMaxLength = 500
+    public static let emailMaxLength = 254
+    public static let passwordLength = 8...128
+    public static let tokenMaxLength = 4096
+    public static let turnSeconds = 1...31_536_000
+}

@@ -1,0 +1,101 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PlyEngine
+import ServiceLifecycle
+
+/// The TCP listener: one child task per connection, each feeding its lines to a
+/// `PlayerSession`. On graceful shutdown it stops accepting, lets every connection finish
+/// the requests it has already sent, and closes them.
+public final class LineServer: Service {
+    let configuration: ServerConfiguration
+    let engine: Engine
+    let logger: Logger
+    let onBound: @Sendable (SocketAddress) -> Void
+    /// Runs before the listener binds (migrations): nothing is accepted until it is done.
+    let prepare: @Sendable () async throws -> Void
+
+    public init(
+        configuration: ServerConfiguration, engine: Engine, logger: Logger,
+        prepare: @escaping @Sendable () async throws -> Void = {},
+        onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.engine = engine
+        self.logger = logger
+        self.prepare = prepare
+        self.onBound = onBound
+    }
+
+    public func run() async throws {
+        try await prepare()
+        let configuration = self.configuration
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(
+                            LineFrameDecoder(
+                                maximumLineBytes: configuration.maximumLineBytes,
+                                maximumUnterminatedBytes: configuration.maximumUnterminatedBytes),
+                            maximumBufferSize: configuration.maximumUnterminatedBytes + 65536))
+                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = listener.channel.localAddress {
+            logger.info("listening", metadata: ["address": "\(address)"])
+            onBound(address)
+        }
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await listener.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            listener.channel.close(promise: nil)
+        }
+        logger.info("listener stopped")
+    }
+
+    /// One connection. Errors end this connection only, never the server.
+    func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>) async {
+        let channel = connection.channel
+        let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+        let outbound = Outbound(
+            send: { line in channel.writeAndFlush(ByteBuffer(string: line), promise: nil) },
+            close: { channel.close(promise: nil) })
+        let session = PlayerSession(engine: engine, outbound: outbound, remoteAddress: remote)
+        session.hello()
+        do {
+            try await withGracefulShutdownHandler {
+                try await connection.executeThenClose { inbound, _ in
+                    for try await frame in inbound {
+                        switch frame {
+                        case .line(let buffer):
+                            await session.handle(line: Array(buffer.readableBytesView))
+                        case .tooLong:
+                            await session.lineTooLong(limit: configuration.maximumLineBytes)
+                        }
+                        if await session.wantsClose { break }
+                    }
+                    // Replies already queued leave before the close.
+                    try? await channel.writeAndFlush(ByteBuffer()).get()
+                }
+            } onGracefulShutdown: {
+                // No new requests; the ones already read are answered first.
+                channel.close(mode: .input, promise: nil)
+            }
+        } catch is LineFrameDecoder.UnterminatedLine {
+            logger.info("connection closed: line without end", metadata: ["remote": "\(remote)"])
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+        await session.disconnected()
+    }
+}

@@ -1,0 +1,51 @@
+import Logging
+import NIOCore
+import PlyEngine
+import PlyStore
+import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
+
+/// Everything `ply serve` runs, assembled: the database client, the engine and the
+/// listener in one service group. Services stop in reverse order, so the listener stops
+/// first and the database client last.
+public struct PlyApp: Sendable {
+    public var server = ServerConfiguration()
+    public var engine = EngineConfiguration()
+    public var database: DatabaseURL
+    public var logger: Logger
+
+    public init(database: DatabaseURL, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Runs until a signal (or `signals: []` and a graceful shutdown from `onGroup`).
+    public func run(
+        signals: [UnixSignal] = [.sigterm, .sigint],
+        onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+        onGroup: @Sendable (ServiceGroup) -> Void = { _ in }
+    ) async throws {
+        let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
+        let engine = try await Engine(client: client, configuration: self.engine, logger: logger)
+        let logger = self.logger
+        let listener = LineServer(
+            configuration: server, engine: engine, logger: logger,
+            prepare: {
+                try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+            },
+            onBound: onBound)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: client),
+                    .init(service: listener, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: signals,
+                cancellationSignals: [],
+                logger: logger))
+        onGroup(group)
+        try await group.run()
+        await engine.shutdown()
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A player's row.
+public struct PlayerRow: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var data: String
+    public var createdAt: Date
+}
+
+/// Why a credential could not be linked.
+public enum LinkConflict: Error, Sendable, Hashable {
+    /// The credential belongs to another account.
+    case takenByAnother
+    /// This account already has a credential of that kind.
+    case alreadyLinked
+}
+
+/// Accounts and credentials. Every method is one durable statement or transaction: these
+/// are critical writes, acknowledged only after they commit.
+public struct AccountStore: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let playerColumns = "id, name, data::text, created_at"
+
+    /// Creates a player together with its first credential, in one statement, so a
+    /// failure leaves nothing half made.
+    private func createPlayer(credentialInsert: String, binds: PostgresBindings) async throws -> PlayerRow? {
+        var sql = """
+            WITH n AS (SELECT nextval('player_number') AS n),
+                 p AS (INSERT INTO players (id, name) SELECT 'p' || n, 'Player ' || n FROM n
+                       RETURNING id, name, data::text AS data, created_at),
+                 c AS (\(credentialInsert))
+            SELECT id, name, data, created_at FROM p
+            """
+        sql += ""
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        for try await (id, name, data, created) in rows.decode((String, String, String, Date).self) {
+            return PlayerRow(id: id, name: name, data: data, createdAt: created)
+        }
+        return nil
+    }
+
+    public func player(_ id: String) async throws -> PlayerRow? {
+        let rows = try await client.query(
+            "SELECT id, name, data::text, created_at FROM players WHERE id = \(id)", logger: logger)
+        for try await (id, name, data, created) in rows.decode((String, String, String, Date).self) {
+            return PlayerRow(id: id, name: name, data: data, createdAt: created)
+        }
+        return nil
+    }
+
+    // MARK: devices
+
+    public func playerForDevice(_ hash: Data) async throws -> String? {
+        let rows = try await client.query("SELECT player_id FROM devices WHERE device_hash = \(hash)", logger: logger)
+        for try await id in rows.decode(String.self) { return id }
+        return nil
+    }
+
+    /// Returns the device's player, creating both on first use; `true` when created.
+    public func loginDevice(_ hash: Data) async throws -> (PlayerRow, Bool) {
+        for _ in 0..<3 {
+            if let id = try await playerForDevice(hash), let row = try await player(id) { return (row, false) }
+            var binds = PostgresBindings()
+            try binds.append(hash)
+            do {
+                if let row = try await createPlayer(
+                    credentialInsert: "INSERT INTO devices (device_hash, player_id) SELECT $1, id FROM p", binds: binds)
+                {
+                    return (row, true)
+                }
+            } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
+                continue  // another connection created it first; read theirs
+            }
+        }
+        throw MigrationError("could not create or find the device's player")
+    }
+
+    // MARK: email
+
+    public func emailLogin(_ email: String) async throws -> (player: String, passwordHash: String)? {
+        let rows = try await client.query(
+            "SELECT player_id, password_hash FROM emails WHERE email = \(email)", logger: logger)
+        for try await (p, h) in rows.decode((String, String).self) { return (p, h) }
+        return nil
+    }
+
+    public func email(of player: String) async throws -> String? {
+        let rows = try await client.query("SELECT email FROM emails WHERE player_id = \(player)", logger: logger)
+        for try await e in rows.decode(String.self) { return e }
+        return nil
+    }
+
+    public func linkEmail(player: String, email: String, passwordHash: String) async throws(LinkConflictOrError) {
+        do {
+            _ = try await client.query(
+                "INSERT INTO emails (email, player_id, password_hash) VALUES (\(email), \(player), \(passwordHash))",
+                logger: logger)
+        } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
+            let constraint = e.serverInfo?[.constraintName] ?? ""
+            throw .conflict(constraint.contains("player") ? .alreadyLinked : .takenByAnother)
+        } catch {
+            throw .other(error)
+        }
+    }
+
+    // MARK: external identities
+
+    public func playerForIdentity(issuer: String, subject: String) async throws -> String? {
+        let rows = try await client.query(
+            "SELECT player_id FROM external_identities WHERE issuer = \(issuer) AND subject = \(subject)", logger: logger)
+        for try await id in rows.decode(String.self) { return id }
+        return nil
+    }
+
+    public func loginIdentity(issuer: String, subject: String) async throws -> (PlayerRow, Bool) {
+        for _ in 0..<3 {
+            if let id = try await playerForIdentity(issuer: issuer, subject: subject), let row = try await player(id) {
+                return (row, false)
+            }
+            var binds = PostgresBindings()
+            try binds.append(issuer)
+            try binds.append(subject)
+            do {
+                if let row = try await createPlayer(
+                    credentialInsert:
+                        "INSERT INTO external_identities (issuer, subject, player_id) SELECT $1, $2, id FROM p",
+                    binds: binds)
+                {
+                    return (row, true)
+                }
+            } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
+                continue
+            }
+        }
+        throw MigrationError("could not create or find the identity's player")
+    }
+
+    public func linkIdentity(player: String, issuer: String, subject: String) async throws(LinkConflictOrError) {
+        do {
+            if let owner = try await playerForIdentity(issuer: issuer, subject: subject) {
+                if owner == player { return }
+                throw LinkConflictOrError.conflict(.takenByAnother)
+            }
+            _ = try await client.query(
+                "INSERT INTO external_identities (issuer, subject, player_id) VALUES (\(issuer), \(subject), \(player))",
+                logger: logger)
+        } catch let e as LinkConflictOrError {
+            throw e
+        } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
+            throw .conflict(.takenByAnother)
+        } catch {
+            throw .other(error)
+        }
+    }
+
+    // MARK: sessions
+
+    public func createSession(hash: Data, player: String) async throws {
+        _ = try await client.query(
+            "INSERT INTO sessions (token_hash, player_id) VALUES (\(hash), \(player))", logger: logger)
+    }
+
+    public func sessionPlayer(hash: Data) async throws -> String? {
+        let rows = try await client.query("SELECT player_id FROM sessions WHERE token_hash = \(hash)", logger: logger)
+        for try await id in rows.decode(String.self) { return id }
+        return nil
+    }
+
+    public func deleteSession(hash: Data) async throws {
+        _ = try await client.query("DELETE FROM sessions WHERE token_hash = \(hash)", logger: logger)
+    }
+
+    // MARK: profile
+
+    public func setName(player: String, name: String) async throws {
+        _ = try await client.query("UPDATE players SET name = \(name) WHERE id = \(player)", logger: logger)
+    }
+
+    public func setData(player: String, json: String) async throws {
+        _ = try await client.query("UPDATE players SET data = \(json)::json WHERE id = \(player)", logger: logger)
+    }
+}
+
+public enum LinkConflictOrError: Error {
+    case conflict(LinkConflict)
+    case other(any Error)
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One numbered schema file, `NNN_name.sql`.
+public struct Migration: Sendable, Hashable {
+    public var version: Int
+    public var name: String
+    public var statements: [String]
+
+    /// Splits a schema file into statements. Schema files keep to plain DDL: statements end
+    /// with `;` and hold no semicolons inside, so no SQL parser is needed.
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        let withoutComments = sql.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line -> Substring in
+                if let r = line.range(of: "--") { return line[..<r.lowerBound] }
+                return line
+            }
+            .joined(separator: "\n")
+        statements = withoutComments.split(separator: ";")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+    }
+
+    /// The migrations shipped inside the binary, in order.
+    public static func bundled() throws -> [Migration] {
+        guard let dir = Bundle.module.url(forResource: "Schema", withExtension: nil) else {
+            throw MigrationError("the Schema folder is missing from the build")
+        }
+        return try load(from: dir)
+    }
+
+    public static func load(from dir: URL) throws -> [Migration] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }.sorted()
+        var out: [Migration] = []
+        for file in files {
+            guard let underscore = file.firstIndex(of: "_"), let version = Int(file[..<underscore]) else {
+                throw MigrationError("schema file \(file) is not named NNN_name.sql")
+            }
+            let sql = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            out.append(Migration(version: version, name: String(file.dropLast(4)), sql: sql))
+        }
+        guard Set(out.map(\.version)).count == out.count else { throw MigrationError("two schema files share a number") }
+        return out
+    }
+}
+
+public struct MigrationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// Applies schema files in order, each in its own transaction, recording them in
+/// `schema_versions`. An advisory lock makes two servers starting at once take turns.
+public enum Migrator {
+    static let lockKey: Int64 = 0x706C_7900  // "ply\0"
+
+    @discardableResult
+    public static func migrate(_ client: PostgresClient, migrations: [Migration], logger: Logger) async throws -> [Int] {
+        try await client.withConnection { conn in
+            _ = try await conn.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            do {
+                let applied = try await apply(conn, migrations, logger)
+                _ = try await conn.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                return applied
+            } catch {
+                _ = try? await conn.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    static func apply(_ conn: PostgresConnection, _ migrations: [Migration], _ logger: Logger) async throws -> [Int] {
+        _ = try await conn.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_versions (
+                version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        var done = Set<Int>()
+        for try await v in try await conn.query("SELECT version FROM schema_versions", logger: logger).decode(Int.self) {
+            done.insert(v)
+        }
+        var applied: [Int] = []
+        for m in migrations.sorted(by: { $0.version < $1.version }) where !done.contains(m.version) {
+            _ = try await conn.query("BEGIN", logger: logger)
+            do {
+                for statement in m.statements {
+                    _ = try await conn.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                _ = try await conn.query(
+                    "INSERT INTO schema_versions (version, name) VALUES (\(m.version), \(m.name))", logger: logger)
+                _ = try await conn.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await conn.query("ROLLBACK", logger: logger)
+                throw MigrationError("schema \(m.name) failed: \(String(reflecting: error))")
+            }
+            logger.info("schema applied", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
+            applied.append(m.version)
+        }
+        return applied
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PlyEngine
+import PlyServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the game server (applies schema migrations first).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to listen on (env PLY_HOST, default 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "TCP port, 0 for any free one (env PLY_PORT, default 7420)")
+    var port: Int?
+
+    @Option(help: "Longest request line in bytes (env PLY_MAX_LINE_BYTES, default 8192)")
+    var maxLineBytes: Int?
+
+    @Option(help: "Failed AUTH attempts allowed per connection (env PLY_AUTH_FAILURES_PER_CONNECTION, default 5)")
+    var authFailuresPerConnection: Int?
+
+    @Option(help: "Failed AUTH attempts per account in 15 minutes (env PLY_AUTH_FAILURES_PER_ACCOUNT, default 10)")
+    var authFailuresPerAccount: Int?
+
+    @Option(help: "Failed AUTH attempts per client IP in 15 minutes (env PLY_AUTH_FAILURES_PER_IP, default 50)")
+    var authFailuresPerIP: Int?
+
+    @Option(help: "HS256 secret for identity tokens (env PLY_JWT_SECRET)")
+    var jwtSecret: String?
+
+    @Option(help: "JWKS file with public keys for identity tokens (env PLY_JWT_JWKS_FILE)")
+    var jwtJWKSFile: String?
+
+    @Option(help: "Accepted token issuers, comma-separated; empty accepts any (env PLY_JWT_ISSUERS)")
+    var jwtIssuers: String?
+
+    @Option(help: "Audience identity tokens must name (env PLY_JWT_AUDIENCE, default ply)")
+    var jwtAudience: String?
+
+    func run() async throws {
+        let logger = try database.logger("ply")
+        var app = PlyApp(database: try database.url(), logger: logger)
+        app.server.host = host ?? Environment.value("PLY_HOST") ?? "127.0.0.1"
+        app.server.port = try port ?? Environment.int("PLY_PORT") ?? 7420
+        app.server.maximumLineBytes = try maxLineBytes ?? Environment.int("PLY_MAX_LINE_BYTES") ?? 8192
+        guard (0...65535).contains(app.server.port) else { throw ValidationError("port must be 0 to 65535") }
+        guard app.server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
+        var engine = EngineConfiguration()
+        engine.authFailuresPerConnection =
+            try authFailuresPerConnection ?? Environment.int("PLY_AUTH_FAILURES_PER_CONNECTION") ?? engine.authFailuresPerConnection
+        engine.authFailuresPerAccount =
+            try authFailuresPerAccount ?? Environment.int("PLY_AUTH_FAILURES_PER_ACCOUNT") ?? engine.authFailuresPerAccount
+        engine.authFailuresPerIP = try authFailuresPerIP ?? Environment.int("PLY_AUTH_FAILURES_PER_IP") ?? engine.authFailuresPerIP
+        var identity = IdentityConfiguration()
+        identity.hs256Secret = jwtSecret ?? Environment.value("PLY_JWT_SECRET")
+        if let path = jwtJWKSFile ?? Environment.value("PLY_JWT_JWKS_FILE") {
+            identity.jwksJSON = try String(contentsOfFile: path, encoding: .utf8)
+        }
+        identity.issuers = (jwtIssuers ?? Environment.value("PLY_JWT_ISSUERS") ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        identity.audience = jwtAudience ?? Environment.value("PLY_JWT_AUDIENCE") ?? "ply"
+        engine.identity = identity
+        app.engine = engine
+        try await app.run()
+    }
+}
