@@ -5,6 +5,6 @@ struct Ply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ply",
         abstract: "An asynchronous, turn-based multiplayer game server.",
-        subcommands: []
+        subcommands: [PerftCommand.self, LegalCommand.self, ReplayCommand.self]
     )
 }
