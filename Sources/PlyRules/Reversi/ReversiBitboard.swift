@@ -92,7 +92,7 @@ enum ReversiBitboard {
     /// forced pass is a ply; a position where neither side can move is one leaf however
     /// deep the count was meant to go. The last ply is counted, not played.
     static func perft(mover p: UInt64, opponent o: UInt64, depth: Int) -> Int {
-        if depth == 0 { return 1 }
+        if depth <= 0 { return 1 }
         var m = moves(mover: p, opponent: o)
         if m == 0 {
             // The pass itself is the one leaf at depth 1, and so is the end of the game.

@@ -50,7 +50,7 @@ public enum RulesTool {
         do {
             return try JSONValue.parseObject(text)
         } catch {
-            throw .badSettings("not a JSON object: \(error)")
+            throw .badSettings("settings must be a JSON object: \(error)")
         }
     }
 
