@@ -5,6 +5,8 @@ struct Ply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ply",
         abstract: "An asynchronous, turn-based multiplayer game server.",
-        subcommands: [ServeCommand.self, MigrateCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, PerftCommand.self, LegalCommand.self, ReplayCommand.self,
+        ]
     )
 }
