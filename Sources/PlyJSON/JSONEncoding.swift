@@ -14,7 +14,7 @@ extension JSONValue: CustomStringConvertible {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isFinite {
-                if d.rounded() == d && abs(d) < 1e15 { out += String(Int(d)) } else { out += String(d) }
+                if abs(d) < 1e15 && Double(Int(d)) == d { out += String(Int(d)) } else { out += String(d) }
             } else {
                 out += "null"  // JSON has no NaN or infinity
             }

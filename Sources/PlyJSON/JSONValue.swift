@@ -97,7 +97,7 @@ extension JSONValue {
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
-        case .double(let d) where d.rounded() == d && abs(d) < 9.0e15: return Int(d)
+        case .double(let d) where abs(d) < 9.0e15 && Double(Int(d)) == d: return Int(d)
         default: return nil
         }
     }

@@ -1,0 +1,82 @@
+# Shared by Scripts/serve, Scripts/test and friends: find the tools, run a private
+# PostgreSQL cluster. Source it; it defines functions only.
+
+ply_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
+
+ply_find_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        for d in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
+            [ -x "$d/swift" ] && PATH="$PATH:$d" && break
+        done
+    fi
+    command -v swift >/dev/null 2>&1 || {
+        echo "error: the Swift toolchain (swift 6.x) is not on PATH; install it from swift.org" >&2
+        exit 1
+    }
+}
+
+# Prints the directory holding initdb and pg_ctl, installing Debian's postgresql when
+# we are root on a Debian-like machine and it is missing.
+ply_find_pg_bin() {
+    local d
+    for d in "${PLY_PG_BIN:-}" $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) /usr/local/pgsql/bin /opt/homebrew/bin /usr/local/bin /usr/bin; do
+        if [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+    done
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "PostgreSQL server binaries not found; installing Debian's postgresql package..." >&2
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2 || true
+        for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+            if [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
+        done
+    fi
+    cat >&2 <<'MSG'
+error: PostgreSQL server binaries (initdb, pg_ctl) were not found.
+  Install PostgreSQL 14 or newer (Debian/Ubuntu: apt-get install postgresql;
+  macOS: brew install postgresql), or set PLY_PG_BIN to the folder holding initdb,
+  or point PLY_DATABASE_URL at a database you already run.
+MSG
+    return 1
+}
+
+# ply_pg_start DIR PORT: creates (once) and starts a cluster in DIR listening on
+# 127.0.0.1:PORT with a superuser "ply" and trust auth on loopback only; creates
+# database "ply". initdb refuses root, so as root the cluster belongs to "postgres".
+ply_pg_start() {
+    local dir="$1" port="$2" bin
+    bin="$(ply_find_pg_bin)" || return 1
+    PLY_PG_BIN_FOUND="$bin"
+    local as=()
+    if [ "$(id -u)" = 0 ]; then
+        id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+        as=(runuser -u postgres --)
+    fi
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 700 "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        "${as[@]}" "$bin/initdb" -D "$dir/data" -U ply --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 || {
+            echo "error: initdb failed; see $dir/initdb.log" >&2
+            tail -5 "$dir/initdb.log" >&2
+            return 1
+        }
+    fi
+    mkdir -p "$dir/socket"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir/socket"
+    if ! "${as[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+            -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${PLY_PG_FSYNC:-on}" \
+            start >/dev/null || {
+            echo "error: PostgreSQL did not start; see $dir/postgres.log" >&2
+            tail -5 "$dir/postgres.log" >&2
+            return 1
+        }
+    fi
+    "$bin/psql" -h 127.0.0.1 -p "$port" -U ply -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ply'" | grep -q 1 ||
+        "$bin/psql" -h 127.0.0.1 -p "$port" -U ply -d postgres -qc "CREATE DATABASE ply" >/dev/null
+}
+
+ply_pg_stop() {
+    local dir="$1" bin="${PLY_PG_BIN_FOUND:-$(ply_find_pg_bin)}"
+    local as=()
+    [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
