@@ -140,8 +140,10 @@ struct HiveRulesTests {
 
     @Test func placementMustNotTouchTheOpponent() throws {
         let p = try position("Base;InProgress;White[2];wS1;bS1 wS1-")
-        let error = #expect(throws: RuleError.self) { try rules.apply(notation: "wQ bS1-", to: p) }
-        #expect(error?.rule == "placement")
+        for text in ["wQ bS1-", "wQ wS1"] {
+            let error = #expect(throws: RuleError.self) { try rules.apply(notation: text, to: p) }
+            #expect(error?.rule == "placement", "\(text)")
+        }
     }
 
     @Test func pillbugMovesAndTheMovedPieceRests() throws {

@@ -121,6 +121,9 @@ public struct HiveRules: GameRules {
             }
             return RuleError("movement", "\(name) cannot move there")
         }
+        if move.level > 0 {
+            return RuleError("placement", "a new piece is placed on the ground, not on top of the hive")
+        }
         return RuleError("placement", "a new piece must touch its own side's pieces and none of the opponent's")
     }
 
