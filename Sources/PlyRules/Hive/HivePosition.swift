@@ -62,7 +62,7 @@ extension HiveBoard {
 
 /// A Hive move: a piece going to a hex at a stack level (placing or moving), or `pass`.
 /// Two ways to reach the same hex are the same move.
-public struct HiveMove: Hashable, Sendable {
+public struct HiveMove: Hashable, Sendable, CustomStringConvertible {
     let packed: UInt32
 
     init(packed: UInt32) { self.packed = packed }
@@ -74,4 +74,9 @@ public struct HiveMove: Hashable, Sendable {
     var piece: Int { HiveBoard.piece(packed) }
     var cell: Int { HiveBoard.cell(packed) }
     var level: Int { HiveBoard.level(packed) }
+
+    /// For diagnostics: UHP needs the position, so this names the piece and the raw cell.
+    public var description: String {
+        isPass ? "pass" : "\(HivePieces.name(piece)) to cell \(cell) level \(level)"
+    }
 }
