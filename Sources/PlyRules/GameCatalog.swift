@@ -2,6 +2,7 @@
 public enum GameCatalog {
     public static let all: [any GameRules] = [
         Reversi(),
+        HiveRules(),
     ]
 
     public static func game(_ id: String) -> (any GameRules)? {

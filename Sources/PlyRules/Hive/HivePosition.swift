@@ -1,0 +1,82 @@
+/// Which expansion bugs a game of Hive uses.
+public struct HiveSettings: Hashable, Sendable {
+    public var expansions: HiveExpansions
+    public init(expansions: HiveExpansions = []) { self.expansions = expansions }
+}
+
+/// A Hive position: where each of the 28 pieces is, whose turn it is, and which piece moved
+/// last (a piece the opponent's pillbug just moved may not move, and the pillbug may not
+/// move the piece its opponent just moved).
+public struct HivePosition: Hashable, Sendable {
+    public let expansions: HiveExpansions
+    /// Plies played so far; white moves on even plies.
+    var ply: Int
+    /// The piece moved or placed by the last ply; -1 at the start and after a pass.
+    var lastMoved: Int8
+    /// Per piece (Mzinga's numbering): -1 in hand, else cell | level << 10, where the cell
+    /// is an axial hex on a 32 x 32 torus (see `HiveBoard`) and level 0 is the ground.
+    var locations: [Int32]
+
+    init(expansions: HiveExpansions, ply: Int, lastMoved: Int8, locations: [Int32]) {
+        self.expansions = expansions
+        self.ply = ply
+        self.lastMoved = lastMoved
+        self.locations = locations
+    }
+
+    init(expansions: HiveExpansions) {
+        self.init(expansions: expansions, ply: 0, lastMoved: -1, locations: Array(repeating: -1, count: HivePieces.count))
+    }
+
+    /// The mover's own turn number, 1-based, as UHP writes it (`White[3]`).
+    public var turn: Int { 1 + ply / 2 }
+
+    /// The piece on top of `cell`, leaving out `excluded`, or nil.
+    func top(_ cell: Int, excluding excluded: Int = -1) -> Int? {
+        var best: Int?
+        var bestLevel = -1
+        for p in 0..<HivePieces.count where p != excluded && locations[p] >= 0 && Int(locations[p] & 1023) == cell {
+            let lv = Int(locations[p] >> 10)
+            if lv > bestLevel { best = p; bestLevel = lv }
+        }
+        return best
+    }
+
+    func isOccupied(_ cell: Int) -> Bool {
+        locations.contains { $0 >= 0 && Int($0 & 1023) == cell }
+    }
+
+    /// How many of the six hexes around a colour's queen are occupied (0 if not placed).
+    func queenNeighbours(_ colour: Int) -> Int {
+        let q = locations[colour * HivePieces.perColour]
+        guard q >= 0 else { return 0 }
+        let c = Int(q & 1023)
+        return (0..<6).filter { isOccupied(HiveBoard.step(c, $0)) }.count
+    }
+}
+
+extension HiveBoard {
+    /// The neighbouring cell of `c` in direction `d` (0 ..< 6).
+    static func step(_ c: Int, _ d: Int) -> Int { (c + offsets[d]) & 1023 }
+}
+
+/// A Hive move: a piece going to a hex at a stack level (placing or moving), or `pass`.
+/// Two ways to reach the same hex are the same move.
+public struct HiveMove: Hashable, Sendable, CustomStringConvertible {
+    let packed: UInt32
+
+    init(packed: UInt32) { self.packed = packed }
+    init(piece: Int, cell: Int, level: Int) { packed = HiveBoard.pack(piece, cell, level) }
+
+    public static let pass = HiveMove(packed: HiveBoard.passMove)
+    public var isPass: Bool { packed == HiveBoard.passMove }
+
+    var piece: Int { HiveBoard.piece(packed) }
+    var cell: Int { HiveBoard.cell(packed) }
+    var level: Int { HiveBoard.level(packed) }
+
+    /// For diagnostics: UHP needs the position, so this names the piece and the raw cell.
+    public var description: String {
+        isPass ? "pass" : "\(HivePieces.name(piece)) to cell \(cell) level \(level)"
+    }
+}
