@@ -11,6 +11,11 @@ public struct PasswordHasher: Sendable {
         public var rounds: Int
         public var blockSize: Int
         public var parallelism: Int
+        public init(rounds: Int, blockSize: Int, parallelism: Int) {
+            self.rounds = rounds
+            self.blockSize = blockSize
+            self.parallelism = parallelism
+        }
         public static let standard = Cost(rounds: 1 << 14, blockSize: 8, parallelism: 1)
     }
 

@@ -30,7 +30,7 @@ final class TestServer: Sendable {
 
     static func start(_ configure: (inout PlyApp) -> Void = { _ in }) async throws -> TestServer {
         var logger = Logger(label: "ply.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["PLY_TEST_LOG_LEVEL"].flatMap(Logger.Level.init) ?? .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["PLY_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
         var app = PlyApp(database: try TestDatabase.url(), logger: logger)
         app.server.port = 0
         app.engine.passwordCost = .init(rounds: 1 << 10, blockSize: 8, parallelism: 1)

@@ -1,0 +1,112 @@
+import Foundation
+import PlyJSON
+import PlyEngine
+import PlyServer
+import Testing
+
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+struct AccountTests {
+    @Test func deviceLoginCreatesOnceAndKeepsThePlayer() async throws {
+        let server = try await TestServer.start()
+        let device = "device-\(UUID().uuidString)"
+        let a = try await server.client()
+        let first = try await a.authDevice(device)
+        #expect(first.new)
+        #expect(first.player.hasPrefix("p"))
+        #expect(first.session.count >= 22, "a session token carries at least 128 bits")
+        try await a.err("AUTH DEVICE \(device)", "conflict")  // already logged in on this connection
+        let b = try await server.client()
+        let again = try await b.authDevice(device)
+        #expect(!again.new)
+        #expect(again.player == first.player)
+        #expect(again.session != first.session)
+        try await server.stop()
+    }
+
+    @Test func emailLinkAndLogin() async throws {
+        let server = try await TestServer.start()
+        let (a, me) = try await server.player("email")
+        let email = "ann-\(UUID().uuidString.prefix(8))@example.com"
+        let linked = try await a.ok("LINK EMAIL \(email) correct-horse")
+        #expect(linked["player"]?.stringValue == me.player, "the account keeps its id")
+        try await a.err("LINK EMAIL other-\(email) correct-horse", "conflict")  // one email per account
+        let (b, _) = try await server.player("other")
+        try await b.err("LINK EMAIL \(email.uppercased()) whatever-pass", "conflict")  // taken, case-insensitively
+        try await b.err("LINK EMAIL not-an-email whatever-pass", "bad_request")
+        try await b.err("LINK EMAIL x@y.z short", "bad_request")
+
+        let c = try await server.client()
+        try await c.err("AUTH EMAIL \(email) wrong-password", "unauthenticated")
+        try await c.err("AUTH EMAIL nobody-\(UUID().uuidString.prefix(6))@example.com correct-horse", "unauthenticated")
+        let login = try await c.ok("AUTH EMAIL \(email) correct-horse")
+        #expect(login["player"]?.stringValue == me.player)
+        #expect(login["new"]?.boolValue == false)
+        try await server.stop()
+    }
+
+    @Test func failedLoginsAreRateLimitedPerConnectionAndPerAccount() async throws {
+        let server = try await TestServer.start { app in
+            app.engine.authFailuresPerConnection = 3
+            app.engine.authFailuresPerAccount = 5
+        }
+        let (a, _) = try await server.player("victim")
+        let email = "victim-\(UUID().uuidString.prefix(8))@example.com"
+        try await a.ok("LINK EMAIL \(email) the-real-password")
+
+        let c = try await server.client()
+        for _ in 0..<3 { try await c.err("AUTH EMAIL \(email) guess-guess", "unauthenticated") }
+        try await c.err("AUTH EMAIL \(email) the-real-password", "rate_limited")  // this connection is done
+        try await c.err("AUTH DEVICE some-device-0001", "rate_limited")
+
+        let d = try await server.client()
+        try await d.err("AUTH EMAIL \(email) guess-guess", "unauthenticated")
+        try await d.err("AUTH EMAIL \(email) guess-guess", "unauthenticated")
+        // Five failures on the account: even the right password waits now.
+        let e = try await server.client()
+        try await e.err("AUTH EMAIL \(email) the-real-password", "rate_limited")
+        try await server.stop()
+    }
+
+    @Test func sessionResumeAndLogoutEverywhere() async throws {
+        let server = try await TestServer.start()
+        let (a, me) = try await server.player("resume")
+        let b = try await server.client()
+        let resumed = try await b.ok("AUTH SESSION \(me.session)")
+        #expect(resumed["player"]?.stringValue == me.player)
+        let c = try await server.client()
+        try await c.ok("AUTH SESSION \(me.session) 0")
+        // Another session of the same player is not touched by LOGOUT.
+        let other = try await server.client()
+        _ = try await other.authDevice(me.deviceID)
+
+        try await a.ok("LOGOUT")
+        #expect(await b.isClosed(), "LOGOUT closes the session's other connections")
+        #expect(await c.isClosed())
+        try await a.err("PROFILE", "unauthenticated")
+        #expect(try await other.call("PING") == "OK")
+        try await other.ok("PROFILE")
+        let d = try await server.client()
+        try await d.err("AUTH SESSION \(me.session)", "unauthenticated")
+        try await d.err("AUTH SESSION not-a-real-token", "unauthenticated")
+        try await server.stop()
+    }
+
+    @Test func sessionsAndEmailLoginsSurviveARestart() async throws {
+        var server = try await TestServer.start()
+        let (a, me) = try await server.player("restart")
+        let email = "restart-\(UUID().uuidString.prefix(8))@example.com"
+        try await a.ok("LINK EMAIL \(email) survive-the-restart")
+        try await a.ok("NAME Persistent Pat")
+        try await server.stop()
+
+        server = try await TestServer.start()
+        let b = try await server.client()
+        let resumed = try await b.ok("AUTH SESSION \(me.session)")
+        #expect(resumed["player"]?.stringValue == me.player)
+        #expect(resumed["name"]?.stringValue == "Persistent Pat")
+        let c = try await server.client()
+        let login = try await c.ok("AUTH EMAIL \(email) survive-the-restart")
+        #expect(login["player"]?.stringValue == me.player)
+        try await server.stop()
+    }
+}

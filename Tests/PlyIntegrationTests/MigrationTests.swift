@@ -1,0 +1,36 @@
+import Logging
+import PlyStore
+import PostgresNIO
+import Testing
+
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+struct MigrationTests {
+    @Test func migratingTwiceAndConcurrentlyIsSafe() async throws {
+        let logger = Logger(label: "ply.test.migrate")
+        let client = PostgresClient(configuration: try TestDatabase.url().clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            let migrations = try Migration.bundled()
+            #expect(!migrations.isEmpty)
+            #expect(migrations.map(\.version) == migrations.map(\.version).sorted())
+            // Four at once: the advisory lock makes them take turns; none fails.
+            try await withThrowingTaskGroup(of: [Int].self) { runs in
+                for _ in 0..<4 { runs.addTask { try await Migrator.migrate(client, migrations: migrations, logger: logger) } }
+                for try await _ in runs {}
+            }
+            let again = try await Migrator.migrate(client, migrations: migrations, logger: logger)
+            #expect(again.isEmpty, "a second run applies nothing")
+            var versions: [Int] = []
+            for try await v in try await client.query("SELECT version FROM schema_versions ORDER BY version").decode(Int.self) {
+                versions.append(v)
+            }
+            #expect(versions == migrations.map(\.version))
+            group.cancelAll()
+        }
+    }
+
+    @Test func schemaFilesSplitIntoStatements() {
+        let m = Migration(version: 9, name: "009_x", sql: "-- a comment; with a semicolon\nCREATE TABLE a (x int);\n\nCREATE INDEX i ON a (x);\n")
+        #expect(m.statements == ["CREATE TABLE a (x int)", "CREATE INDEX i ON a (x)"])
+    }
+}

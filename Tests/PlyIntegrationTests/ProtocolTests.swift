@@ -1,0 +1,91 @@
+import Foundation
+import PlyJSON
+import Testing
+
+/// Framing, replies, tags, errors: the parts of the protocol every command shares.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+struct ProtocolTests {
+    @Test func helloPingHelpQuit() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        #expect(try await c.call("PING") == "OK")
+        #expect(try await c.call("ping") == "OK", "verbs are case-insensitive")
+        let help = try await c.ok("HELP")
+        let verbs = try #require(help["commands"]?.arrayValue).compactMap(\.stringValue)
+        #expect(verbs.contains("AUTH") && verbs.contains("MOVE"))
+        #expect(try await c.call("QUIT") == "OK")
+        #expect(await c.isClosed())
+        try await server.stop()
+    }
+
+    @Test func errorsBeforeAuthAndForBadInput() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        try await c.err("PROFILE", "unauthenticated")
+        try await c.err("NAME Ann", "unauthenticated")
+        try await c.err("FROB x", "unknown_command")
+        try await c.err("AUTH DEVICE short", "bad_request")
+        try await c.err("AUTH DEVICE", "bad_request")
+        try await c.err("AUTH TELEPATHY x", "bad_request")
+        try await c.err("PING extra", "bad_request")
+        // Invalid UTF-8.
+        try await c.sendRaw([0x50, 0xFF, 0xFE, 0x0A])
+        #expect(try await c.reply().hasPrefix("ERR bad_request "))
+        // Empty lines and CRLF.
+        try await c.sendRaw(Array("\n\n   \nPING\r\n".utf8))
+        #expect(try await c.reply() == "OK")
+        try await server.stop()
+    }
+
+    @Test func tagsAreEchoed() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        #expect(try await c.call("#17 PING") == "#17 OK")
+        #expect(try await c.call("#a-b FROB").hasPrefix("#a-b ERR unknown_command "))
+        #expect(try await c.call("#x PROFILE").hasPrefix("#x ERR unauthenticated "))
+        try await server.stop()
+    }
+
+    @Test func longLinesAreRefusedAndTheConnectionKept() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        try await c.send("PING " + String(repeating: "x", count: 9000))
+        #expect(try await c.reply().hasPrefix("ERR too_long "))
+        #expect(try await c.call("PING") == "OK", "the connection stays usable")
+        // A line of exactly the limit is not too long (it fails for its content only).
+        try await c.send("#t " + String(repeating: "y", count: 8192 - 3))
+        #expect(try await c.reply().hasPrefix("#t ERR unknown_command"))
+        try await server.stop()
+    }
+
+    @Test func aMegabyteWithoutNewlineCloses() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        let chunk = [UInt8](repeating: UInt8(ascii: "z"), count: 64 * 1024)
+        for _ in 0..<17 {
+            do { try await c.sendRaw(chunk) } catch { break }
+        }
+        #expect(try await c.reply().hasPrefix("ERR too_long "))
+        #expect(await c.isClosed(within: .seconds(10)))
+        // The server is still there for others.
+        let d = try await server.client()
+        #expect(try await d.call("PING") == "OK")
+        try await server.stop()
+    }
+
+    @Test func thousandPipelinedRequestsAnswerInOrder() async throws {
+        let server = try await TestServer.start()
+        let (c, _) = try await server.player("pipe")
+        var batch = ""
+        for i in 0..<1000 {
+            batch += i % 3 == 0 ? "#\(i) PING\n" : (i % 3 == 1 ? "#\(i) PROFILE\n" : "#\(i) NOPE\n")
+        }
+        try await c.sendRaw(Array(batch.utf8))
+        for i in 0..<1000 {
+            let r = try await c.reply()
+            #expect(r.hasPrefix("#\(i) "), "reply \(i) was \(r.prefix(40))")
+            if i % 3 == 2 { #expect(r.hasPrefix("#\(i) ERR unknown_command")) }
+        }
+        try await server.stop()
+    }
+}
