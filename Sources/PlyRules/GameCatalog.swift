@@ -1,6 +1,7 @@
 /// Every game the server offers. Adding a game is one folder of rules and one line here.
 public enum GameCatalog {
     public static let all: [any GameRules] = [
+        Khet(),
     ]
 
     public static func game(_ id: String) -> (any GameRules)? {
