@@ -46,6 +46,14 @@ extension Khet {
             return nil
         }
 
+        /// This position after `seat`'s sphinx fires without a move, to show where a beam
+        /// would go; the side to move and the history stay as they are.
+        public func firing(_ seat: Seat) -> Position {
+            var p = self
+            p.fire(seat)
+            return p
+        }
+
         /// Fires `seat`'s sphinx: records the path, removes a piece hit on an unguarded
         /// side, and ends the game when a pharaoh is hit.
         mutating func fire(_ seat: Seat) {
