@@ -3,6 +3,7 @@ public enum GameCatalog {
     public static let all: [any GameRules] = [
         Reversi(),
         HiveRules(),
+        Khet(),
     ]
 
     public static func game(_ id: String) -> (any GameRules)? {
