@@ -38,8 +38,10 @@ struct ProfileTests {
         try await server.stop()
     }
 
+    /// The blob limit (16 KiB) is above the default line limit (8 KiB), so a server that
+    /// wants full-size blobs raises `--max-line-bytes`; each limit holds on its own.
     @Test func profileLimits() async throws {
-        let server = try await TestServer.start()
+        let server = try await TestServer.start { $0.server.maximumLineBytes = 32 * 1024 }
         let (a, _) = try await server.player("limits")
         try await a.err("NAME " + String(repeating: "n", count: 33), "bad_request")
         try await a.ok("NAME " + String(repeating: "é", count: 32))
@@ -53,6 +55,12 @@ struct ProfileTests {
         try await a.err("PROFILE SET {bad json", "bad_request")
         try await a.err("PROFILE SET", "bad_request")
         try await server.stop()
+
+        let standard = try await TestServer.start()
+        let (b, _) = try await standard.player("limits2")
+        try await b.err("PROFILE SET " + fits, "too_long")
+        try await b.ok("PROFILE SET {}")
+        try await standard.stop()
     }
 
     @Test func profileSurvivesRestart() async throws {

@@ -90,7 +90,7 @@ final class TestClient: Sendable {
     func ok(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
         let r = try await call(line)
         guard r == "OK" || r.hasPrefix("OK ") else {
-            Issue.record("\(line) -> \(r)", sourceLocation: sourceLocation)
+            Issue.record("\(line.prefix(200)) -> \(r.prefix(200))", sourceLocation: sourceLocation)
             throw TestFailure("\(line) -> \(r)")
         }
         return r == "OK" ? .null : try JSONValue(parsing: String(r.dropFirst(3)))
@@ -100,7 +100,7 @@ final class TestClient: Sendable {
     @discardableResult
     func err(_ line: String, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
         let r = try await call(line)
-        #expect(r.hasPrefix("ERR \(code) "), "\(line) -> \(r), expected ERR \(code)", sourceLocation: sourceLocation)
+        #expect(r.hasPrefix("ERR \(code) "), "\(line.prefix(200)) -> \(r.prefix(200)), expected ERR \(code)", sourceLocation: sourceLocation)
         return String(r.dropFirst("ERR \(code) ".count))
     }
 

@@ -41,6 +41,10 @@ final class TestServer: Sendable {
         let groupBox = AsyncStream<ServiceGroup>.makeStream()
         let runningApp = app
         let task = Task {
+            defer {
+                bound.continuation.finish()
+                groupBox.continuation.finish()
+            }
             try await runningApp.run(
                 signals: [],
                 onBound: { address in
@@ -53,9 +57,8 @@ final class TestServer: Sendable {
                 })
         }
         var groups = groupBox.stream.makeAsyncIterator()
-        let group = try #require(await groups.next())
         var ports = bound.stream.makeAsyncIterator()
-        guard let port = await ports.next(), port > 0 else {
+        guard let group = await groups.next(), let port = await ports.next(), port > 0 else {
             task.cancel()
             _ = try await task.value
             throw TestFailure("the server did not start")
