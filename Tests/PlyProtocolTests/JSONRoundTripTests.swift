@@ -30,7 +30,7 @@ struct RandomJSON {
             }
         case 1: return Double(Int.random(in: -1000...1000, using: &random)) / 8
         case 2: return Double.random(in: -1e6...1e6, using: &random)
-        default: return random.pick([0.1, -0.0, 1e15, 1e16, 9.007199254740993e15, 1e-7, 5e-324, .greatestFiniteMagnitude])
+        default: return random.pick([0.1, -0.0, 1e15, 1e16, 9.007199254740993e15, 1e-7, .leastNonzeroMagnitude, .greatestFiniteMagnitude])
         }
     }
 
