@@ -51,8 +51,8 @@ struct JSONParser {
         }
     }
 
+    /// `depth` counts the arrays and objects around the value.
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= JSONValue.maximumDepth else { throw error("nesting too deep") }
         guard at < bytes.count else { throw error("unexpected end of text") }
         switch bytes[at] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -75,6 +75,7 @@ struct JSONParser {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth < JSONValue.maximumDepth else { throw error("nesting too deep") }
         at += 1
         var obj = JSONObject()
         skipSpace()
@@ -102,6 +103,7 @@ struct JSONParser {
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard depth < JSONValue.maximumDepth else { throw error("nesting too deep") }
         at += 1
         var items: [JSONValue] = []
         skipSpace()

@@ -29,7 +29,7 @@ public enum CommandParser {
     static func command(_ text: Substring) throws(PlyError) -> Command {
         var words = Words(text)
         guard let verbWord = words.next() else { throw .badRequest("empty request") }
-        let verb = verbWord.uppercased()
+        let verb = verbWord.asciiUppercased
         switch verb {
         case "PING": try words.end(verb); return .ping
         case "HELP": try words.end(verb); return .help
@@ -40,7 +40,7 @@ public enum CommandParser {
         case "NOTIFICATIONS": try words.end(verb); return .notifications
 
         case "AUTH":
-            let kind = try words.required("AUTH DEVICE|EMAIL|EXTERNAL|SESSION ...").uppercased()
+            let kind = try words.required("AUTH DEVICE|EMAIL|EXTERNAL|SESSION ...").asciiUppercased
             switch kind {
             case "DEVICE":
                 let id = try words.required("AUTH DEVICE <device-id>")
@@ -70,7 +70,7 @@ public enum CommandParser {
             }
 
         case "LINK":
-            let kind = try words.required("LINK EMAIL|EXTERNAL ...").uppercased()
+            let kind = try words.required("LINK EMAIL|EXTERNAL ...").asciiUppercased
             switch kind {
             case "EMAIL":
                 let (email, password) = try emailAndPassword(&words, usage: "LINK EMAIL <email> <password>")
@@ -84,7 +84,7 @@ public enum CommandParser {
 
         case "PROFILE":
             guard let first = words.next() else { return .profile(player: nil) }
-            if first.uppercased() == "SET" {
+            if first.asciiUppercased == "SET" {
                 let json = words.rest
                 guard json.utf8.count <= ProtocolLimits.profileDataMaxBytes else {
                     throw .badRequest("profile data is limited to \(ProtocolLimits.profileDataMaxBytes) bytes")
@@ -108,7 +108,7 @@ public enum CommandParser {
             let who = try words.required("CHALLENGE <player>|open <game> [<JSON settings>]")
             let game = try checkedID(try words.required("CHALLENGE <player>|open <game> [<JSON settings>]"), what: "game")
             let settings = try optionalObject(words.rest)
-            let opponent: String? = who.lowercased() == "open" ? nil : try checkedID(who, what: "player")
+            let opponent: String? = who.asciiLowercased == "open" ? nil : try checkedID(who, what: "player")
             return .challenge(opponent: opponent, game: game, settings: settings)
 
         case "OPEN":
@@ -127,7 +127,7 @@ public enum CommandParser {
         case "MATCHES":
             var filter = MatchFilter.active
             if let f = words.next() {
-                guard let m = MatchFilter(rawValue: f.lowercased()) else {
+                guard let m = MatchFilter(rawValue: f.asciiLowercased) else {
                     throw .badRequest("MATCHES takes active, finished or all")
                 }
                 filter = m
@@ -160,7 +160,7 @@ public enum CommandParser {
         case "DRAW":
             let usage = "DRAW <match> offer|accept|decline"
             let id = try checkedID(try words.required(usage), what: "match")
-            guard let action = DrawAction(rawValue: try words.required(usage).lowercased()) else { throw .badRequest("usage: \(usage)") }
+            guard let action = DrawAction(rawValue: try words.required(usage).asciiLowercased) else { throw .badRequest("usage: \(usage)") }
             try words.end(usage)
             return .draw(match: id, action: action)
 
@@ -245,6 +245,18 @@ public enum CommandParser {
 
     static func optionalObject(_ text: Substring) throws(PlyError) -> JSONObject {
         text.isEmpty ? JSONObject() : try object(text, what: "a JSON object")
+    }
+}
+
+extension Substring {
+    /// Keywords are case-insensitive in ASCII only: Unicode case mapping makes "pıng" "PING"
+    /// and "ſtats" "STATS", which would let look-alike words run commands.
+    var asciiUppercased: String {
+        String(decoding: utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
+    }
+
+    var asciiLowercased: String {
+        String(decoding: utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 }
 

@@ -1,0 +1,187 @@
+import PlyProtocol
+import Testing
+
+@Suite("Command parser: refusals")
+struct CommandParserErrorTests {
+    static let long = String(repeating: "x", count: 33)
+
+    /// Lines with a known verb and wrong arguments, each with what is wrong.
+    static let badRequests: [(String, String)] = [
+        ("", "empty line"),
+        ("     ", "only spaces"),
+        ("PING now", "PING takes nothing"),
+        ("HELP me", "HELP takes nothing"),
+        ("QUIT 0", "QUIT takes nothing"),
+        ("LOGOUT all", "LOGOUT takes nothing"),
+        ("GAMES reversi", "GAMES takes nothing"),
+        ("STATS x", "STATS takes nothing"),
+        ("NOTIFICATIONS unread", "NOTIFICATIONS takes nothing"),
+        // AUTH
+        ("AUTH", "no kind"),
+        ("AUTH PASSWORD x y", "unknown kind"),
+        ("AUTH DEVICE", "no device id"),
+        ("AUTH DEVICE short", "device id under 10"),
+        ("AUTH DEVICE 123456789", "device id of 9"),
+        ("AUTH DEVICE " + String(repeating: "d", count: 129), "device id of 129"),
+        ("AUTH DEVICE laptop-of-ann-01 extra", "extra argument"),
+        ("AUTH DEVICE laptop-of-änn", "non-ASCII device id"),
+        ("AUTH DEVICE laptop\u{7F}ann01", "DEL in device id"),
+        ("AUTH DEVICE laptop\tann-01", "tab in device id"),
+        ("AUTH DEVICE laptop\u{0}ann-01", "NUL in device id"),
+        ("AUTH EMAIL", "no email"),
+        ("AUTH EMAIL ann@example.com", "no password"),
+        ("AUTH EMAIL ann@example.com password1 extra", "extra argument"),
+        ("AUTH EMAIL ann.example.com password1", "no @"),
+        ("AUTH EMAIL @example.com password1", "nothing before @"),
+        ("AUTH EMAIL ann@examplecom password1", "no dot in domain"),
+        ("AUTH EMAIL ann@.example.com password1", "domain starts with a dot"),
+        ("AUTH EMAIL ann@example.com. password1", "domain ends with a dot"),
+        ("AUTH EMAIL ann@b@example.com password1", "two @"),
+        ("AUTH EMAIL ann@ex\u{1}ample.com password1", "control character in email"),
+        ("AUTH EMAIL \(String(repeating: "a", count: 250))@b.co password1", "email over 254 bytes"),
+        ("AUTH EMAIL ann@example.com short", "password under 8"),
+        ("AUTH EMAIL ann@example.com \(String(repeating: "p", count: 129))", "password over 128"),
+        ("AUTH EXTERNAL", "no provider"),
+        ("AUTH EXTERNAL steam", "no token"),
+        ("AUTH EXTERNAL ste.am token", "provider not an id"),
+        ("AUTH EXTERNAL steam token extra", "extra argument"),
+        ("AUTH EXTERNAL steam \(String(repeating: "t", count: 4097))", "token over 4096"),
+        ("AUTH SESSION", "no session"),
+        ("AUTH SESSION tok -1", "negative last-seq"),
+        ("AUTH SESSION tok seven", "last-seq not a number"),
+        ("AUTH SESSION tok 1.5", "last-seq not an integer"),
+        ("AUTH SESSION tok 99999999999999999999", "last-seq beyond Int"),
+        ("AUTH SESSION tok 1 2", "extra argument"),
+        ("AUTH SESSION \(String(repeating: "s", count: 4097))", "session over 4096"),
+        // LINK
+        ("LINK", "no kind"),
+        ("LINK DEVICE laptop-of-ann-01", "devices are not linked"),
+        ("LINK SESSION tok", "sessions are not linked"),
+        ("LINK EMAIL ann@example.com", "no password"),
+        ("LINK EMAIL not-an-email password1", "bad email"),
+        ("LINK EXTERNAL steam", "no token"),
+        ("LINK EXTERNAL steam tok more", "extra argument"),
+        // Profiles
+        ("PROFILE p1 p2", "extra argument"),
+        ("PROFILE p.1", "bad player id"),
+        ("PROFILE \(long)", "player id of 33"),
+        ("PROFILE SET", "no JSON"),
+        ("PROFILE SET    ", "blank JSON"),
+        ("PROFILE SET [1,2]", "array, not object"),
+        ("PROFILE SET \"text\"", "string, not object"),
+        ("PROFILE SET 42", "number, not object"),
+        ("PROFILE SET null", "null, not object"),
+        ("PROFILE SET {", "truncated JSON"),
+        ("PROFILE SET {theme: 1}", "bad JSON"),
+        ("PROFILE SET {\"a\":1} {\"b\":2}", "two objects"),
+        ("PROFILE SET {\"a\":1} trailing", "text after the object"),
+        ("PROFILE SET {\"a\":1,\"a\":2}", "duplicate key"),
+        ("PROFILE SET " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100), "too deep"),
+        ("NAME", "no name"),
+        ("NAME     ", "blank name"),
+        ("NAME " + String(repeating: "n", count: 33), "name of 33"),
+        ("NAME Ann\u{7}", "BEL in name"),
+        ("NAME Ann\tLee", "tab in name"),
+        ("NAME Ann\u{0}", "NUL in name"),
+        ("NAME Ann\u{1B}[31m", "escape sequence in name"),
+        ("NAME Ann\u{85}Lee", "C1 control in name"),
+        ("NAME Ann\rLee", "CR in name"),
+        // Games and matches
+        ("CHALLENGE", "no player"),
+        ("CHALLENGE p2", "no game"),
+        ("CHALLENGE p2 rev/ersi", "bad game id"),
+        ("CHALLENGE p!2 reversi", "bad player id"),
+        ("CHALLENGE \(long) reversi", "player id of 33"),
+        ("CHALLENGE p2 reversi [1]", "settings not an object"),
+        ("CHALLENGE p2 reversi 60", "settings not an object"),
+        ("CHALLENGE p2 reversi {side:first}", "bad JSON"),
+        ("CHALLENGE p2 reversi {\"side\":\"first\"} now", "text after the settings"),
+        ("CHALLENGE open {\"side\":\"first\"}", "settings where the game goes"),
+        ("OPEN reversi hive", "extra argument"),
+        ("OPEN re.versi", "bad game id"),
+        ("ACCEPT", "no match"),
+        ("ACCEPT m1 m2", "extra argument"),
+        ("ACCEPT m#1", "bad match id"),
+        ("DECLINE", "no match"),
+        ("DECLINE m1 sorry", "extra argument"),
+        ("QUEUE", "no game"),
+        ("QUEUE reversi [1]", "settings not an object"),
+        ("QUEUE reversi fast", "settings not JSON"),
+        ("QUEUE reversi {}{}", "two objects"),
+        ("QUEUE re:versi", "bad game id"),
+        ("UNQUEUE", "no game"),
+        ("UNQUEUE reversi hive", "extra argument"),
+        ("MATCHES recent", "unknown filter"),
+        ("MATCHES act", "unknown filter"),
+        ("MATCHES active finished", "extra argument"),
+        ("MATCH", "no match"),
+        ("MATCH m1 m2", "extra argument"),
+        ("MATCH \(long)", "match id of 33"),
+        ("MOVE", "no match"),
+        ("MOVE m3", "no ply"),
+        ("MOVE m3 4", "no move"),
+        ("MOVE m3 4      ", "blank move"),
+        ("MOVE m3 0 f5", "ply 0"),
+        ("MOVE m3 -1 f5", "negative ply"),
+        ("MOVE m3 four f5", "ply not a number"),
+        ("MOVE m3 4.0 f5", "ply not an integer"),
+        ("MOVE m3 4x f5", "ply with a suffix"),
+        ("MOVE m3 99999999999999999999 f5", "ply beyond Int"),
+        ("MOVE m.3 4 f5", "bad match id"),
+        ("MOVE m3 4 " + String(repeating: "m", count: 65), "move over 64 characters"),
+        ("LEGAL", "no match"),
+        ("LEGAL m1 now", "extra argument"),
+        ("RESIGN", "no match"),
+        ("RESIGN m1 now", "extra argument"),
+        ("DRAW", "no match"),
+        ("DRAW m1", "no action"),
+        ("DRAW m1 propose", "unknown action"),
+        ("DRAW m1 offers", "unknown action"),
+        ("DRAW m1 offer now", "extra argument"),
+        ("DRAW m/1 offer", "bad match id"),
+        ("WATCH", "no match"),
+        ("WATCH m1 m2", "extra argument"),
+        ("UNWATCH", "no match"),
+        ("UNWATCH m1 m2", "extra argument"),
+        ("SAY", "no match"),
+        ("SAY m1", "no text"),
+        ("SAY m1      ", "blank text"),
+        ("SAY m!1 hello", "bad match id"),
+        ("SAY m1 " + String(repeating: "s", count: 501), "text of 501"),
+        ("TOP", "no game"),
+        ("TOP reversi 0", "count 0"),
+        ("TOP reversi 101", "count 101"),
+        ("TOP reversi ten", "count not a number"),
+        ("TOP reversi 5 6", "extra argument"),
+        // Notifications
+        ("SEEN", "no id"),
+        ("SEEN n1 n2", "extra argument"),
+        ("SEEN n.1", "bad id"),
+        // Case mapping beyond ASCII must not turn a word into a keyword.
+        ("AUTH devıce laptop-of-ann-01", "dotless i is not I"),
+        ("PROFILE ſet {}", "long s is not S"),
+        ("MATCHES \u{212A}", "Kelvin sign is not k"),
+    ]
+
+    @Test("wrong arguments are bad_request with a message", arguments: badRequests)
+    func badRequest(line: String, why: String) throws {
+        let failure = try #require(CommandParser.parse(line).failure, "\(why)")
+        #expect(failure.code == .badRequest, "\(why)")
+        #expect(!failure.message.isEmpty)
+    }
+
+    /// Verbs are case-insensitive in ASCII only: Unicode case mapping turns `ı` into `I`
+    /// and `ſ` or the `ﬆ` ligature into `S`, which would let look-alike words run commands.
+    @Test("unknown verbs are unknown_command", arguments: [
+        "FROB", "PINGG", "PIN", "MOV m3 4 f5", "EVENT hello {}", "OK", "ERR x", "@@@", "{\"verb\":\"PING\"}",
+        "PING\tNOW", "pıng", "qu\u{131}t", "ſtats", "ﬆATS", "ſay m1 hi", "ＰＩＮＧ", "P\u{200B}ING", "#t pıng",
+        "ÄUTH DEVICE laptop-of-ann-01", String(repeating: "V", count: 10_000),
+    ])
+    func unknownVerb(line: String) throws {
+        let failure = try #require(CommandParser.parse(line).failure)
+        #expect(failure.code == .unknownCommand)
+        #expect(failure.message.contains("HELP"))
+        // The message quotes at most the start of the verb.
+        #expect(failure.message.count < 100)
+    }
+}

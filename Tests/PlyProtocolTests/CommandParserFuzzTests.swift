@@ -1,0 +1,151 @@
+import PlyJSON
+import PlyProtocol
+import Testing
+
+/// Hostile and random lines: the parser must answer every one, and what it accepts must
+/// still have the shape the engine relies on.
+@Suite("Command parser: hostile input")
+struct CommandParserFuzzTests {
+    /// Fragments that steer random lines into the parser's branches.
+    static let soup: [String] = [
+        "m1", "p2", "reversi", "hive", "4", "0", "-1", "+3", "007", "99999999999999999999", "f5", "wG1", "bP1\\",
+        "open", "OPEN", "active", "all", "offer", "accept", "SET", "set", "DEVICE", "EMAIL", "EXTERNAL", "SESSION",
+        "laptop-of-ann-01", "ann@example.com", "password1", "steam", "{", "}", "[", "]", "{}", "[1]", "{\"a\":1}",
+        "{\"side\":\"first\"}", "{\"a\":1,\"a\":2}", "\"", "\\", "\\u", "\\uD83D", "#", "#17", "##", "null", "1e400",
+        "é", "😀", "🇳🇴", "\u{0}", "\u{1}", "\u{7F}", "\t", "\r", "\u{85}", "\u{2028}", "\u{301}", "\u{200B}",
+        "\u{FEFF}", "ı", "ſ", "ﬆ", "\u{212A}", "ＰＩＮＧ", String(repeating: "x", count: 33),
+    ]
+
+    /// A random line as a client or an attacker might send it; never contains `\n`, which
+    /// the framing layer has already split on.
+    static func randomLine(_ random: inout SeededRandom) -> String {
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0, 1, 2:
+            // Random bytes, decoded the way the server decodes a line, replacement and all.
+            let count = Int.random(in: 0...120, using: &random)
+            let bytes = (0..<count).map { _ -> UInt8 in
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0: return random.pick([0x20, 0x23, 0x7B, 0x7D, 0x22, 0x5C])
+                case 1: return UInt8.random(in: 0x80...0xFF, using: &random)
+                case 2: return UInt8.random(in: 0x00...0x1F, using: &random)
+                default: return UInt8.random(in: 0x21...0x7E, using: &random)
+                }
+            }
+            return String(decoding: bytes.filter { $0 != 0x0A }, as: UTF8.self)
+        case 3:
+            let specials = ["#", " ", "#  ", "  #", "# #", "##", String(repeating: " ", count: 1000),
+                            String(repeating: "#", count: 100), "\r", "\t", "\u{0}", ""]
+            return random.pick(specials)
+        default:
+            var line = random.oneIn(5) ? random.pick(["#1", "#", "#tag-\(random.next() % 100)"]) + " " : ""
+            var verb = random.pick(CommandParser.verbs)
+            if random.oneIn(3) { verb = verb.lowercased() }
+            if random.oneIn(20) { verb = random.pick(soup) }
+            line += verb
+            for _ in 0..<Int.random(in: 0...6, using: &random) {
+                line += random.pick([" ", " ", "   ", "", "\t"])
+                line += random.oneIn(50)
+                    ? String(repeating: random.pick(["a", "{", "[", "é", "9"]), count: Int.random(in: 1_000...20_000, using: &random))
+                    : random.pick(soup)
+            }
+            if random.oneIn(10) { line += String(repeating: " ", count: Int.random(in: 1...10, using: &random)) }
+            return line
+        }
+    }
+
+    /// What the engine may assume about a command that parsed.
+    static func shapeProblem(_ command: Command) -> String? {
+        func id(_ s: String) -> Bool { CommandParser.isValidID(s[...]) }
+        func trimmedText(_ s: String) -> Bool { !s.isEmpty && s.first != " " && s.last != " " }
+        switch command {
+        case .authDevice(let device):
+            return ProtocolLimits.deviceIDLength.contains(device.utf8.count)
+                && device.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) ? nil : "device id"
+        case .authEmail(let email, let password), .linkEmail(let email, let password):
+            return email.contains("@") && !email.contains(" ") && ProtocolLimits.passwordLength.contains(password.utf8.count)
+                && !password.contains(" ") ? nil : "email or password"
+        case .authExternal(let provider, let token), .linkExternal(let provider, let token):
+            return id(provider) && !token.isEmpty && !token.contains(" ") ? nil : "provider or token"
+        case .authSession(let token, let lastSeq):
+            return !token.isEmpty && !token.contains(" ") && (lastSeq ?? 0) >= 0 ? nil : "session"
+        case .profile(let player):
+            return player.map(id) ?? true ? nil : "player id"
+        case .name(let name):
+            return ProtocolLimits.nameLength.contains(name.count) && trimmedText(name)
+                && !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) ? nil : "name"
+        case .challenge(let opponent, let game, _):
+            return (opponent.map(id) ?? true) && id(game) ? nil : "challenge ids"
+        case .open(let game):
+            return game.map(id) ?? true ? nil : "game id"
+        case .queue(let game, _), .unqueue(let game), .top(let game, _):
+            return id(game) ? nil : "game id"
+        case .accept(let match), .decline(let match), .match(let match), .legal(let match), .resign(let match),
+            .watch(let match), .unwatch(let match), .draw(let match, _):
+            return id(match) ? nil : "match id"
+        case .move(let match, let ply, let move):
+            return id(match) && ply >= 1 && trimmedText(move) && move.count <= 64 ? nil : "move"
+        case .say(let match, let text):
+            return id(match) && trimmedText(text) && text.count <= ProtocolLimits.chatMaxLength ? nil : "chat"
+        case .seen(let notification):
+            return id(notification) ? nil : "notification id"
+        case .ping, .help, .quit, .logout, .profileSet, .games, .matches, .notifications, .stats:
+            return nil
+        }
+    }
+
+    @Test("20,000 random lines each get a request, and a well-formed one-line reply")
+    func randomLines() {
+        var random = SeededRandom(seed: 0x504C_59)
+        var accepted = 0, refused = 0
+        for _ in 0..<20_000 {
+            let line = Self.randomLine(&random)
+            let request = CommandParser.parse(line)
+            if let tag = request.tag {
+                #expect(tag.hasPrefix("#") && !tag.contains(" ") && tag.count <= 64, "\(line.debugDescription)")
+            }
+            let reply: Reply
+            switch request.command {
+            case .success(let command):
+                accepted += 1
+                if let problem = Self.shapeProblem(command) {
+                    Issue.record("\(line.debugDescription) gave a bad \(problem): \(command)")
+                }
+                reply = .ok(nil)
+            case .failure(let error):
+                refused += 1
+                #expect(!error.message.isEmpty, "\(line.debugDescription)")
+                reply = .error(error)
+            }
+            let wire = reply.line(tag: request.tag)
+            #expect(wire.utf8.filter { $0 == 0x0A }.count == 1 && wire.utf8.last == 0x0A, "\(line.debugDescription)")
+            // Pure: the same line gives the same request.
+            let again = CommandParser.parse(line)
+            #expect(again.tag == request.tag && again.command == request.command)
+        }
+        // The generator must reach both sides, or the loop proves little.
+        #expect(accepted > 500)
+        #expect(refused > 1_000)
+    }
+
+    @Test("very long words in every position are answered", arguments: [1_000, 100_000])
+    func longWords(length: Int) throws {
+        let word = String(repeating: "w", count: length)
+        let lines = [
+            word, "#" + word, "#t " + word, "MATCH " + word, "MOVE m1 4 " + word, "SAY m1 " + word,
+            "NAME " + word, "AUTH DEVICE " + word, "AUTH SESSION " + word, "PROFILE SET {\"a\":\"\(word)\"}",
+            "MOVE m1 " + String(repeating: "9", count: length) + " f5",
+            "PROFILE SET " + String(repeating: "[", count: length),
+            "QUEUE reversi " + String(repeating: "{\"a\":", count: length / 5),
+            String(repeating: " ", count: length) + "PING" + String(repeating: " ", count: length),
+        ]
+        for line in lines {
+            let request = CommandParser.parse(line)
+            if case .failure(let error) = request.command {
+                #expect(!error.message.isEmpty)
+                #expect(error.message.count < 300, "messages quote at most a short prefix")
+            }
+        }
+        // Only the padded PING may succeed; every other line breaks a limit.
+        #expect(try CommandParser.parse(try #require(lines.last)).command.get() == .ping)
+    }
+}

@@ -1,0 +1,253 @@
+import PlyJSON
+import PlyProtocol
+import Testing
+
+extension Request {
+    /// The command, or nil when the line earned an error.
+    var parsed: Command? { try? command.get() }
+
+    /// The error the line earned, or nil when it parsed.
+    var failure: PlyError? {
+        if case .failure(let e) = command { e } else { nil }
+    }
+}
+
+@Suite("Command parser: the protocol's request forms")
+struct CommandParserTests {
+    static let id32 = String(repeating: "a", count: 32)
+
+    /// Each request form of PROTOCOL.md, with the spacing and case variations it allows.
+    static let requests: [(String, Command)] = [
+        // Sessions and accounts
+        ("PING", .ping),
+        ("ping", .ping),
+        ("PiNg", .ping),
+        ("   PING   ", .ping),
+        ("HELP", .help),
+        ("QUIT", .quit),
+        ("AUTH DEVICE laptop-of-ann-01", .authDevice(deviceID: "laptop-of-ann-01")),
+        ("auth device laptop-of-ann-01", .authDevice(deviceID: "laptop-of-ann-01")),
+        ("AUTH  DEVICE   0123456789", .authDevice(deviceID: "0123456789")),
+        ("AUTH DEVICE !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", .authDevice(deviceID: "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")),
+        ("AUTH EMAIL ann@example.com hunter2!", .authEmail(email: "ann@example.com", password: "hunter2!")),
+        // Addresses are compared without case; passwords keep theirs.
+        ("AUTH EMAIL Ann@Example.COM PassWord", .authEmail(email: "ann@example.com", password: "PassWord")),
+        ("AUTH EXTERNAL steam ticket-abc.123", .authExternal(provider: "steam", token: "ticket-abc.123")),
+        ("Auth External Steam T0KEN", .authExternal(provider: "steam", token: "T0KEN")),
+        ("AUTH SESSION s3ss10n", .authSession(token: "s3ss10n", lastSeq: nil)),
+        ("AUTH SESSION s3ss10n 0", .authSession(token: "s3ss10n", lastSeq: 0)),
+        ("AUTH SESSION s3ss10n 1234", .authSession(token: "s3ss10n", lastSeq: 1234)),
+        ("LINK EMAIL bo@mail.example.org longpassword", .linkEmail(email: "bo@mail.example.org", password: "longpassword")),
+        ("link external Steam tok", .linkExternal(provider: "steam", token: "tok")),
+        ("LOGOUT", .logout),
+        // Profiles
+        ("PROFILE", .profile(player: nil)),
+        ("PROFILE p1", .profile(player: "p1")),
+        ("PROFILE Player_7-x", .profile(player: "Player_7-x")),
+        ("PROFILE \(id32)", .profile(player: id32)),
+        ("NAME Ann", .name("Ann")),
+        ("NAME   Ann  van   Lee  ", .name("Ann  van   Lee")),
+        ("NAME Zoë 🎲", .name("Zoë 🎲")),
+        ("NAME " + String(repeating: "é", count: 32), .name(String(repeating: "é", count: 32))),
+        ("PROFILE SET {}", .profileSet([:])),
+        ("PROFILE SET {\"email_turn_alerts\":true}", .profileSet(["email_turn_alerts": true])),
+        ("profile set   { \"theme\" : \"dark\", \"n\": [1, 2.5] }  ", .profileSet(["theme": "dark", "n": [1, 2.5]])),
+        // Games and matches
+        ("GAMES", .games),
+        ("CHALLENGE p2 reversi", .challenge(opponent: "p2", game: "reversi", settings: [:])),
+        ("CHALLENGE p2 reversi {\"side\":\"first\"}", .challenge(opponent: "p2", game: "reversi", settings: ["side": "first"])),
+        ("CHALLENGE p2 hive { \"expansions\": \"MLP\", \"turn_seconds\": 60 }",
+         .challenge(opponent: "p2", game: "hive", settings: ["expansions": "MLP", "turn_seconds": 60])),
+        ("CHALLENGE open reversi", .challenge(opponent: nil, game: "reversi", settings: [:])),
+        ("CHALLENGE OPEN khet {\"layout\":\"classic\"}", .challenge(opponent: nil, game: "khet", settings: ["layout": "classic"])),
+        ("OPEN", .open(game: nil)),
+        ("OPEN reversi", .open(game: "reversi")),
+        ("ACCEPT m1", .accept(match: "m1")),
+        ("DECLINE m1", .decline(match: "m1")),
+        ("QUEUE reversi", .queue(game: "reversi", settings: [:])),
+        ("QUEUE hive {\"expansions\":\"M\"}", .queue(game: "hive", settings: ["expansions": "M"])),
+        ("UNQUEUE reversi", .unqueue(game: "reversi")),
+        ("MATCHES", .matches(.active)),
+        ("MATCHES active", .matches(.active)),
+        ("MATCHES finished", .matches(.finished)),
+        ("MATCHES all", .matches(.all)),
+        ("matches ALL", .matches(.all)),
+        ("MATCH m7", .match("m7")),
+        ("MOVE m3 4 f5", .move(match: "m3", ply: 4, move: "f5")),
+        ("move m3 1 F5", .move(match: "m3", ply: 1, move: "F5")),
+        ("MOVE m3 4 wG1 bP1\\", .move(match: "m3", ply: 4, move: "wG1 bP1\\")),
+        ("MOVE m3 4   bG1 -wS1   ", .move(match: "m3", ply: 4, move: "bG1 -wS1")),
+        ("MOVE m3 2 wB1 wS1/", .move(match: "m3", ply: 2, move: "wB1 wS1/")),
+        ("MOVE m3 9 pass", .move(match: "m3", ply: 9, move: "pass")),
+        ("MOVE m3 12 e6-d6", .move(match: "m3", ply: 12, move: "e6-d6")),
+        ("MOVE m3 13 ccw g5", .move(match: "m3", ply: 13, move: "ccw g5")),
+        ("MOVE m3 9223372036854775807 f5", .move(match: "m3", ply: .max, move: "f5")),
+        ("LEGAL m1", .legal(match: "m1")),
+        ("RESIGN m1", .resign(match: "m1")),
+        ("DRAW m1 offer", .draw(match: "m1", action: .offer)),
+        ("DRAW m1 accept", .draw(match: "m1", action: .accept)),
+        ("draw m1 DECLINE", .draw(match: "m1", action: .decline)),
+        ("WATCH m1", .watch(match: "m1")),
+        ("UNWATCH m1", .unwatch(match: "m1")),
+        ("SAY m1 good game!", .say(match: "m1", text: "good game!")),
+        ("SAY m1    well   played   ", .say(match: "m1", text: "well   played")),
+        ("SAY m1 {\"not\":\"json\"} #tag", .say(match: "m1", text: "{\"not\":\"json\"} #tag")),
+        // Notifications and operations
+        ("NOTIFICATIONS", .notifications),
+        ("SEEN n42", .seen(id: "n42")),
+        ("STATS", .stats),
+        // Beyond PROTOCOL.md, which lets the server add commands.
+        ("TOP reversi", .top(game: "reversi", count: 10)),
+        ("TOP hive 1", .top(game: "hive", count: 1)),
+        ("TOP hive 100", .top(game: "hive", count: 100)),
+    ]
+
+    @Test("each request form parses to its command", arguments: requests)
+    func parses(line: String, expected: Command) throws {
+        let request = CommandParser.parse(line)
+        #expect(request.tag == nil)
+        #expect(try request.command.get() == expected)
+    }
+
+    @Test("the Substring and String entry points agree", arguments: requests)
+    func substringAgrees(line: String, expected: Command) throws {
+        let padded = "xx" + line + "yy"
+        let slice = padded.dropFirst(2).dropLast(2)
+        #expect(try CommandParser.parse(slice).command.get() == expected)
+    }
+
+    /// HELP advertises these verbs; each must reach a command of its own, in any case.
+    @Test("every verb HELP lists is known, in any case", arguments: CommandParser.verbs)
+    func listedVerbIsKnown(verb: String) {
+        for spelling in [verb, verb.lowercased(), verb.prefix(1) + verb.dropFirst().lowercased()] {
+            let request = CommandParser.parse(spelling)
+            #expect(request.failure?.code != .unknownCommand, "\(spelling)")
+        }
+    }
+
+    // MARK: Limits at their edges
+
+    @Test("device ids of 10 and 128 characters are accepted, 9 and 129 refused")
+    func deviceIDLength() throws {
+        let bounds = ProtocolLimits.deviceIDLength
+        for length in [bounds.lowerBound, bounds.upperBound] {
+            let id = String(repeating: "d", count: length)
+            #expect(try CommandParser.parse("AUTH DEVICE \(id)").command.get() == .authDevice(deviceID: id))
+        }
+        for length in [bounds.lowerBound - 1, bounds.upperBound + 1] {
+            let id = String(repeating: "d", count: length)
+            #expect(CommandParser.parse("AUTH DEVICE \(id)").failure?.code == .badRequest)
+        }
+    }
+
+    @Test("ids of 1 and 32 characters are accepted, 33 refused")
+    func idLength() throws {
+        #expect(try CommandParser.parse("MATCH m").command.get() == .match("m"))
+        #expect(try CommandParser.parse("MATCH \(Self.id32)").command.get() == .match(Self.id32))
+        #expect(CommandParser.parse("MATCH \(Self.id32)b").failure?.code == .badRequest)
+    }
+
+    /// Every ASCII character outside `[A-Za-z0-9_-]` makes an id invalid.
+    @Test("ids allow exactly A-Z a-z 0-9 _ -")
+    func idAlphabet() throws {
+        for code in 0x21..<0x7F {
+            let c = Character(try #require(Unicode.Scalar(code)))
+            let allowed = c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-")
+            #expect(CommandParser.isValidID("m\(c)1") == allowed, "\(c)")
+            #expect((CommandParser.parse("ACCEPT m\(c)1").failure == nil) == allowed, "\(c)")
+        }
+        #expect(!CommandParser.isValidID(""))
+        #expect(!CommandParser.isValidID("mé"))
+        #expect(!CommandParser.isValidID("m\u{0}"))
+    }
+
+    @Test("names of 32 characters are accepted, 33 refused")
+    func nameLength() throws {
+        let name = String(repeating: "n", count: ProtocolLimits.nameLength.upperBound)
+        #expect(try CommandParser.parse("NAME \(name)").command.get() == .name(name))
+        #expect(CommandParser.parse("NAME \(name)n").failure?.code == .badRequest)
+        // Characters, not bytes: 32 flags are 256 bytes.
+        let flags = String(repeating: "🇳🇴", count: 32)
+        #expect(try CommandParser.parse("NAME \(flags)").command.get() == .name(flags))
+    }
+
+    @Test("PROFILE SET takes 16 KiB of JSON, not a byte more")
+    func profileDataLimit() throws {
+        let limit = ProtocolLimits.profileDataMaxBytes
+        let wrapper = #"{"d":""}"#.utf8.count
+        let fits = #"{"d":""# + String(repeating: "x", count: limit - wrapper) + #""}"#
+        #expect(fits.utf8.count == limit)
+        let object = try #require(CommandParser.parse("PROFILE SET \(fits)").parsed)
+        #expect(object == .profileSet(try JSONValue.parseObject(fits)))
+        let over = #"{"d":""# + String(repeating: "x", count: limit - wrapper + 1) + #""}"#
+        let failure = try #require(CommandParser.parse("PROFILE SET \(over)").failure)
+        #expect(failure.code == .badRequest)
+        #expect(failure.message.contains("\(limit)"))
+    }
+
+    @Test("SAY takes 500 characters, not one more")
+    func chatLimit() throws {
+        let text = String(repeating: "ab ", count: 166) + "ab"
+        #expect(text.count == ProtocolLimits.chatMaxLength)
+        #expect(try CommandParser.parse("SAY m1 \(text)").command.get() == .say(match: "m1", text: text))
+        #expect(CommandParser.parse("SAY m1 \(text)!").failure?.code == .badRequest)
+    }
+
+    // MARK: Tags
+
+    static let taggedRequests: [(String, String?, Command?)] = [
+        ("#17 MOVE m3 4 f5", "#17", .move(match: "m3", ply: 4, move: "f5")),
+        ("   #a    PING  ", "#a", .ping),
+        ("#x-y.z:1 AUTH DEVICE laptop-of-ann-01", "#x-y.z:1", .authDevice(deviceID: "laptop-of-ann-01")),
+        ("#17 #18 PING", "#17", nil),
+        ("#17", "#17", nil),
+        ("#", "#", nil),
+        ("#   ", "#", nil),
+        ("PING #17", nil, nil),
+        ("#\(String(repeating: "t", count: 63)) PING", "#" + String(repeating: "t", count: 63), .ping),
+    ]
+
+    @Test("a leading #word is the tag; the rest is the request", arguments: taggedRequests)
+    func tags(line: String, tag: String?, command: Command?) {
+        let request = CommandParser.parse(line)
+        #expect(request.tag == tag)
+        #expect(request.parsed == command)
+    }
+
+    @Test("a tag's failure keeps the tag, so the reply can carry it")
+    func tagKeptOnFailure() throws {
+        let unknown = CommandParser.parse("#9 FROB x")
+        #expect(unknown.tag == "#9")
+        #expect(unknown.failure?.code == .unknownCommand)
+        let bad = CommandParser.parse("#10 MOVE m3 zero f5")
+        #expect(bad.tag == "#10")
+        #expect(bad.failure?.code == .badRequest)
+    }
+
+    /// An unbounded tag would be echoed into every reply; past 64 characters it is refused.
+    @Test("a tag over 64 characters is refused")
+    func overlongTag() throws {
+        let request = CommandParser.parse("#" + String(repeating: "t", count: 64) + " PING")
+        #expect(request.failure?.code == .badRequest)
+    }
+
+    // MARK: Before AUTH
+
+    /// The commands PROTOCOL.md lists before "Every command below needs an authenticated
+    /// connection", less LINK and LOGOUT, which act on the current account.
+    @Test("only session commands run before AUTH")
+    func allowedBeforeAuth() throws {
+        let open = ["PING", "HELP", "QUIT", "AUTH DEVICE laptop-of-ann-01", "AUTH EMAIL a@b.co password",
+                    "AUTH EXTERNAL steam t", "AUTH SESSION s"]
+        for line in open {
+            #expect(try CommandParser.parse(line).command.get().allowedBeforeAuth, "\(line)")
+        }
+        let closed = ["LINK EMAIL a@b.co password", "LINK EXTERNAL steam t", "LOGOUT", "PROFILE", "NAME Ann",
+                      "PROFILE SET {}", "CHALLENGE open reversi", "OPEN", "ACCEPT m1", "DECLINE m1", "QUEUE reversi",
+                      "UNQUEUE reversi", "MATCHES", "MATCH m1", "MOVE m1 1 f5", "LEGAL m1", "RESIGN m1",
+                      "DRAW m1 offer", "WATCH m1", "UNWATCH m1", "SAY m1 hi", "NOTIFICATIONS", "SEEN n1"]
+        for line in closed {
+            #expect(try !CommandParser.parse(line).command.get().allowedBeforeAuth, "\(line)")
+        }
+    }
+}
