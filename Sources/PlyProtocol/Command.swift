@@ -44,7 +44,7 @@ public enum Command: Sendable, Hashable {
     /// Whether the command may run before `AUTH`.
     public var allowedBeforeAuth: Bool {
         switch self {
-        case .ping, .help, .quit, .authDevice, .authEmail, .authExternal, .authSession, .games, .stats: true
+        case .ping, .help, .quit, .authDevice, .authEmail, .authExternal, .authSession: true
         default: false
         }
     }

@@ -99,8 +99,13 @@ public enum CommandParser {
             let name = words.rest
             guard !name.isEmpty else { throw .badRequest("usage: NAME <name>") }
             guard ProtocolLimits.nameLength.contains(name.count) else { throw .badRequest("a name is 1 to 32 characters") }
-            guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw .badRequest("a name may not contain control characters")
+            guard !name.unicodeScalars.contains(where: {
+                switch $0.properties.generalCategory {
+                case .control, .lineSeparator, .paragraphSeparator, .format: true
+                default: false
+                }
+            }) else {
+                throw .badRequest("a name may not contain control, format or line-separator characters")
             }
             return .name(String(name))
 

@@ -1,5 +1,6 @@
 import Foundation
 import PlyJSON
+import PlyServer
 import Testing
 
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)

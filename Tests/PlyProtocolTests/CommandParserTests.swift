@@ -245,7 +245,7 @@ struct CommandParserTests {
         let closed = ["LINK EMAIL a@b.co password", "LINK EXTERNAL steam t", "LOGOUT", "PROFILE", "NAME Ann",
                       "PROFILE SET {}", "CHALLENGE open reversi", "OPEN", "ACCEPT m1", "DECLINE m1", "QUEUE reversi",
                       "UNQUEUE reversi", "MATCHES", "MATCH m1", "MOVE m1 1 f5", "LEGAL m1", "RESIGN m1",
-                      "DRAW m1 offer", "WATCH m1", "UNWATCH m1", "SAY m1 hi", "NOTIFICATIONS", "SEEN n1"]
+                      "DRAW m1 offer", "WATCH m1", "UNWATCH m1", "SAY m1 hi", "NOTIFICATIONS", "SEEN n1", "GAMES", "STATS"]
         for line in closed {
             #expect(try !CommandParser.parse(line).command.get().allowedBeforeAuth, "\(line)")
         }
