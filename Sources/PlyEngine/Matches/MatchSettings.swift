@@ -1,0 +1,61 @@
+import PlyJSON
+import PlyProtocol
+import PlyRules
+
+/// A match's settings: the fields every game takes (`side`, `turn_seconds`) and the
+/// game's own, checked by its rules.
+public struct MatchSettings: Sendable, Hashable {
+    public enum Side: String, Sendable, Hashable { case first, second, random }
+
+    public var side: Side
+    public var turnSeconds: Int
+    /// The game's own fields, as the client sent them (the rules fill in defaults).
+    public var game: JSONObject
+
+    public static let defaultTurnSeconds = 3 * 24 * 3600
+
+    /// Reads settings for `rules`; unknown fields and bad values are `bad_request`.
+    public init(_ json: JSONObject, rules: any GameRules) throws(PlyError) {
+        var own = json
+        side = .random
+        turnSeconds = Self.defaultTurnSeconds
+        if let v = own["side"] {
+            guard let s = v.stringValue, let side = Side(rawValue: s) else {
+                throw .badRequest("side must be \"first\", \"second\" or \"random\"")
+            }
+            self.side = side
+            own["side"] = nil
+        }
+        if let v = own["turn_seconds"] {
+            guard let n = v.intValue, ProtocolLimits.turnSeconds.contains(n) else {
+                throw .badRequest("turn_seconds must be a whole number from 1 to 31536000")
+            }
+            turnSeconds = n
+            own["turn_seconds"] = nil
+        }
+        do {
+            _ = try GameState(game: rules, settings: own)
+        } catch {
+            throw .badRequest("bad settings for \(rules.id): \(error.message)")
+        }
+        game = own
+    }
+
+    /// The whole object as stored and shown: common fields, then the game's defaults
+    /// overlaid with what was given.
+    public func json(rules: any GameRules) -> JSONObject {
+        var o: JSONObject = ["side": .string(side.rawValue), "turn_seconds": .int(turnSeconds)]
+        for f in rules.defaultSettingsJSON { o[f.key] = f.value }
+        for f in game { o[f.key] = f.value }
+        return o
+    }
+
+    /// Automatch pairs players with the same game-specific settings.
+    public func pairingKey(rules: any GameRules) -> String {
+        var o = JSONObject()
+        for f in rules.defaultSettingsJSON { o[f.key] = f.value }
+        for f in game { o[f.key] = f.value }
+        let sorted = o.fields.sorted { $0.key < $1.key }
+        return rules.id + " " + JSONValue.object(JSONObject(sorted.map { ($0.key, $0.value) })).description
+    }
+}

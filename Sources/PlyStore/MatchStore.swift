@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Reads of matches and stats. Writes go through `CommitWriter`.
+public struct MatchStore: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let columns = """
+        id, game, settings::text, status, creator, invitee, seats, ply_count, to_move, deadline,
+        result_winner, result_reason, created_at, updated_at
+        """
+
+    typealias Columns = (
+        String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date
+    )
+
+    static func row(_ c: Columns) -> MatchRow {
+        MatchRow(
+            id: c.0, game: c.1, settings: c.2, status: c.3, creator: c.4, invitee: c.5, seats: c.6, plyCount: c.7,
+            toMove: c.8, deadline: c.9, resultWinner: c.10, resultReason: c.11, createdAt: c.12, updatedAt: c.13)
+    }
+
+    private func rows(_ query: PostgresQuery) async throws -> [MatchRow] {
+        var out: [MatchRow] = []
+        let seq = try await client.query(query, logger: logger)
+        for try await c in seq.decode(Columns.self) { out.append(Self.row(c)) }
+        return out
+    }
+
+    /// A fresh id: `m` and a number, short enough to type.
+    public func newMatchID() async throws -> String {
+        for try await n in try await client.query("SELECT nextval('match_number')", logger: logger).decode(Int.self) {
+            return "m\(n)"
+        }
+        throw CommitFailure(underlying: MigrationError("no match number"))
+    }
+
+    public func match(_ id: String) async throws -> (MatchRow, [PlyRow])? {
+        guard let m = try await rows("SELECT \(unescaped: Self.columns) FROM matches WHERE id = \(id)").first else {
+            return nil
+        }
+        var plies: [PlyRow] = []
+        let seq = try await client.query(
+            "SELECT ply, move, played_at FROM plies WHERE match_id = \(id) ORDER BY ply", logger: logger)
+        for try await (ply, move, at) in seq.decode((Int, String, Date).self) {
+            plies.append(PlyRow(match: id, ply: ply, move: move, playedAt: at))
+        }
+        return (m, plies)
+    }
+
+    /// A player's matches: unfinished first, those waiting on the player first, then by
+    /// deadline and most recent change.
+    public func matches(of player: String, finished: Bool?, limit: Int = 200) async throws -> [MatchRow] {
+        let statuses: [String] =
+            switch finished {
+            case .some(true): ["finished", "aborted"]
+            case .some(false): ["invited", "open", "active"]
+            case nil: ["invited", "open", "active", "finished", "aborted"]
+            }
+        return try await rows(
+            """
+            SELECT \(unescaped: Self.columns) FROM matches
+            WHERE id IN (SELECT match_id FROM match_players WHERE player_id = \(player)) AND status = ANY(\(statuses)::text[])
+            ORDER BY (status IN ('invited', 'open', 'active')) DESC, (to_move = \(player)) IS TRUE DESC,
+                     deadline ASC NULLS LAST, updated_at DESC
+            LIMIT \(limit)
+            """)
+    }
+
+    public func openChallenges(game: String?, limit: Int = 50) async throws -> [MatchRow] {
+        if let game {
+            return try await rows(
+                "SELECT \(unescaped: Self.columns) FROM matches WHERE status = 'open' AND game = \(game) ORDER BY created_at LIMIT \(limit)")
+        }
+        return try await rows(
+            "SELECT \(unescaped: Self.columns) FROM matches WHERE status = 'open' ORDER BY created_at LIMIT \(limit)")
+    }
+
+    /// Active matches whose turn deadline has passed.
+    public func overdue(now: Date, limit: Int = 200) async throws -> [String] {
+        var out: [String] = []
+        let seq = try await client.query(
+            "SELECT id FROM matches WHERE status = 'active' AND deadline < \(now) ORDER BY deadline LIMIT \(limit)",
+            logger: logger)
+        for try await id in seq.decode(String.self) { out.append(id) }
+        return out
+    }
+
+    public func stats(of player: String) async throws -> [StatsRow] {
+        var out: [StatsRow] = []
+        let seq = try await client.query(
+            """
+            SELECT game, played, won, lost, drawn, rating, deviation, volatility FROM player_stats
+            WHERE player_id = \(player) ORDER BY game
+            """, logger: logger)
+        for try await (g, p, w, l, d, r, dev, vol) in seq.decode((String, Int, Int, Int, Int, Double, Double, Double).self) {
+            var s = StatsRow(player: player, game: g)
+            s.played = p
+            s.won = w
+            s.lost = l
+            s.drawn = d
+            s.rating = r
+            s.deviation = dev
+            s.volatility = vol
+            out.append(s)
+        }
+        return out
+    }
+
+    /// The best-rated players of a game, with their names.
+    public func top(game: String, limit: Int) async throws -> [(StatsRow, String)] {
+        var out: [(StatsRow, String)] = []
+        let seq = try await client.query(
+            """
+            SELECT s.player_id, p.name, s.played, s.won, s.lost, s.drawn, s.rating, s.deviation
+            FROM player_stats s JOIN players p ON p.id = s.player_id
+            WHERE s.game = \(game) AND s.played > 0 ORDER BY s.rating DESC, s.player_id LIMIT \(limit)
+            """, logger: logger)
+        for try await (id, name, p, w, l, d, r, dev) in seq.decode((String, String, Int, Int, Int, Int, Double, Double).self) {
+            var s = StatsRow(player: id, game: game)
+            s.played = p
+            s.won = w
+            s.lost = l
+            s.drawn = d
+            s.rating = r
+            s.deviation = dev
+            out.append((s, name))
+        }
+        return out
+    }
+
+    /// Names of players by id, for match listings.
+    public func names(_ ids: [String]) async throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [String: String] = [:]
+        let seq = try await client.query("SELECT id, name FROM players WHERE id = ANY(\(ids)::text[])", logger: logger)
+        for try await (id, name) in seq.decode((String, String).self) { out[id] = name }
+        return out
+    }
+}
