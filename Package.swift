@@ -79,6 +79,8 @@ let package = Package(
         ),
 
         .testTarget(name: "PlyRulesTests", dependencies: ["PlyRules", "PlyJSON"], swiftSettings: strict),
+        .testTarget(name: "PlyEngineTests", dependencies: ["PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules"], swiftSettings: strict),
+        .testTarget(name: "PlyStoreTests", dependencies: ["PlyStore"], swiftSettings: strict),
         .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),
         .testTarget(
             name: "PlyIntegrationTests",

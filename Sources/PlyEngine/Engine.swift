@@ -16,6 +16,9 @@ public struct EngineConfiguration: Sendable {
     public var authWindowSeconds = 900.0
     public var identity = IdentityConfiguration()
     public var passwordCost = PasswordHasher.Cost.standard
+    public var durability = Durability.grouped
+    /// How often turn deadlines are checked against the database.
+    public var deadlinePollSeconds = 1.0
 
     public init() {}
 }
@@ -26,7 +29,10 @@ public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     public let logger: Logger
     let accounts: AccountStore
+    let matchStore: MatchStore
     public let players: PlayerDirectory
+    public let matches: MatchDirectory
+    public let writer: CommitWriter
     let passwords: PasswordHasher
     let identities: IdentityVerifier
     let authGuard: AuthGuard
@@ -37,13 +43,32 @@ public final class Engine: Sendable {
         self.configuration = configuration
         self.logger = logger
         accounts = AccountStore(client: client, logger: logger)
-        players = PlayerDirectory(store: accounts)
+        matchStore = MatchStore(client: client, logger: logger)
+        players = PlayerDirectory(store: accounts, matchStore: matchStore)
+        writer = CommitWriter(client: client, durability: configuration.durability, logger: logger)
+        matches = MatchDirectory(
+            store: matchStore,
+            env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }))
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()
         passwords = PasswordHasher(pool: threadPool, cost: configuration.passwordCost)
         identities = try await IdentityVerifier(configuration.identity)
         authGuard = AuthGuard(configuration)
         counters = Counters()
+    }
+
+    /// Ends matches whose turn deadline passed, polling the database until cancelled. At
+    /// start-up this also ends the matches whose deadlines passed while the server was down.
+    public func runDeadlines() async {
+        let interval = Duration.milliseconds(Int(configuration.deadlinePollSeconds * 1000))
+        while !Task.isCancelled {
+            do {
+                try await matches.expireOverdue()
+            } catch {
+                logger.warning("deadline poll failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
     }
 
     /// Stops the hashing threads; call after the last session is gone.

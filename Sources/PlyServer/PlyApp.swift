@@ -29,16 +29,19 @@ public struct PlyApp: Sendable {
         let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
         let engine = try await Engine(client: client, configuration: self.engine, logger: logger)
         let logger = self.logger
+        let (schemaReady, ready) = AsyncStream<Void>.makeStream()
         let listener = LineServer(
             configuration: server, engine: engine, logger: logger,
             prepare: {
                 try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+                ready.finish()
             },
             onBound: onBound)
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: client),
+                    .init(service: DeadlineService(engine: engine, schemaReady: schemaReady)),
                     .init(service: listener, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: signals,

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PlyEngine
 import PlyServer
+import PlyStore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Failed AUTH attempts per client IP in 15 minutes (env PLY_AUTH_FAILURES_PER_IP, default 50)")
     var authFailuresPerIP: Int?
+
+    @Option(help: "grouped (group commit, the default) or per-move (one transaction per move, the baseline) (env PLY_DURABILITY)")
+    var durability: String?
 
     @Option(help: "HS256 secret for identity tokens (env PLY_JWT_SECRET)")
     var jwtSecret: String?
@@ -54,6 +58,11 @@ struct ServeCommand: AsyncParsableCommand {
         engine.authFailuresPerAccount =
             try authFailuresPerAccount ?? Environment.int("PLY_AUTH_FAILURES_PER_ACCOUNT") ?? engine.authFailuresPerAccount
         engine.authFailuresPerIP = try authFailuresPerIP ?? Environment.int("PLY_AUTH_FAILURES_PER_IP") ?? engine.authFailuresPerIP
+        let durabilityText = durability ?? Environment.value("PLY_DURABILITY") ?? "grouped"
+        guard let mode = Durability(rawValue: durabilityText) else {
+            throw ValidationError("durability must be grouped or per-move")
+        }
+        engine.durability = mode
         var identity = IdentityConfiguration()
         identity.hs256Secret = jwtSecret ?? Environment.value("PLY_JWT_SECRET")
         if let path = jwtJWKSFile ?? Environment.value("PLY_JWT_JWKS_FILE") {

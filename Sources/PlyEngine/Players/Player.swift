@@ -1,6 +1,7 @@
 import Foundation
 import PlyJSON
 import PlyProtocol
+import PlyStore
 
 /// One account in memory: its profile and the connections it has open. Reads of a loaded
 /// player are served from here; events for the player fan out from here, in order.
@@ -15,12 +16,26 @@ public actor Player {
         var tokenHash: Data
     }
     private var connections: [Int: Connection] = [:]
+    private var stats: [String: StatsRow]
 
-    init(id: String, name: String, data: JSONObject, createdAt: Date) {
+    init(id: String, name: String, data: JSONObject, createdAt: Date, stats: [StatsRow]) {
         self.id = id
         self.name = name
         self.data = data
         self.createdAt = createdAt
+        self.stats = Dictionary(stats.map { ($0.game, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func stats(for game: String) -> StatsRow { stats[game] ?? StatsRow(player: id, game: game) }
+    func setStats(_ row: StatsRow) { stats[row.game] = row }
+
+    var statsJSON: JSONObject {
+        JSONObject(stats.values.sorted { $0.game < $1.game }.map { s in
+            (s.game, [
+                "played": .int(s.played), "won": .int(s.won), "lost": .int(s.lost), "drawn": .int(s.drawn),
+                "rating": .int(Int(s.rating.rounded())), "deviation": .int(Int(s.deviation.rounded())),
+            ] as JSONValue)
+        })
     }
 
     public var isOnline: Bool { !connections.isEmpty }
@@ -49,7 +64,7 @@ public actor Player {
             "name": .string(name),
             "created_at": .string(Timestamp.rfc3339(createdAt)),
             "online": .bool(isOnline),
-            "stats": .object([:]),
+            "stats": .object(statsJSON),
         ]
         if forOwner { o["data"] = .object(data) }
         return o

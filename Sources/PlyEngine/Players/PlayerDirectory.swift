@@ -7,11 +7,13 @@ import PlyStore
 /// same cold player share one load.
 public actor PlayerDirectory {
     let store: AccountStore
+    let matchStore: MatchStore
     private var loaded: [String: Player] = [:]
     private var loading: [String: Task<Player?, any Error>] = [:]
 
-    init(store: AccountStore) {
+    init(store: AccountStore, matchStore: MatchStore) {
         self.store = store
+        self.matchStore = matchStore
     }
 
     public var count: Int { loaded.count }
@@ -20,9 +22,10 @@ public actor PlayerDirectory {
         if let p = loaded[id] { return p }
         if let t = loading[id] { return try await t.value }
         let store = self.store
+        let matchStore = self.matchStore
         let task = Task<Player?, any Error> {
             guard let row = try await store.player(id) else { return nil }
-            return Self.make(row)
+            return Self.make(row, stats: try await matchStore.stats(of: id))
         }
         loading[id] = task
         defer { loading[id] = nil }
@@ -35,15 +38,17 @@ public actor PlayerDirectory {
     }
 
     /// The in-memory player for a row just read or created, keeping one actor per id.
-    func adopt(_ row: PlayerRow) -> Player {
+    func adopt(_ row: PlayerRow) async throws -> Player {
         if let p = loaded[row.id] { return p }
-        let p = Self.make(row)
+        let stats = try await matchStore.stats(of: row.id)
+        if let p = loaded[row.id] { return p }
+        let p = Self.make(row, stats: stats)
         loaded[row.id] = p
         return p
     }
 
-    static func make(_ row: PlayerRow) -> Player {
+    static func make(_ row: PlayerRow, stats: [StatsRow]) -> Player {
         let data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
-        return Player(id: row.id, name: row.name, data: data, createdAt: row.createdAt)
+        return Player(id: row.id, name: row.name, data: data, createdAt: row.createdAt, stats: stats)
     }
 }

@@ -25,7 +25,7 @@ extension PlayerSession {
         let token = SessionToken.mint()
         let hash = SessionToken.hash(token)
         try await engine.accounts.createSession(hash: hash, player: row.id)
-        let p = await engine.players.adopt(row)
+        let p = try await engine.players.adopt(row)
         await attach(p, tokenHash: hash)
         return .ok(["player": .string(row.id), "name": .string(await p.name), "session": .string(token), "new": .bool(new)])
     }

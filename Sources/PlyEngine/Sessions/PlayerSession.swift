@@ -18,6 +18,8 @@ public actor PlayerSession {
     var player: Player?
     var tokenHash: Data?
     var failedAuth = 0
+    /// Matches this connection watches, to stop watching when it closes.
+    var watching: Set<String> = []
     /// Set by QUIT: the server closes the connection after the reply.
     public private(set) var wantsClose = false
 
@@ -72,6 +74,10 @@ public actor PlayerSession {
         if let player {
             await player.detach(connection: connectionID)
         }
+        for id in watching {
+            await (try? engine.matches.match(id))?.unwatch(connection: connectionID)
+        }
+        watching = []
         player = nil
         engine.counters.disconnected()
     }
@@ -116,8 +122,17 @@ public actor PlayerSession {
         case .profileSet(let data): return try await setData(data)
         case .games: return .ok(.array(GameCatalog.all.map(Self.describe)))
         case .stats: return .ok(.object(await stats()))
-        default:
-            throw PlyError(.internal, "not implemented in this build yet")
+        case .challenge(let opponent, let game, let settings):
+            return try await challenge(opponent: opponent, game: game, settings: settings)
+        case .open(let game): return try await openChallenges(game: game)
+        case .queue(let game, let settings): return try await queue(game: game, settings: settings)
+        case .unqueue(let game): return try await unqueue(game: game)
+        case .matches(let filter): return try await matchList(filter)
+        case .top(let game, let count): return try await top(game: game, count: count)
+        case .match, .move, .legal, .accept, .decline, .resign, .draw, .watch, .unwatch, .say:
+            return try await matchCommand(command)
+        case .notifications, .seen:
+            throw PlyError(.internal, "notifications are not implemented in this build yet")
         }
     }
 
@@ -136,6 +151,13 @@ public actor PlayerSession {
             "connections_total": .int(engine.counters.connectionsTotal.load(ordering: .relaxed)),
             "requests": .int(engine.counters.requests.load(ordering: .relaxed)),
             "players_in_memory": .int(await engine.players.count),
+            "matches_in_memory": .int(await engine.matches.count),
+            "pending_critical_writes": .int(await engine.writer.waiting),
+            "commits": .int(await engine.writer.commits),
+            "rows_committed": .int(await engine.writer.rowsCommitted),
+            "failed_commits": .int(await engine.writer.failedCommits),
+            "last_commit_ms": .double((await engine.writer.lastCommitSeconds * 1_000_000).rounded() / 1000),
+            "durability": .string(engine.writer.durability.rawValue),
         ]
     }
 

@@ -1,0 +1,433 @@
+import Foundation
+import Logging
+import PlyJSON
+import PlyProtocol
+import PlyRules
+import PlyStore
+
+/// One match in memory. It alone decides what happens to the match: every change runs
+/// in an exclusive section that spans the commit, so two devices racing for one ply are
+/// answered one after the other, and a failed commit leaves the match as it was.
+public actor Match {
+    public nonisolated let id: String
+    let rules: any GameRules
+    let settings: MatchSettings
+    let env: MatchEnvironment
+
+    private(set) var row: MatchRow
+    private var state: GameState
+    /// The position before the last ply, to recognise a retried last move in any spelling.
+    private var previous: GameState?
+    private var moves: [String]
+    private var drawOfferBy: String?
+    private var watchers: [Int: Outbound] = [:]
+    private var busy = false
+    private var queue: [CheckedContinuation<Void, Never>] = []
+    private(set) var lastTouched: Date
+
+    init(row: MatchRow, rules: any GameRules, settings: MatchSettings, plies: [String], env: MatchEnvironment) throws {
+        id = row.id
+        self.row = row
+        self.rules = rules
+        self.settings = settings
+        self.env = env
+        var s = try GameState(game: rules, settings: settings.game)
+        var prev: GameState?
+        var recorded: [String] = []
+        for (i, text) in plies.enumerated() {
+            do {
+                let (next, notation) = try s.applying(text)
+                prev = s
+                s = next
+                recorded.append(notation)
+            } catch {
+                throw MatchReplayError(match: row.id, ply: i + 1, move: text, error: error)
+            }
+        }
+        state = s
+        previous = prev
+        moves = recorded
+        lastTouched = env.now()
+    }
+
+    var isIdle: Bool { !busy && watchers.isEmpty }
+
+    // MARK: exclusive sections
+
+    private func exclusive<T>(_ body: () async throws -> T) async throws -> T {
+        while busy { await withCheckedContinuation { queue.append($0) } }
+        busy = true
+        lastTouched = env.now()
+        defer {
+            busy = false
+            if !queue.isEmpty { queue.removeFirst().resume() }
+        }
+        return try await body()
+    }
+
+    private func commit(_ writes: [CriticalWrite]) async throws {
+        do {
+            try await env.writer.commit(writes)
+        } catch {
+            env.logger.warning("commit failed", metadata: ["match": "\(id)", "error": "\(error)"])
+            throw PlyError.unavailable()
+        }
+    }
+
+    // MARK: reading
+
+    var isFinished: Bool { row.status == "finished" || row.status == "aborted" }
+
+    func resultJSON(_ r: MatchRow) -> JSONValue {
+        guard let reason = r.resultReason else { return .null }
+        return ["winner": .optional(r.resultWinner), "reason": .string(reason)]
+    }
+
+    func seatName(of player: String) -> String? {
+        row.seats.firstIndex(of: player).map { rules.seatNames[$0] }
+    }
+
+    /// The whole match, as `MATCH` shows it.
+    func describe() async -> JSONObject {
+        lastTouched = env.now()
+        var players: [JSONValue] = []
+        let ids = row.seats.isEmpty ? [row.creator] + (row.invitee.map { [$0] } ?? []) : row.seats
+        for (i, p) in ids.enumerated() {
+            let name = await (try? env.players.player(p))??.name ?? p
+            players.append([
+                "player": .string(p), "name": .string(name),
+                "side": row.seats.isEmpty ? .null : .string(rules.seatNames[i]),
+            ])
+        }
+        var o: JSONObject = [
+            "match": .string(id), "game": .string(rules.id), "settings": .object(settings.json(rules: rules)),
+            "status": .string(row.status), "players": .array(players), "ply": .int(moves.count),
+            "to_move": .optional(row.toMove), "moves": .array(moves.map { .string($0) }),
+            "position": .string(state.describe()),
+            "deadline": .optional(row.deadline.map(Timestamp.rfc3339)), "result": resultJSON(row),
+            "created_at": .string(Timestamp.rfc3339(row.createdAt)), "updated_at": .string(Timestamp.rfc3339(row.updatedAt)),
+        ]
+        for f in state.extras() { o[f.key] = f.value }
+        if row.status == "active" { o["draw_offer_by"] = .optional(drawOfferBy) }
+        return o
+    }
+
+    func legalMoves() throws(PlyError) -> [String] {
+        guard row.status == "active" else {
+            if isFinished { throw PlyError(.gameOver, "the match has ended") }
+            throw PlyError.forbidden("the match has not started")
+        }
+        return state.legalMoves()
+    }
+
+    // MARK: moves
+
+    /// The reply and event body for a move.
+    private func moveSummary() -> JSONObject {
+        [
+            "match": .string(id), "ply": .int(moves.count), "status": .string(row.status),
+            "to_move": .optional(row.toMove), "deadline": .optional(row.deadline.map(Timestamp.rfc3339)),
+            "result": resultJSON(row),
+        ]
+    }
+
+    func move(by player: String, connection: Int, ply: Int, text: String) async throws -> JSONObject {
+        try await exclusive {
+            guard row.seats.contains(player) else { throw PlyError.forbidden("you are not playing in \(id)") }
+            let count = moves.count
+            if ply <= count {
+                if isDuplicate(ply: ply, text: text, by: player) {
+                    var o = moveSummary()
+                    o["ply"] = .int(ply)
+                    o["duplicate"] = true
+                    return o
+                }
+                throw PlyError(.stalePly, "ply \(ply) was already played; the next ply is \(count + 1)")
+            }
+            guard !isFinished else { throw PlyError(.gameOver, "the match has ended") }
+            guard row.status == "active" else { throw PlyError.forbidden("the match has not started") }
+            guard ply == count + 1 else { throw PlyError(.stalePly, "the next ply is \(count + 1)") }
+            let mover = row.seats[state.sideToMove]
+            guard mover == player else { throw PlyError(.notYourTurn, "the match is waiting for \(mover)") }
+            let next: GameState
+            let notation: String
+            switch Result(catching: { () throws(RuleError) in try state.applying(text) }) {
+            case .success(let r): (next, notation) = r
+            case .failure(let e): throw PlyError(.illegalMove, "\(e.rule): \(e.message)")
+            }
+            let now = env.now().wholeSeconds
+            var r = row
+            r.plyCount = count + 1
+            r.updatedAt = now
+            var writes: [CriticalWrite] = [.ply(PlyRow(match: id, ply: count + 1, move: notation, playedAt: now))]
+            switch next.outcome {
+            case .ongoing:
+                r.toMove = r.seats[next.sideToMove]
+                r.deadline = now.addingTimeInterval(Double(settings.turnSeconds))
+            case .win(let seat, _):
+                end(&r, winner: r.seats[seat], reason: "rules")
+            case .draw:
+                end(&r, winner: nil, reason: "draw")
+            }
+            let ending = r.status == "finished"
+            var stats: [StatsRow] = []
+            if ending { stats = await ratings(for: r) }
+            writes.append(.updateMatch(r, newParticipant: nil))
+            writes += stats.map { .stats($0) }
+            try await commit(writes)
+
+            previous = state
+            state = next
+            moves.append(notation)
+            row = r
+            drawOfferBy = nil
+            if ending { await publishStats(stats) }
+            var event = moveSummary()
+            event["move"] = .string(notation)
+            event["by"] = .string(player)
+            await publish(Event("move", reordered(event)), toPlayers: r.seats, exceptConnection: connection)
+            return moveSummary()
+        }
+    }
+
+    /// Field order as the protocol documents `EVENT move`.
+    private func reordered(_ e: JSONObject) -> JSONObject {
+        var o = JSONObject()
+        for k in ["match", "ply", "move", "by", "status", "to_move", "deadline", "result"] { o[k] = e[k] }
+        return o
+    }
+
+    private func isDuplicate(ply: Int, text: String, by player: String) -> Bool {
+        if ply == moves.count, let previous, row.seats[previous.sideToMove] == player,
+            let (_, n) = try? previous.applying(text)
+        {
+            return n == moves[ply - 1]
+        }
+        // Older plies: the recorded notation, compared without regard to case or spacing.
+        let canon = { (s: String) in s.lowercased().split(separator: " ").joined(separator: " ") }
+        return canon(moves[ply - 1]) == canon(text)
+    }
+
+    private func end(_ r: inout MatchRow, winner: String?, reason: String) {
+        r.status = "finished"
+        r.resultWinner = winner
+        r.resultReason = reason
+        r.toMove = nil
+        r.deadline = nil
+    }
+
+    // MARK: endings without a move
+
+    func resign(by player: String) async throws -> JSONObject {
+        try await exclusive {
+            if row.status == "invited" || row.status == "open" {
+                guard player == row.creator || player == row.invitee else { throw PlyError.forbidden("not your challenge") }
+                return try await abort(reason: player == row.creator ? "withdrawn" : "declined")
+            }
+            guard row.seats.contains(player) else { throw PlyError.forbidden("you are not playing in \(id)") }
+            guard !isFinished else { throw PlyError(.gameOver, "the match has ended") }
+            let winner = row.seats.first { $0 != player }
+            return try await finish(winner: winner, reason: "resign")
+        }
+    }
+
+    func decline(by player: String) async throws -> JSONObject {
+        try await exclusive {
+            guard row.status == "invited" || row.status == "open" else {
+                if isFinished { throw PlyError(.gameOver, "the match has ended") }
+                throw PlyError.conflict("the challenge was already accepted")
+            }
+            guard player == row.invitee || player == row.creator else {
+                throw PlyError.forbidden("only the invited player or the challenger may decline")
+            }
+            return try await abort(reason: player == row.creator ? "withdrawn" : "declined")
+        }
+    }
+
+    private func abort(reason: String) async throws -> JSONObject {
+        var r = row
+        r.status = "aborted"
+        r.resultReason = reason
+        r.updatedAt = env.now().wholeSeconds
+        try await commit([.updateMatch(r, newParticipant: nil)])
+        row = r
+        let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
+        await publish(Event("end", body), toPlayers: [r.creator] + (r.invitee.map { [$0] } ?? []), exceptConnection: nil)
+        return body
+    }
+
+    private func finish(winner: String?, reason: String) async throws -> JSONObject {
+        var r = row
+        end(&r, winner: winner, reason: reason)
+        r.updatedAt = env.now().wholeSeconds
+        let stats = await ratings(for: r)
+        try await commit([.updateMatch(r, newParticipant: nil)] + stats.map { .stats($0) })
+        row = r
+        drawOfferBy = nil
+        await publishStats(stats)
+        let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
+        await publish(Event("end", body), toPlayers: r.seats, exceptConnection: nil)
+        return body
+    }
+
+    /// Ends the match if the player to move missed the deadline.
+    func expireIfOverdue() async throws {
+        try await exclusive {
+            guard row.status == "active", let deadline = row.deadline, deadline <= env.now(), let late = row.toMove else { return }
+            env.logger.info("turn deadline missed", metadata: ["match": "\(id)", "player": "\(late)"])
+            _ = try await finish(winner: row.seats.first { $0 != late }, reason: "timeout")
+        }
+    }
+
+    func draw(by player: String, action: DrawAction) async throws -> JSONObject {
+        try await exclusive {
+            guard row.seats.contains(player) else { throw PlyError.forbidden("you are not playing in \(id)") }
+            guard !isFinished else { throw PlyError(.gameOver, "the match has ended") }
+            guard row.status == "active" else { throw PlyError.forbidden("the match has not started") }
+            let opponent = row.seats.first { $0 != player } ?? player
+            switch action {
+            case .offer:
+                if let by = drawOfferBy, by != player {
+                    return try await finish(winner: nil, reason: "agreement")  // both offered: agreed
+                }
+                drawOfferBy = player
+                await publish(Event("draw", ["match": .string(id), "by": .string(player)]), toPlayers: [opponent], exceptConnection: nil)
+                return ["match": .string(id), "offered": true]
+            case .accept:
+                guard let by = drawOfferBy, by != player else { throw PlyError.conflict("there is no draw offer to accept") }
+                return try await finish(winner: nil, reason: "agreement")
+            case .decline:
+                guard let by = drawOfferBy, by != player else { throw PlyError.conflict("there is no draw offer to decline") }
+                drawOfferBy = nil
+                return ["match": .string(id), "declined": true]
+            }
+        }
+    }
+
+    // MARK: starting
+
+    /// Accepting a challenge starts the match.
+    func accept(by player: String) async throws -> JSONObject {
+        try await exclusive {
+            switch row.status {
+            case "invited":
+                guard player == row.invitee else { throw PlyError.forbidden("the challenge is for someone else") }
+            case "open":
+                guard player != row.creator else { throw PlyError.conflict("you cannot accept your own challenge") }
+            case "active":
+                throw PlyError.conflict("the challenge was already accepted")
+            default:
+                throw PlyError(.gameOver, "the challenge has ended")
+            }
+            let newcomer = row.status == "open" ? player : nil
+            var r = row
+            let creatorFirst: Bool =
+                switch settings.side {
+                case .first: true
+                case .second: false
+                case .random: Bool.random()
+                }
+            r.seats = creatorFirst ? [row.creator, player] : [player, row.creator]
+            if newcomer != nil { r.invitee = player }
+            r.status = "active"
+            let now = env.now().wholeSeconds
+            r.toMove = r.seats[state.sideToMove]
+            r.deadline = now.addingTimeInterval(Double(settings.turnSeconds))
+            r.updatedAt = now
+            try await commit([.updateMatch(r, newParticipant: newcomer)])
+            row = r
+            await announceStart()
+            return startBody()
+        }
+    }
+
+    func startBody() -> JSONObject {
+        let players: [JSONValue] = row.seats.enumerated().map { i, p in
+            ["player": .string(p), "side": .string(rules.seatNames[i])]
+        }
+        return [
+            "match": .string(id), "game": .string(rules.id), "players": .array(players),
+            "to_move": .optional(row.toMove), "deadline": .optional(row.deadline.map(Timestamp.rfc3339)),
+        ]
+    }
+
+    func announceStart() async {
+        await publish(Event("start", startBody()), toPlayers: row.seats, exceptConnection: nil)
+    }
+
+    // MARK: watching and chat
+
+    func watch(connection: Int, outbound: Outbound) {
+        watchers[connection] = outbound
+    }
+
+    func unwatch(connection: Int) {
+        watchers[connection] = nil
+    }
+
+    func say(by player: String, connection: Int, text: String) async throws {
+        guard row.seats.contains(player) || player == row.creator || player == row.invitee || watchers[connection] != nil else {
+            throw PlyError.forbidden("only players and watchers may chat in \(id)")
+        }
+        let event = Event("chat", ["match": .string(id), "by": .string(player), "text": .string(text)])
+        let players = row.seats.isEmpty ? [row.creator] + (row.invitee.map { [$0] } ?? []) : row.seats
+        await publish(event, toPlayers: players, exceptConnection: connection)
+    }
+
+    // MARK: events and ratings
+
+    /// Sends to every connection of the given players (but one) and to the watchers.
+    private func publish(_ event: Event, toPlayers ids: [String], exceptConnection: Int?) async {
+        for p in Set(ids) {
+            if let player = try? await env.players.player(p) {
+                await player.send(event, except: exceptConnection)
+            }
+        }
+        let line = event.line
+        for (c, w) in watchers where c != exceptConnection { w.send(line) }
+    }
+
+    /// New stats and Glicko-2 ratings for both players of a finished match (not yet applied).
+    private func ratings(for r: MatchRow) async -> [StatsRow] {
+        guard r.seats.count == 2 else { return [] }
+        var rows: [StatsRow] = []
+        for p in r.seats {
+            rows.append(await (try? env.players.player(p))??.stats(for: rules.id) ?? StatsRow(player: p, game: rules.id))
+        }
+        let score: GameScore = r.resultWinner == nil ? .draw : (r.resultWinner == r.seats[0] ? .win : .loss)
+        let (a, b) = Glicko2().afterMatch(rows[0].glicko, rows[1].glicko, scoreOfA: score)
+        rows[0].record(score, rating: a)
+        rows[1].record(score == .draw ? .draw : (score == .win ? .loss : .win), rating: b)
+        return rows
+    }
+
+    private func publishStats(_ rows: [StatsRow]) async {
+        for s in rows {
+            if let p = try? await env.players.player(s.player) { await p.setStats(s) }
+        }
+    }
+}
+
+struct MatchReplayError: Error, CustomStringConvertible {
+    var match: String
+    var ply: Int
+    var move: String
+    var error: RuleError
+    var description: String { "match \(match) does not replay: ply \(ply) \"\(move)\": \(error)" }
+}
+
+extension StatsRow {
+    var glicko: Rating { Rating(rating: rating, deviation: deviation, volatility: volatility) }
+
+    mutating func record(_ score: GameScore, rating r: Rating) {
+        played += 1
+        switch score {
+        case .win: won += 1
+        case .loss: lost += 1
+        case .draw: drawn += 1
+        }
+        rating = r.rating
+        deviation = r.deviation
+        volatility = r.volatility
+    }
+}

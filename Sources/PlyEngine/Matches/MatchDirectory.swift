@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import PlyJSON
+import PlyProtocol
+import PlyRules
+import PlyStore
+
+/// The matches in memory, loaded from PostgreSQL on first access by replaying their
+/// plies, and the automatch queues.
+public actor MatchDirectory {
+    let store: MatchStore
+    let env: MatchEnvironment
+    private var loaded: [String: Match] = [:]
+    private var loading: [String: Task<Match?, any Error>] = [:]
+    /// Players waiting for an opponent, by game and game-specific settings.
+    private var queues: [String: [String]] = [:]
+
+    init(store: MatchStore, env: MatchEnvironment) {
+        self.store = store
+        self.env = env
+    }
+
+    public var count: Int { loaded.count }
+
+    func match(_ id: String) async throws -> Match? {
+        if let m = loaded[id] { return m }
+        if let t = loading[id] { return try await t.value }
+        let store = self.store
+        let env = self.env
+        let task = Task<Match?, any Error> {
+            guard let (row, plies) = try await store.match(id) else { return nil }
+            return try Self.make(row, plies: plies.map(\.move), env: env)
+        }
+        loading[id] = task
+        defer { loading[id] = nil }
+        let m = try await task.value
+        if let m {
+            if let existing = loaded[id] { return existing }
+            loaded[id] = m
+        }
+        return m
+    }
+
+    static func make(_ row: MatchRow, plies: [String], env: MatchEnvironment) throws -> Match {
+        guard let rules = GameCatalog.game(row.game) else { throw PlyError(.internal, "unknown game \(row.game)") }
+        let json = try JSONValue.parseObject(row.settings)
+        let settings = try MatchSettings(json, rules: rules)
+        return try Match(row: row, rules: rules, settings: settings, plies: plies, env: env)
+    }
+
+    /// Creates a challenge (to one player, or open), durable before it returns.
+    func challenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings) async throws -> Match {
+        let id = try await store.newMatchID()
+        let now = env.now().wholeSeconds
+        let row = MatchRow(
+            id: id, game: rules.id, settings: JSONValue.object(settings.json(rules: rules)).description,
+            status: invitee == nil ? "open" : "invited", creator: creator, invitee: invitee, createdAt: now, updatedAt: now)
+        let m = try Self.make(row, plies: [], env: env)
+        do {
+            try await env.writer.commit([.insertMatch(row)])
+        } catch {
+            throw PlyError.unavailable()
+        }
+        loaded[id] = m
+        return m
+    }
+
+    public enum QueueOutcome: Sendable {
+        case waiting
+        case paired(Match)
+    }
+
+    /// Joins automatch; pairs at once with someone waiting for the same game and settings.
+    func queue(_ player: String, rules: any GameRules, settings: MatchSettings) async throws -> QueueOutcome {
+        let key = settings.pairingKey(rules: rules)
+        var waiting = queues[key, default: []]
+        guard let opponentIndex = waiting.firstIndex(where: { $0 != player }) else {
+            if !waiting.contains(player) { waiting.append(player) }
+            queues[key] = waiting
+            return .waiting
+        }
+        let opponent = waiting.remove(at: opponentIndex)
+        queues[key] = waiting.isEmpty ? nil : waiting
+        // Automatch seats are random; the deadline is the game's default or what the first asked.
+        var s = settings
+        s.side = .random
+        let id = try await store.newMatchID()
+        let now = env.now().wholeSeconds
+        var seats = [opponent, player]
+        if Bool.random() { seats.reverse() }
+        var row = MatchRow(
+            id: id, game: rules.id, settings: JSONValue.object(s.json(rules: rules)).description, status: "active",
+            creator: opponent, invitee: player, seats: seats, createdAt: now, updatedAt: now)
+        row.toMove = seats[0]
+        row.deadline = now.addingTimeInterval(Double(s.turnSeconds))
+        let m = try Match(row: row, rules: rules, settings: s, plies: [], env: env)
+        do {
+            try await env.writer.commit([.insertMatch(row)])
+        } catch {
+            queues[key, default: []].insert(opponent, at: 0)  // nothing happened; the opponent keeps their place
+            throw PlyError.unavailable()
+        }
+        loaded[id] = m
+        await m.announceStart()
+        return .paired(m)
+    }
+
+    /// Leaves every automatch queue of a game; returns whether the player was queued.
+    func unqueue(_ player: String, game: String) -> Bool {
+        var found = false
+        for (key, list) in queues where key.hasPrefix(game + " ") && list.contains(player) {
+            found = true
+            let rest = list.filter { $0 != player }
+            queues[key] = rest.isEmpty ? nil : rest
+        }
+        return found
+    }
+
+    /// Ends the matches whose deadlines passed; returns how many were checked.
+    @discardableResult
+    func expireOverdue() async throws -> Int {
+        let ids = try await store.overdue(now: env.now())
+        for id in ids {
+            do {
+                try await match(id)?.expireIfOverdue()
+            } catch {
+                env.logger.warning("deadline check failed", metadata: ["match": "\(id)", "error": "\(error)"])
+            }
+        }
+        return ids.count
+    }
+
+    func forget(_ id: String) { loaded[id] = nil }
+}

@@ -1,0 +1,17 @@
+import Foundation
+import Logging
+import PlyStore
+
+/// What a match needs from the rest of the server, and nothing more: matches never see
+/// sockets, only players and the writer.
+struct MatchEnvironment: Sendable {
+    let writer: CommitWriter
+    let players: PlayerDirectory
+    let logger: Logger
+    let now: @Sendable () -> Date
+}
+
+extension Date {
+    /// Whole seconds, as stored and shown (RFC 3339 has no use for nanoseconds here).
+    var wholeSeconds: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
+}

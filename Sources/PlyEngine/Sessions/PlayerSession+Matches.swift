@@ -1,0 +1,155 @@
+import Foundation
+import PlyJSON
+import PlyProtocol
+import PlyRules
+import PlyStore
+
+extension PlayerSession {
+    func me() throws(PlyError) -> Player {
+        guard let player else { throw PlyError.unauthenticated("log in first") }
+        return player
+    }
+
+    func rules(_ game: String) throws(PlyError) -> any GameRules {
+        guard let r = GameCatalog.game(game.lowercased()) else {
+            throw PlyError.notFound("no game \"\(game)\"; GAMES lists them")
+        }
+        return r
+    }
+
+    func existingMatch(_ id: String) async throws -> Match {
+        guard let m = try await engine.matches.match(id) else { throw PlyError.notFound("no match \(id)") }
+        return m
+    }
+
+    func challenge(opponent: String?, game: String, settings json: JSONObject) async throws -> Reply {
+        let me = try me()
+        let rules = try rules(game)
+        let settings = try MatchSettings(json, rules: rules)
+        if let opponent {
+            guard opponent != me.id else { throw PlyError.badRequest("you cannot challenge yourself") }
+            guard try await engine.players.player(opponent) != nil else { throw PlyError.notFound("no player \(opponent)") }
+        }
+        let match = try await engine.matches.challenge(from: me.id, to: opponent, rules: rules, settings: settings)
+        if let opponent, let invitee = try await engine.players.player(opponent) {
+            await invitee.send(
+                Event("challenge", [
+                    "match": .string(match.id), "game": .string(rules.id), "from": .string(me.id),
+                    "settings": .object(settings.json(rules: rules)),
+                ]))
+        }
+        return .ok(["match": .string(match.id)])
+    }
+
+    func openChallenges(game: String?) async throws -> Reply {
+        if let game { _ = try rules(game) }
+        let rows = try await engine.matchStore.openChallenges(game: game?.lowercased())
+        let names = try await engine.matchStore.names(rows.map(\.creator))
+        return .ok(.array(rows.map { r in
+            [
+                "match": .string(r.id), "game": .string(r.game), "from": .string(r.creator),
+                "name": .optional(names[r.creator]), "settings": (try? JSONValue(parsing: r.settings)) ?? .null,
+                "created_at": .string(Timestamp.rfc3339(r.createdAt)),
+            ]
+        }))
+    }
+
+    func matchList(_ filter: MatchFilter) async throws -> Reply {
+        let me = try me()
+        let finished: Bool? =
+            switch filter {
+            case .active: false
+            case .finished: true
+            case .all: nil
+            }
+        let rows = try await engine.matchStore.matches(of: me.id, finished: finished)
+        let ids = Set(rows.flatMap { $0.seats + [$0.creator] + ($0.invitee.map { [$0] } ?? []) })
+        let names = try await engine.matchStore.names(Array(ids))
+        return .ok(.array(rows.map { r in Self.summary(r, names: names) }))
+    }
+
+    static func summary(_ r: MatchRow, names: [String: String]) -> JSONValue {
+        let seatNames = GameCatalog.game(r.game)?.seatNames ?? []
+        let ids = r.seats.isEmpty ? [r.creator] + (r.invitee.map { [$0] } ?? []) : r.seats
+        let players: [JSONValue] = ids.enumerated().map { i, p in
+            [
+                "player": .string(p), "name": .optional(names[p]),
+                "side": r.seats.isEmpty || i >= seatNames.count ? .null : .string(seatNames[i]),
+            ]
+        }
+        let result: JSONValue = r.resultReason.map { ["winner": .optional(r.resultWinner), "reason": .string($0)] } ?? .null
+        return [
+            "match": .string(r.id), "game": .string(r.game), "status": .string(r.status), "players": .array(players),
+            "ply": .int(r.plyCount), "to_move": .optional(r.toMove),
+            "deadline": .optional(r.deadline.map(Timestamp.rfc3339)), "result": result,
+            "updated_at": .string(Timestamp.rfc3339(r.updatedAt)),
+        ]
+    }
+
+    func queue(game: String, settings json: JSONObject) async throws -> Reply {
+        let me = try me()
+        let rules = try rules(game)
+        let settings = try MatchSettings(json, rules: rules)
+        switch try await engine.matches.queue(me.id, rules: rules, settings: settings) {
+        case .waiting: return .ok(["queued": true, "game": .string(rules.id)])
+        case .paired(let m): return .ok(["queued": false, "match": .string(m.id)])
+        }
+    }
+
+    func unqueue(game: String) async throws -> Reply {
+        let me = try me()
+        let rules = try rules(game)
+        guard await engine.matches.unqueue(me.id, game: rules.id) else {
+            throw PlyError.notFound("you are not queued for \(rules.id)")
+        }
+        return .ok(nil)
+    }
+
+    func matchCommand(_ command: Command) async throws -> Reply {
+        let me = try me()
+        switch command {
+        case .match(let id):
+            return .ok(.object(await try existingMatch(id).describe()))
+        case .move(let id, let ply, let text):
+            return .ok(.object(try await existingMatch(id).move(by: me.id, connection: connectionID, ply: ply, text: text)))
+        case .legal(let id):
+            return .ok(.array(try await existingMatch(id).legalMoves().map { .string($0) }))
+        case .accept(let id):
+            return .ok(.object(try await existingMatch(id).accept(by: me.id)))
+        case .decline(let id):
+            return .ok(.object(try await existingMatch(id).decline(by: me.id)))
+        case .resign(let id):
+            return .ok(.object(try await existingMatch(id).resign(by: me.id)))
+        case .draw(let id, let action):
+            return .ok(.object(try await existingMatch(id).draw(by: me.id, action: action)))
+        case .watch(let id):
+            let m = try await existingMatch(id)
+            await m.watch(connection: connectionID, outbound: outbound)
+            watching.insert(id)
+            return .ok(.object(await m.describe()))
+        case .unwatch(let id):
+            let m = try await existingMatch(id)
+            await m.unwatch(connection: connectionID)
+            watching.remove(id)
+            return .ok(nil)
+        case .say(let id, let text):
+            try await existingMatch(id).say(by: me.id, connection: connectionID, text: text)
+            return .ok(nil)
+        default:
+            throw PlyError(.internal, "not a match command")
+        }
+    }
+
+    func top(game: String, count: Int) async throws -> Reply {
+        let rules = try rules(game)
+        let rows = try await engine.matchStore.top(game: rules.id, limit: count)
+        return .ok(.array(rows.enumerated().map { i, pair in
+            let (s, name) = pair
+            return [
+                "rank": .int(i + 1), "player": .string(s.player), "name": .string(name),
+                "rating": .int(Int(s.rating.rounded())), "deviation": .int(Int(s.deviation.rounded())),
+                "played": .int(s.played), "won": .int(s.won), "lost": .int(s.lost), "drawn": .int(s.drawn),
+            ]
+        }))
+    }
+}
