@@ -1,0 +1,225 @@
+import Foundation
+import PlyEngine
+import PlyJSON
+import PlyServer
+import Testing
+
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+struct MatchLifecycleTests {
+    @Test func automatchPairsSameGameAndSettings() async throws {
+        let server = try await TestServer.start()
+        let (a, ann) = try await server.player("q1")
+        let (b, bo) = try await server.player("q2")
+        let (c, _) = try await server.player("q3")
+        let waiting = try await a.ok("QUEUE hive")
+        #expect(waiting["queued"]?.boolValue == true)
+        // Different game-specific settings do not pair.
+        let other = try await c.ok(#"QUEUE hive {"expansions":"MLP"}"#)
+        #expect(other["queued"]?.boolValue == true)
+        let paired = try await b.ok(#"QUEUE hive {"expansions":""}"#)  // the default, spelled out
+        let match = try #require(paired["match"]?.stringValue)
+        let sa = try await a.event("start")
+        let sb = try await b.event("start")
+        #expect(sa["match"]?.stringValue == match && sb["match"]?.stringValue == match)
+        let players = try #require(sa["players"]?.arrayValue).compactMap { $0["player"]?.stringValue }
+        #expect(Set(players) == [ann.player, bo.player])
+        try await c.ok("UNQUEUE hive")
+        try await c.err("UNQUEUE hive", "not_found")
+        try await c.err("QUEUE chess", "not_found")
+        try await server.stop()
+    }
+
+    @Test func openChallengeDeclineAndWithdraw() async throws {
+        let server = try await TestServer.start()
+        let (a, ann) = try await server.player("open")
+        let created = try await a.ok(#"CHALLENGE open khet {"layout":"dynasty","side":"second"}"#)
+        let match = try #require(created["match"]?.stringValue)
+        let (b, bo) = try await server.player("taker")
+        let list = try await b.ok("OPEN khet")
+        #expect(list.arrayValue?.contains { $0["match"]?.stringValue == match && $0["from"]?.stringValue == ann.player } == true)
+        try await a.err("ACCEPT \(match)", "conflict")
+        try await b.ok("ACCEPT \(match)")
+        let start = try await a.event("start")
+        #expect(start["to_move"]?.stringValue == bo.player, "side second: the taker moves first")
+        let (c, _) = try await server.player("late")
+        try await c.err("ACCEPT \(match)", "conflict")
+        #expect(try await c.ok("OPEN khet").arrayValue?.contains { $0["match"]?.stringValue == match } == false)
+
+        // Declined invitation: the challenger hears of it.
+        let invited = try await a.ok("CHALLENGE \(bo.player) reversi")
+        let m2 = try #require(invited["match"]?.stringValue)
+        _ = try await b.event("challenge")
+        try await c.err("DECLINE \(m2)", "forbidden")
+        try await b.ok("DECLINE \(m2)")
+        let end = try await a.event("end")
+        #expect(end["match"]?.stringValue == m2)
+        #expect(end["result"]?["reason"]?.stringValue == "declined")
+        try await b.err("ACCEPT \(m2)", "game_over")
+        try await server.stop()
+    }
+
+    @Test func resignAndRatings() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        try await server.play(t, ["f5", "d6"])
+        let r = try await t.second.ok("RESIGN \(t.match)")
+        #expect(r["result"]?["winner"]?.stringValue == t.firstID)
+        #expect(r["result"]?["reason"]?.stringValue == "resign")
+        let end = try await t.first.event("end")
+        #expect(end["result"]?["reason"]?.stringValue == "resign")
+        let winner = try await t.first.ok("PROFILE")
+        let loser = try await t.first.ok("PROFILE \(t.secondID)")
+        #expect(winner["stats"]?["reversi"]?["won"]?.intValue == 1)
+        #expect(loser["stats"]?["reversi"]?["lost"]?.intValue == 1)
+        let wr = try #require(winner["stats"]?["reversi"]?["rating"]?.intValue)
+        let lr = try #require(loser["stats"]?["reversi"]?["rating"]?.intValue)
+        #expect(wr > 1500 && lr < 1500 && wr + lr == 3000, "Glicko-2 moves equal new players symmetrically")
+        let top = try await t.second.ok("TOP reversi 100")
+        let ranks = try #require(top.arrayValue)
+        let wi = ranks.firstIndex { $0["player"]?.stringValue == t.firstID }
+        let li = ranks.firstIndex { $0["player"]?.stringValue == t.secondID }
+        #expect(wi != nil && li != nil && wi! < li!)
+        try await t.second.err("RESIGN \(t.match)", "game_over")
+        try await t.first.err("TOP chess", "not_found")
+        try await server.stop()
+    }
+
+    @Test func drawOffersAndAgreement() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("hive")
+        try await server.play(t, ["wS1", "bS1 wS1-"])
+        try await t.first.ok("DRAW \(t.match) offer")
+        let offer = try await t.second.event("draw")
+        #expect(offer["by"]?.stringValue == t.firstID)
+        try await t.first.err("DRAW \(t.match) accept", "conflict")  // not your own offer
+        try await t.second.ok("DRAW \(t.match) decline")
+        try await t.first.err("DRAW \(t.match) accept", "conflict")
+        try await t.second.ok("DRAW \(t.match) offer")
+        _ = try await t.first.event("draw")
+        let done = try await t.first.ok("DRAW \(t.match) accept")
+        #expect(done["result"]?["reason"]?.stringValue == "agreement")
+        #expect(done["result"]?["winner"] == .null)
+        let end = try await t.second.event("end")
+        #expect(end["result"]?["reason"]?.stringValue == "agreement")
+        let p = try await t.second.ok("PROFILE")
+        #expect(p["stats"]?["hive"]?["drawn"]?.intValue == 1)
+        try await server.stop()
+    }
+
+    @Test func aMissedDeadlineEndsTheMatch() async throws {
+        let server = try await TestServer.start { $0.engine.deadlinePollSeconds = 0.2 }
+        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":1}"#)
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        _ = try await t.second.event("move")
+        let end = try await t.first.event("end", timeout: .seconds(8))
+        #expect(end["result"]?["reason"]?.stringValue == "timeout")
+        #expect(end["result"]?["winner"]?.stringValue == t.firstID, "the player who let the clock run out loses")
+        _ = try await t.second.event("end")
+        try await t.second.err("MOVE \(t.match) 2 d6", "game_over")
+        try await server.stop()
+    }
+
+    @Test func watchersSeeMovesAndChat() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        let (w, watcher) = try await server.player("watcher")
+        let seen = try await w.ok("WATCH \(t.match)")
+        #expect(seen["match"]?.stringValue == t.match)
+        try await server.play(t, ["f5"])
+        let move = try await w.event("move")
+        #expect(move["move"]?.stringValue == "f5")
+        #expect(move["by"]?.stringValue == t.firstID)
+        try await t.first.ok("SAY \(t.match)   good luck  ")
+        let chat = try await w.event("chat")
+        #expect(chat["text"]?.stringValue == "good luck")
+        let chat2 = try await t.second.event("chat")
+        #expect(chat2["by"]?.stringValue == t.firstID)
+        try await w.ok("SAY \(t.match) hello from the stands")
+        #expect(try await t.first.event("chat")["by"]?.stringValue == watcher.player)
+        try await t.first.err("SAY \(t.match) " + String(repeating: "x", count: 501), "bad_request")
+        try await w.ok("UNWATCH \(t.match)")
+        try await server.play(t, ["d6"], from: 2)
+        #expect(!(await w.hasEvent("move", within: .milliseconds(300))))
+        let (outsider, _) = try await server.player("outsider")
+        try await outsider.err("SAY \(t.match) hi", "forbidden")
+        try await server.stop()
+    }
+
+    @Test func matchesAreListedMostUrgentFirst() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        let (c, carl) = try await server.player("carl")
+        let created = try await t.first.ok("CHALLENGE \(carl.player) khet")
+        let m2 = try #require(created["match"]?.stringValue)
+        try await c.ok("ACCEPT \(m2)")
+        _ = try await t.first.event("start")
+        // In m1 it is the first player's turn (side first); in m2 it depends on the coin.
+        let list = try #require(try await t.first.ok("MATCHES").arrayValue)
+        #expect(list.count == 2)
+        let waitingOnMe = list.prefix { $0["to_move"]?.stringValue == t.firstID }
+        #expect(waitingOnMe.contains { $0["match"]?.stringValue == t.match })
+        #expect(list.allSatisfy { $0["status"]?.stringValue == "active" })
+        #expect(try await t.first.ok("MATCHES finished").arrayValue?.isEmpty == true)
+        try await t.first.ok("RESIGN \(m2)")
+        let all = try #require(try await t.first.ok("MATCHES all").arrayValue)
+        #expect(all.first?["status"]?.stringValue == "active" && all.last?["status"]?.stringValue == "finished")
+        try await server.stop()
+    }
+
+    @Test func matchesSurviveARestart() async throws {
+        var server = try await TestServer.start()
+        let t = try await server.table("hive", settings: #"{"side":"first","expansions":"MLP"}"#)
+        try await server.play(t, ["wS1", "bG1 -wS1", "wQ wS1/"])
+        let before = try await t.first.ok("MATCH \(t.match)")
+        try await server.stop()
+
+        server = try await TestServer.start()
+        let a = try await server.client()
+        try await a.ok("AUTH SESSION \(t.firstSession)")
+        let b = try await server.client()
+        try await b.ok("AUTH SESSION \(t.secondSession)")
+        let after = try await a.ok("MATCH \(t.match)")
+        for key in ["moves", "ply", "to_move", "deadline", "status", "settings", "position"] {
+            #expect(after[key] == before[key], "\(key) survives the restart")
+        }
+        try await b.ok("MOVE \(t.match) 4 bQ -bG1")
+        _ = try await a.event("move")
+        try await server.stop()
+    }
+
+    @Test func deadlinesThatPassWhileDownEndMatchesAtStartUp() async throws {
+        var server = try await TestServer.start()
+        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":1}"#)
+        try await server.stop()
+        try await Task.sleep(for: .seconds(1.5))
+        server = try await TestServer.start { $0.engine.deadlinePollSeconds = 0.2 }
+        let a = try await server.client()
+        try await a.ok("AUTH SESSION \(t.firstSession)")
+        var status = ""
+        for _ in 0..<40 where status != "finished" {
+            status = try await a.ok("MATCH \(t.match)")["status"]?.stringValue ?? ""
+            if status != "finished" { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let m = try await a.ok("MATCH \(t.match)")
+        #expect(m["status"]?.stringValue == "finished")
+        #expect(m["result"]?["reason"]?.stringValue == "timeout")
+        try await server.stop()
+    }
+
+    @Test func concurrentMovesShareCommits() async throws {
+        let server = try await TestServer.start()
+        var tables: [Table] = []
+        for _ in 0..<24 { tables.append(try await server.table("reversi")) }
+        let (observer, _) = try await server.player("observer")
+        let before = try await observer.ok("STATS")
+        // Every first player sends a move at once; the writer groups them.
+        for t in tables { try await t.first.send("MOVE \(t.match) 1 f5") }
+        for t in tables { #expect(try await t.first.reply().hasPrefix("OK ")) }
+        let after = try await observer.ok("STATS")
+        let commits = try #require(after["commits"]?.intValue) - (before["commits"]?.intValue ?? 0)
+        let rows = try #require(after["rows_committed"]?.intValue) - (before["rows_committed"]?.intValue ?? 0)
+        #expect(rows == 48, "a ply row and a match row per move")
+        #expect(commits >= 1 && commits <= 12, "24 concurrent moves took \(commits) commits")
+        try await server.stop()
+    }
+}
