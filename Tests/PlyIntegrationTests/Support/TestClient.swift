@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import PlyJSON
+import Synchronization
 import Testing
 
 struct LoggedIn: Sendable {
@@ -14,43 +15,31 @@ struct LoggedIn: Sendable {
 /// A line client over a real TCP connection, for tests: send lines, read lines, with
 /// events kept apart from replies.
 final class TestClient: Sendable {
-    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let channel: any Channel
     private let lines: LineQueue
 
     static func connect(port: Int, host: String = "127.0.0.1") async throws -> TestClient {
+        let lines = LineQueue()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: host, port: port) { channel in
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(LineCollector(queue: lines))
                 }
             }
-        let c = TestClient(channel: channel)
+            .connect(host: host, port: port).get()
+        let c = TestClient(channel: channel, lines: lines)
         let hello = try await c.nextLine()
         #expect(hello.hasPrefix("EVENT hello "), "first line was \(hello)")
         return c
     }
 
-    private init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) {
+    private init(channel: any Channel, lines: LineQueue) {
         self.channel = channel
-        lines = LineQueue()
-        let lines = self.lines
-        Task {
-            var pending: [UInt8] = []
-            do {
-                for try await buffer in channel.inbound {
-                    pending.append(contentsOf: buffer.readableBytesView)
-                    while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                        await lines.push(String(decoding: pending[..<nl], as: UTF8.self))
-                        pending.removeSubrange(...nl)
-                    }
-                }
-            } catch {}
-            await lines.close()
-        }
+        self.lines = lines
     }
 
     func sendRaw(_ bytes: [UInt8]) async throws {
-        try await channel.channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
     }
 
     func send(_ line: String) async throws {
@@ -91,7 +80,7 @@ final class TestClient: Sendable {
         let r = try await call(line)
         guard r == "OK" || r.hasPrefix("OK ") else {
             Issue.record("\(line.prefix(200)) -> \(r.prefix(200))", sourceLocation: sourceLocation)
-            throw TestFailure("\(line) -> \(r)")
+            throw TestFailure("\(line.prefix(200)) -> \(r.prefix(200))")
         }
         return r == "OK" ? .null : try JSONValue(parsing: String(r.dropFirst(3)))
     }
@@ -111,71 +100,72 @@ final class TestClient: Sendable {
             deviceID: id, new: o["new"]?.boolValue ?? false)
     }
 
-    /// Whether the server closed the connection (reads until end, within the time).
+    /// Whether the server closed the connection (within the time).
     func isClosed(within: Duration = .seconds(5)) async -> Bool {
         await lines.waitClosed(timeout: within)
     }
 
     func close() async {
-        try? await channel.channel.close()
+        try? await channel.close()
+    }
+
+    deinit { channel.close(promise: nil) }
+}
+
+/// Splits what arrives into lines for the queue, on the event loop, in order.
+final class LineCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let queue: LineQueue
+    // Touched only on the channel's event loop.
+    nonisolated(unsafe) var pending: [UInt8] = []
+
+    init(queue: LineQueue) { self.queue = queue }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        pending.append(contentsOf: buffer.readableBytesView)
+        while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            queue.push(String(decoding: pending[..<nl], as: UTF8.self))
+            pending.removeSubrange(...nl)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        queue.close()
     }
 }
 
 /// Lines received, waiting for a test to take them.
-actor LineQueue {
-    private var lines: [String] = []
-    private var closed = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func push(_ line: String) {
-        lines.append(line)
-        wake()
+final class LineQueue: Sendable {
+    private struct State {
+        var lines: [String] = []
+        var closed = false
     }
+    private let state = Mutex(State())
 
-    func close() {
-        closed = true
-        wake()
-    }
-
-    private func wake() {
-        let w = waiters
-        waiters = []
-        for c in w { c.resume() }
-    }
-
-    private func waitForChange() async {
-        await withCheckedContinuation { waiters.append($0) }
-    }
+    func push(_ line: String) { state.withLock { $0.lines.append(line) } }
+    func close() { state.withLock { $0.closed = true } }
 
     func pop(timeout: Duration, where match: @Sendable (String) -> Bool) async throws -> String {
         let deadline = ContinuousClock.now + timeout
-        let ticker = Task { [weak self] in
-            while !Task.isCancelled && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(50))
-                await self?.tick()
-            }
-        }
-        defer { ticker.cancel() }
         while true {
-            if let i = lines.firstIndex(where: match) { return lines.remove(at: i) }
-            if closed { throw TestFailure("connection closed; unread lines: \(lines)") }
-            if ContinuousClock.now >= deadline { throw TestFailure("timed out; unread lines: \(lines)") }
-            await waitForChange()
+            let (found, closed, unread): (String?, Bool, [String]) = state.withLock { s in
+                if let i = s.lines.firstIndex(where: match) { return (s.lines.remove(at: i), s.closed, []) }
+                return (nil, s.closed, s.lines)
+            }
+            if let found { return found }
+            if closed { throw TestFailure("connection closed; unread lines: \(unread.map { $0.prefix(200) })") }
+            if ContinuousClock.now >= deadline { throw TestFailure("timed out; unread lines: \(unread.map { $0.prefix(200) })") }
+            try await Task.sleep(for: .milliseconds(2))
         }
     }
 
     func waitClosed(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        let ticker = Task { [weak self] in
-            while !Task.isCancelled && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(50))
-                await self?.tick()
-            }
+        while ContinuousClock.now < deadline {
+            if state.withLock({ $0.closed }) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
         }
-        defer { ticker.cancel() }
-        while !closed && ContinuousClock.now < deadline { await waitForChange() }
-        return closed
+        return state.withLock { $0.closed }
     }
-
-    private func tick() { wake() }
 }
