@@ -32,7 +32,7 @@ public final class Engine: Sendable {
     let matchStore: MatchStore
     public let players: PlayerDirectory
     public let matches: MatchDirectory
-    public let writer: CommitWriter
+    public let writer: DatabaseWriter
     let passwords: PasswordHasher
     let identities: IdentityVerifier
     let authGuard: AuthGuard
@@ -45,7 +45,7 @@ public final class Engine: Sendable {
         accounts = AccountStore(client: client, logger: logger)
         matchStore = MatchStore(client: client, logger: logger)
         players = PlayerDirectory(store: accounts, matchStore: matchStore)
-        writer = CommitWriter(client: client, durability: configuration.durability, logger: logger)
+        writer = DatabaseWriter(client: client, durability: configuration.durability, logger: logger)
         matches = MatchDirectory(
             store: matchStore,
             env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }))

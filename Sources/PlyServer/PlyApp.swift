@@ -41,6 +41,7 @@ public struct PlyApp: Sendable {
             configuration: .init(
                 services: [
                     .init(service: client),
+                    .init(service: WriterService(writer: engine.writer)),
                     .init(service: DeadlineService(engine: engine, schemaReady: schemaReady)),
                     .init(service: listener, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],

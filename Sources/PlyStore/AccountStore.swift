@@ -179,16 +179,6 @@ public struct AccountStore: Sendable {
     public func deleteSession(hash: Data) async throws {
         _ = try await client.query("DELETE FROM sessions WHERE token_hash = \(hash)", logger: logger)
     }
-
-    // MARK: profile
-
-    public func setName(player: String, name: String) async throws {
-        _ = try await client.query("UPDATE players SET name = \(name) WHERE id = \(player)", logger: logger)
-    }
-
-    public func setData(player: String, json: String) async throws {
-        _ = try await client.query("UPDATE players SET data = \(json)::json WHERE id = \(player)", logger: logger)
-    }
 }
 
 public enum LinkConflictOrError: Error {

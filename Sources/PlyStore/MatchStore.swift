@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Reads of matches and stats. Writes go through `CommitWriter`.
+/// Reads of matches and stats. Writes go through `DatabaseWriter`.
 public struct MatchStore: Sendable {
     public let client: PostgresClient
     public let logger: Logger

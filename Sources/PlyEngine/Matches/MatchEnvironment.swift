@@ -5,7 +5,7 @@ import PlyStore
 /// What a match needs from the rest of the server, and nothing more: matches never see
 /// sockets, only players and the writer.
 struct MatchEnvironment: Sendable {
-    let writer: CommitWriter
+    let writer: DatabaseWriter
     let players: PlayerDirectory
     let logger: Logger
     let now: @Sendable () -> Date

@@ -137,7 +137,7 @@ extension PlayerSession {
 
     func setName(_ name: String) async throws -> Reply {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
-        try await engine.accounts.setName(player: me.id, name: name)
+        guard await engine.writer.lazy(.name(player: me.id, name: name)) else { throw PlyError.unavailable() }
         await me.setName(name)
         await me.send(Event("profile", await me.profile(forOwner: true)), except: connectionID)
         return .ok(["name": .string(name)])
@@ -145,7 +145,9 @@ extension PlayerSession {
 
     func setData(_ data: JSONObject) async throws -> Reply {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
-        try await engine.accounts.setData(player: me.id, json: JSONValue.object(data).description)
+        guard await engine.writer.lazy(.data(player: me.id, json: JSONValue.object(data).description)) else {
+            throw PlyError.unavailable()
+        }
         await me.setData(data)
         await me.send(Event("profile", await me.profile(forOwner: true)), except: connectionID)
         return .ok(nil)

@@ -1,0 +1,412 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// How critical writes reach PostgreSQL.
+public enum Durability: String, Sendable, CaseIterable {
+    /// Group commit: while a transaction is in flight, new writes wait and share the next.
+    case grouped
+    /// Each write in its own transaction the moment it arrives, as a simple REST-plus-SQL
+    /// backend would; the baseline the benchmarks compare against.
+    case perMove = "per-move"
+}
+
+/// Why a critical write did not commit. Nothing of it is in the database.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the database is unreachable" }
+}
+
+public struct CommitFailure: Error, CustomStringConvertible {
+    public var underlying: any Error
+    public var description: String { "commit failed: \(String(reflecting: underlying))" }
+}
+
+/// Executes the `WriteScheduler`'s decisions: commits critical writes (resuming each caller
+/// only after its transaction committed), flushes lazy writes, and tells when the
+/// database is unreachable so that critical writes fail fast instead of hanging.
+public actor DatabaseWriter {
+    struct Unit: Sendable {
+        var writes: [CriticalWrite]
+        var done: CheckedContinuation<Void, any Error>
+    }
+
+    let client: PostgresClient
+    let logger: Logger
+    public nonisolated let durability: Durability
+    private var schedule: WriteScheduler<Unit>
+    private let start = ContinuousClock.now
+    /// Longest a transaction may take before it counts as failed.
+    let commitTimeout: Duration
+
+    public private(set) var commits = 0
+    public private(set) var rowsCommitted = 0
+    public private(set) var failedCommits = 0
+    public private(set) var lazyFlushes = 0
+    public private(set) var lazyRowsFlushed = 0
+    public private(set) var lazyRefused = 0
+    public private(set) var lastCommitSeconds = 0.0
+    public private(set) var lastFlushSeconds = 0.0
+    /// Set after a failure to reach the database; critical writes fail at once until a
+    /// probe succeeds.
+    public private(set) var databaseDown = false
+    private var nextProbe = 0.0
+    private var probeBackoff = 0.25
+    private var wake: CheckedContinuation<Void, Never>?
+
+    public init(
+        client: PostgresClient, durability: Durability = .grouped, configuration: WriteScheduler<Never>.Configuration = .init(),
+        commitTimeout: Duration = .seconds(5), logger: Logger
+    ) {
+        self.client = client
+        self.durability = durability
+        var c = WriteScheduler<Unit>.Configuration()
+        c.flushInterval = configuration.flushInterval
+        c.maximumLazyAge = configuration.maximumLazyAge
+        c.maximumBatch = configuration.maximumBatch
+        c.maximumLazyRows = configuration.maximumLazyRows
+        schedule = WriteScheduler(configuration: c)
+        self.commitTimeout = commitTimeout
+        self.logger = logger
+    }
+
+    private var now: Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// Critical writes waiting for the next transaction.
+    public var waiting: Int { schedule.critical.count }
+    /// Lazy rows not yet flushed.
+    public var lazyWaiting: Int { schedule.lazyCount }
+    public func hasPendingLazy(player: String) -> Bool { schedule.hasPendingLazy(player: player) }
+
+    /// Returns once the writes are committed; throws `CommitFailure` if they are not (and
+    /// then nothing of them is in the database).
+    public func commit(_ writes: [CriticalWrite]) async throws {
+        guard !writes.isEmpty else { return }
+        if databaseDown { throw CommitFailure(underlying: DatabaseUnavailable()) }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let unit = Unit(writes: writes, done: c)
+            switch durability {
+            case .perMove:
+                Task { await self.runAlone(unit) }
+            case .grouped:
+                if let d = schedule.enqueueCritical(unit, now: now) { begin(d) }
+            }
+        }
+    }
+
+    /// Queues hot, low-value state; acknowledged at once. False if the queue is full.
+    @discardableResult
+    public func lazy(_ write: LazyWrite) -> Bool {
+        let ok = schedule.enqueueLazy(write, now: now)
+        if !ok {
+            lazyRefused += 1
+            logger.warning("lazy write refused: queue full", metadata: ["key": "\(write.key)"])
+        }
+        return ok
+    }
+
+    /// Runs the flush timer and the reconnection probe until cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            if databaseDown && now >= nextProbe { await probe() }
+            if !databaseDown, let d = schedule.tick(now: now) { begin(d) }
+            let t = now
+            let next = min(schedule.nextWake(now: t) ?? t + 0.25, t + 0.25)
+            try? await Task.sleep(for: .milliseconds(max(5, Int((next - t) * 1000))))
+        }
+    }
+
+    /// Flushes every lazy write now (shutdown); gives up after `timeout` if the database
+    /// stays away. Returns whether everything was written.
+    @discardableResult
+    public func flushAll(timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if schedule.isIdle { return true }
+            if databaseDown && now >= nextProbe { await probe() }
+            if !databaseDown, let d = schedule.drain(now: now) { begin(d) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        logger.error("lazy writes left unflushed at shutdown", metadata: ["rows": "\(schedule.lazyCount)"])
+        return false
+    }
+
+    private func begin(_ d: WriteScheduler<Unit>.Decision) {
+        Task { await self.run(d) }
+    }
+
+    private func run(_ d: WriteScheduler<Unit>.Decision) async {
+        switch d {
+        case .critical(let batch):
+            do {
+                try await execute(batch.flatMap(\.writes))
+                for u in batch { u.done.resume() }
+            } catch {
+                if batch.count == 1 || databaseDown {
+                    for u in batch { u.done.resume(throwing: CommitFailure(underlying: error)) }
+                } else {
+                    // One bad write must not sink the others: retry each on its own.
+                    logger.warning("group commit failed; retrying writes one by one", metadata: ["error": "\(error)"])
+                    for u in batch { await runAlone(u) }
+                }
+            }
+            if let next = schedule.finished(now: now) { begin(next) }
+        case .lazy(let writes):
+            var failed: [LazyWrite]?
+            do {
+                let started = ContinuousClock.now
+                try await timed { [client, logger] in
+                    try await client.withTransaction(logger: logger) { conn in
+                        try await Self.applyLazy(writes, on: conn, logger: logger)
+                    }
+                }
+                lastFlushSeconds = Self.seconds(ContinuousClock.now - started)
+                lazyFlushes += 1
+                lazyRowsFlushed += writes.count
+            } catch {
+                failed = writes
+                noteFailure(error)
+                logger.warning("lazy flush failed; kept for retry", metadata: ["rows": "\(writes.count)", "error": "\(error)"])
+            }
+            if let next = schedule.finished(now: now, failedLazy: failed, retryAfter: probeBackoff) { begin(next) }
+        }
+    }
+
+    private func runAlone(_ unit: Unit) async {
+        do {
+            try await execute(unit.writes)
+            unit.done.resume()
+        } catch {
+            unit.done.resume(throwing: CommitFailure(underlying: error))
+        }
+    }
+
+    private func execute(_ writes: [CriticalWrite]) async throws {
+        let started = ContinuousClock.now
+        do {
+            try await timed { [client, logger] in
+                try await client.withTransaction(logger: logger) { conn in
+                    try await Self.apply(writes, on: conn, logger: logger)
+                }
+            }
+        } catch {
+            failedCommits += 1
+            noteFailure(error)
+            throw error
+        }
+        lastCommitSeconds = Self.seconds(ContinuousClock.now - started)
+        commits += 1
+        rowsCommitted += writes.reduce(0) { $0 + $1.rows }
+    }
+
+    /// Runs a database call with a time limit, so an unreachable server is an error, not a hang.
+    private func timed(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        let limit = commitTimeout
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            if !first { throw DatabaseUnavailable() }
+        }
+    }
+
+    private func noteFailure(_ error: any Error) {
+        // A server-side refusal (constraint, syntax) means the database is up.
+        if let e = error as? PSQLError, e.serverInfo != nil { return }
+        if !databaseDown {
+            logger.error("database unreachable; critical writes fail fast until it returns", metadata: ["error": "\(error)"])
+        }
+        databaseDown = true
+        nextProbe = now + probeBackoff
+    }
+
+    private func probe() async {
+        do {
+            try await timed { [client, logger] in
+                _ = try await client.query("SELECT 1", logger: logger)
+            }
+            databaseDown = false
+            probeBackoff = 0.25
+            logger.notice("database reachable again")
+        } catch {
+            probeBackoff = min(probeBackoff * 2, 5)
+            nextProbe = now + probeBackoff
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// Runs a batch as a few set-based statements: all plies in one INSERT, all match
+    /// updates in one UPDATE, so a transaction of a hundred moves is a handful of round trips.
+    static func apply(_ writes: [CriticalWrite], on conn: PostgresConnection, logger: Logger) async throws {
+        var inserts: [MatchRow] = []
+        var updates: [MatchRow] = []
+        var participants: [(String, String)] = []
+        var plies: [PlyRow] = []
+        var stats: [String: StatsRow] = [:]
+        var statsOrder: [String] = []
+        for w in writes {
+            switch w {
+            case .insertMatch(let m):
+                inserts.append(m)
+                for p in Set([m.creator] + (m.invitee.map { [$0] } ?? []) + m.seats) { participants.append((m.id, p)) }
+            case .updateMatch(let m, let p):
+                updates.append(m)
+                if let p { participants.append((m.id, p)) }
+            case .ply(let p): plies.append(p)
+            case .stats(let s):
+                let key = s.player + "\u{0}" + s.game
+                if stats[key] == nil { statsOrder.append(key) }
+                stats[key] = s  // the latest figures win
+            }
+        }
+        for m in inserts {
+            _ = try await conn.query(
+                """
+                INSERT INTO matches (id, game, settings, status, creator, invitee, seats, ply_count, to_move, deadline,
+                                     result_winner, result_reason, created_at, updated_at)
+                VALUES (\(m.id), \(m.game), \(m.settings)::json, \(m.status), \(m.creator), \(m.invitee), \(m.seats)::text[],
+                        \(m.plyCount), \(m.toMove), \(m.deadline), \(m.resultWinner), \(m.resultReason), \(m.createdAt), \(m.updatedAt))
+                """, logger: logger)
+        }
+        if !participants.isEmpty {
+            let ids = participants.map(\.0)
+            let players = participants.map(\.1)
+            _ = try await conn.query(
+                """
+                INSERT INTO match_players (match_id, player_id)
+                SELECT * FROM unnest(\(ids)::text[], \(players)::text[]) ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !updates.isEmpty {
+            let ids = updates.map(\.id)
+            let status = updates.map(\.status)
+            let seats = updates.map { $0.seats.joined(separator: ",") }
+            let plyCount = updates.map(\.plyCount)
+            let toMove = updates.map { $0.toMove ?? "" }
+            let deadline = updates.map { $0.deadline?.timeIntervalSince1970 ?? -1 }
+            let winner = updates.map { $0.resultWinner ?? "" }
+            let reason = updates.map { $0.resultReason ?? "" }
+            let updated = updates.map { $0.updatedAt.timeIntervalSince1970 }
+            _ = try await conn.query(
+                """
+                UPDATE matches m SET status = u.status,
+                    seats = CASE WHEN u.seats = '' THEN '{}'::text[] ELSE string_to_array(u.seats, ',') END,
+                    ply_count = u.ply_count, to_move = NULLIF(u.to_move, ''),
+                    deadline = CASE WHEN u.deadline < 0 THEN NULL ELSE to_timestamp(u.deadline) END,
+                    result_winner = NULLIF(u.winner, ''), result_reason = NULLIF(u.reason, ''),
+                    updated_at = to_timestamp(u.updated)
+                FROM unnest(\(ids)::text[], \(status)::text[], \(seats)::text[], \(plyCount)::int[], \(toMove)::text[],
+                            \(deadline)::float8[], \(winner)::text[], \(reason)::text[], \(updated)::float8[])
+                     AS u(id, status, seats, ply_count, to_move, deadline, winner, reason, updated)
+                WHERE m.id = u.id
+                """, logger: logger)
+        }
+        if !plies.isEmpty {
+            let ids = plies.map(\.match)
+            let numbers = plies.map(\.ply)
+            let moves = plies.map(\.move)
+            let times = plies.map { $0.playedAt.timeIntervalSince1970 }
+            _ = try await conn.query(
+                """
+                INSERT INTO plies (match_id, ply, move, played_at)
+                SELECT u.id, u.ply, u.move, to_timestamp(u.at)
+                FROM unnest(\(ids)::text[], \(numbers)::int[], \(moves)::text[], \(times)::float8[]) AS u(id, ply, move, at)
+                """, logger: logger)
+        }
+        if !stats.isEmpty {
+            let rows = statsOrder.compactMap { stats[$0] }
+            let p = rows.map(\.player), g = rows.map(\.game)
+            let played = rows.map(\.played), won = rows.map(\.won), lost = rows.map(\.lost), drawn = rows.map(\.drawn)
+            let r = rows.map(\.rating), d = rows.map(\.deviation), v = rows.map(\.volatility)
+            _ = try await conn.query(
+                """
+                INSERT INTO player_stats (player_id, game, played, won, lost, drawn, rating, deviation, volatility)
+                SELECT * FROM unnest(\(p)::text[], \(g)::text[], \(played)::int[], \(won)::int[], \(lost)::int[], \(drawn)::int[],
+                                     \(r)::float8[], \(d)::float8[], \(v)::float8[])
+                ON CONFLICT (player_id, game) DO UPDATE SET played = EXCLUDED.played, won = EXCLUDED.won,
+                    lost = EXCLUDED.lost, drawn = EXCLUDED.drawn, rating = EXCLUDED.rating,
+                    deviation = EXCLUDED.deviation, volatility = EXCLUDED.volatility
+                """, logger: logger)
+        }
+    }
+
+    /// Flushes lazy rows: one statement per kind of row.
+    static func applyLazy(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
+        var names: [(String, String)] = [], data: [(String, String)] = [], seen: [(String, Double)] = []
+        var seqs: [(String, Int)] = [], notes: [NotificationRow] = [], reads: [(String, String, Double)] = []
+        for w in writes {
+            switch w {
+            case .name(let p, let n): names.append((p, n))
+            case .data(let p, let j): data.append((p, j))
+            case .lastSeen(let p, let at): seen.append((p, at.timeIntervalSince1970))
+            case .eventSeq(let p, let s): seqs.append((p, s))
+            case .notification(let n): notes.append(n)
+            case .notificationSeen(let p, let id, let at): reads.append((p, id, at.timeIntervalSince1970))
+            }
+        }
+        if !names.isEmpty {
+            _ = try await conn.query(
+                "UPDATE players p SET name = u.v FROM unnest(\(names.map(\.0))::text[], \(names.map(\.1))::text[]) AS u(id, v) WHERE p.id = u.id",
+                logger: logger)
+        }
+        if !data.isEmpty {
+            _ = try await conn.query(
+                "UPDATE players p SET data = u.v::json FROM unnest(\(data.map(\.0))::text[], \(data.map(\.1))::text[]) AS u(id, v) WHERE p.id = u.id",
+                logger: logger)
+        }
+        if !seen.isEmpty {
+            _ = try await conn.query(
+                "UPDATE players p SET last_seen_at = to_timestamp(u.v) FROM unnest(\(seen.map(\.0))::text[], \(seen.map(\.1))::float8[]) AS u(id, v) WHERE p.id = u.id",
+                logger: logger)
+        }
+        if !seqs.isEmpty {
+            _ = try await conn.query(
+                "UPDATE players p SET event_seq = GREATEST(p.event_seq, u.v) FROM unnest(\(seqs.map(\.0))::text[], \(seqs.map(\.1))::int8[]) AS u(id, v) WHERE p.id = u.id",
+                logger: logger)
+        }
+        if !notes.isEmpty {
+            _ = try await conn.query(
+                """
+                INSERT INTO notifications (player_id, id, kind, match_id, created_at)
+                SELECT u.p, u.id, u.kind, u.m, to_timestamp(u.at)
+                FROM unnest(\(notes.map(\.player))::text[], \(notes.map(\.id))::text[], \(notes.map(\.kind))::text[],
+                            \(notes.map(\.match))::text[], \(notes.map { $0.at.timeIntervalSince1970 })::float8[]) AS u(p, id, kind, m, at)
+                ON CONFLICT (player_id, id) DO NOTHING
+                """, logger: logger)
+            let mail = notes.filter(\.email)
+            if !mail.isEmpty {
+                _ = try await conn.query(
+                    """
+                    INSERT INTO outbox (player_id, notification_id, email, kind, match_id)
+                    SELECT u.p, u.id, e.email, u.kind, u.m
+                    FROM unnest(\(mail.map(\.player))::text[], \(mail.map(\.id))::text[], \(mail.map(\.kind))::text[],
+                                \(mail.map(\.match))::text[]) AS u(p, id, kind, m)
+                    JOIN emails e ON e.player_id = u.p
+                    ON CONFLICT (player_id, notification_id) DO NOTHING
+                    """, logger: logger)
+                _ = try await conn.query("NOTIFY ply_outbox", logger: logger)
+            }
+        }
+        if !reads.isEmpty {
+            _ = try await conn.query(
+                """
+                UPDATE notifications n SET read_at = to_timestamp(u.at)
+                FROM unnest(\(reads.map(\.0))::text[], \(reads.map(\.1))::text[], \(reads.map(\.2))::float8[]) AS u(p, id, at)
+                WHERE n.player_id = u.p AND n.id = u.id AND n.read_at IS NULL
+                """, logger: logger)
+        }
+    }
+}

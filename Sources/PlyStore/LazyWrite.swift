@@ -1,0 +1,52 @@
+import Foundation
+
+/// Hot, low-value state: acknowledged at once, coalesced by row, flushed when the writer
+/// has nothing critical to do (and at least every second). A crash may lose the last
+/// second of it, never anything critical.
+public enum LazyWrite: Sendable, Hashable {
+    case name(player: String, name: String)
+    case data(player: String, json: String)
+    case lastSeen(player: String, at: Date)
+    case eventSeq(player: String, seq: Int)
+    case notification(NotificationRow)
+    case notificationSeen(player: String, id: String, at: Date)
+
+    /// Writes with the same key are one row: the later replaces the earlier.
+    public var key: String {
+        switch self {
+        case .name(let p, _): "name \(p)"
+        case .data(let p, _): "data \(p)"
+        case .lastSeen(let p, _): "seen \(p)"
+        case .eventSeq(let p, _): "seq \(p)"
+        case .notification(let n): "note \(n.player) \(n.id)"
+        case .notificationSeen(let p, let id, _): "read \(p) \(id)"
+        }
+    }
+
+    /// The player whose row this is, so a player leaves memory only once it is flushed.
+    public var player: String {
+        switch self {
+        case .name(let p, _), .data(let p, _), .lastSeen(let p, _), .eventSeq(let p, _), .notificationSeen(let p, _, _): p
+        case .notification(let n): n.player
+        }
+    }
+}
+
+/// A stored notification (`your_turn`, `challenge`, `ended`), and whether it also goes
+/// to the email outbox.
+public struct NotificationRow: Sendable, Hashable {
+    public var player: String
+    public var id: String
+    public var kind: String
+    public var match: String
+    public var at: Date
+    public var email: Bool
+    public init(player: String, id: String, kind: String, match: String, at: Date, email: Bool) {
+        self.player = player
+        self.id = id
+        self.kind = kind
+        self.match = match
+        self.at = at
+        self.email = email
+    }
+}

@@ -1,0 +1,150 @@
+/// Decides what reaches PostgreSQL and when. Pure: the time comes in as an argument and
+/// decisions come out as values; `DatabaseWriter` executes them.
+///
+/// - Critical units (moves, matches, accounts) are group-committed: while a transaction is
+///   in flight, new units wait and go together in the next one; a lone unit starts at once.
+/// - Lazy writes are coalesced by row and flushed when nothing critical waits and the
+///   oldest has waited `flushInterval`; past `maximumLazyAge` they go first, so they
+///   cannot starve under constant critical load.
+/// - One transaction is in flight at a time.
+public struct WriteScheduler<Unit: Sendable>: Sendable {
+    public enum Decision: Sendable {
+        case critical([Unit])
+        case lazy([LazyWrite])
+    }
+
+    public struct Configuration: Sendable {
+        public var flushInterval = 1.0
+        public var maximumLazyAge = 2.0
+        public var maximumBatch = 1024
+        /// Distinct lazy rows held at most (during an outage they pile up, coalesced).
+        public var maximumLazyRows = 1_000_000
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public private(set) var critical: [Unit] = []
+    private var lazy: [String: LazyWrite] = [:]
+    /// Keys in first-queued order with the time each was first queued.
+    private var lazyOrder: [(key: String, since: Double)] = []
+    private var lazyOrderStart = 0
+    private var pendingByPlayer: [String: Int] = [:]
+    public private(set) var inFlight: Decision?
+    /// No lazy flush before this time (after a failed flush, for backoff).
+    public private(set) var lazyRetryAt = 0.0
+    public private(set) var draining = false
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public var lazyCount: Int { lazy.count }
+    public var isIdle: Bool { inFlight == nil && critical.isEmpty && lazy.isEmpty }
+    public func hasPendingLazy(player: String) -> Bool { (pendingByPlayer[player] ?? 0) > 0 }
+
+    // MARK: input
+
+    public mutating func enqueueCritical(_ unit: Unit, now: Double) -> Decision? {
+        critical.append(unit)
+        return decide(now: now)
+    }
+
+    /// Queues a lazy write, replacing an unflushed one for the same row. Returns false
+    /// when the bound on distinct rows is reached and the write was refused.
+    public mutating func enqueueLazy(_ write: LazyWrite, now: Double) -> Bool {
+        let key = write.key
+        if lazy[key] == nil {
+            guard lazy.count < configuration.maximumLazyRows else { return false }
+            lazyOrder.append((key, now))
+            pendingByPlayer[write.player, default: 0] += 1
+        }
+        lazy[key] = write
+        return true
+    }
+
+    /// The transaction in flight ended. A failed lazy flush puts its writes back (unless
+    /// newer ones for the same rows arrived meanwhile) and waits `retryAfter` seconds.
+    public mutating func finished(now: Double, failedLazy: [LazyWrite]? = nil, retryAfter: Double = 1) -> Decision? {
+        precondition(inFlight != nil, "nothing was in flight")
+        if case .lazy(let writes)? = inFlight {
+            let failed = Set(failedLazy ?? [])
+            for w in writes {
+                if failed.contains(w) && lazy[w.key] == nil {
+                    // Back in the queue, as old as it was: it goes first once the database returns.
+                    lazy[w.key] = w
+                    lazyOrder.append((w.key, now - configuration.maximumLazyAge))
+                    continue
+                }
+                // Flushed, or superseded by a newer write for the same row.
+                pendingByPlayer[w.player, default: 1] -= 1
+                if pendingByPlayer[w.player] == 0 { pendingByPlayer[w.player] = nil }
+            }
+            if failedLazy != nil { lazyRetryAt = now + retryAfter }
+        }
+        inFlight = nil
+        return decide(now: now)
+    }
+
+    /// Called by the writer's timer.
+    public mutating func tick(now: Double) -> Decision? { decide(now: now) }
+
+    /// Shutdown: flush every lazy write without waiting for its age.
+    public mutating func drain(now: Double) -> Decision? {
+        draining = true
+        lazyRetryAt = 0
+        return decide(now: now)
+    }
+
+    /// When the timer should next look (nil: nothing lazy waits).
+    public func nextWake(now: Double) -> Double? {
+        guard let oldest = oldestLazySince else { return nil }
+        return max(oldest + configuration.flushInterval, lazyRetryAt)
+    }
+
+    // MARK: decisions
+
+    private var oldestLazySince: Double? {
+        var i = lazyOrderStart
+        while i < lazyOrder.count {
+            if lazy[lazyOrder[i].key] != nil { return lazyOrder[i].since }
+            i += 1
+        }
+        return nil
+    }
+
+    private mutating func decide(now: Double) -> Decision? {
+        guard inFlight == nil else { return nil }
+        var lazyDue = false
+        var starving = false
+        if let oldest = oldestLazySince, now >= lazyRetryAt {
+            lazyDue = draining || now - oldest >= configuration.flushInterval
+            starving = draining || now - oldest >= configuration.maximumLazyAge
+        }
+        let d: Decision?
+        if lazyDue && (starving || critical.isEmpty) {
+            d = .lazy(takeLazy())
+        } else if !critical.isEmpty {
+            let n = min(critical.count, configuration.maximumBatch)
+            d = .critical(Array(critical.prefix(n)))
+            critical.removeFirst(n)
+        } else {
+            d = nil
+        }
+        inFlight = d
+        return d
+    }
+
+    private mutating func takeLazy() -> [LazyWrite] {
+        var out: [LazyWrite] = []
+        while lazyOrderStart < lazyOrder.count && out.count < configuration.maximumBatch * 8 {
+            let key = lazyOrder[lazyOrderStart].key
+            lazyOrderStart += 1
+            if let w = lazy.removeValue(forKey: key) { out.append(w) }
+        }
+        if lazyOrderStart > 4096 && lazyOrderStart * 2 > lazyOrder.count {
+            lazyOrder.removeFirst(lazyOrderStart)
+            lazyOrderStart = 0
+        }
+        return out
+    }
+}

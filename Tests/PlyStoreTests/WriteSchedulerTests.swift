@@ -1,0 +1,150 @@
+import Foundation
+import PlyStore
+import Testing
+
+@Suite struct WriteSchedulerTests {
+    typealias S = WriteScheduler<Int>
+
+    func isCritical(_ d: S.Decision?, _ expected: [Int], sourceLocation: SourceLocation = #_sourceLocation) {
+        guard case .critical(let units)? = d else {
+            Issue.record("expected a critical batch \(expected), got \(String(describing: d))", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(units == expected, sourceLocation: sourceLocation)
+    }
+
+    func lazyKeys(_ d: S.Decision?) -> [String]? {
+        guard case .lazy(let w)? = d else { return nil }
+        return w.map(\.key)
+    }
+
+    @Test func aLoneCriticalUnitStartsAtOnce() {
+        var s = S()
+        isCritical(s.enqueueCritical(1, now: 0), [1])
+        #expect(s.finished(now: 0.001) == nil)
+        #expect(s.isIdle)
+    }
+
+    @Test func criticalUnitsArrivingDuringACommitShareTheNext() {
+        var s = S()
+        isCritical(s.enqueueCritical(1, now: 0), [1])
+        for i in 2...50 { #expect(s.enqueueCritical(i, now: 0) == nil, "waits while a commit is in flight") }
+        isCritical(s.finished(now: 0.01), Array(2...50))
+        #expect(s.enqueueCritical(51, now: 0.02) == nil)
+        isCritical(s.finished(now: 0.03), [51])
+        #expect(s.finished(now: 0.04) == nil)
+    }
+
+    @Test(arguments: [1, 3, 100])
+    func batchesAreBounded(maximum: Int) {
+        var c = S.Configuration()
+        c.maximumBatch = maximum
+        var s = S(configuration: c)
+        _ = s.enqueueCritical(0, now: 0)
+        for i in 1...250 { _ = s.enqueueCritical(i, now: 0) }
+        var seen = [0]
+        while let d = s.finished(now: 0) {
+            guard case .critical(let batch) = d else { Issue.record("unexpected lazy batch"); break }
+            #expect(batch.count <= maximum)
+            seen += batch
+        }
+        #expect(seen == Array(0...250), "every unit once, in arrival order")
+    }
+
+    @Test func tenChangesToOneRowBecomeOneWrite() {
+        var s = S()
+        for i in 0..<10 {
+            let accepted = s.enqueueLazy(.name(player: "p1", name: "Ann \(i)"), now: Double(i) * 0.05)
+            #expect(accepted)
+        }
+        #expect(s.lazyCount == 1)
+        #expect(s.tick(now: 0.5) == nil, "not before the flush interval")
+        guard case .lazy(let writes)? = s.tick(now: 1.0) else {
+            Issue.record("expected a lazy flush")
+            return
+        }
+        #expect(writes == [.name(player: "p1", name: "Ann 9")], "the latest value wins")
+        #expect(s.hasPendingLazy(player: "p1"), "pending until the flush finished")
+        #expect(s.finished(now: 1.01) == nil)
+        #expect(!s.hasPendingLazy(player: "p1"))
+    }
+
+    @Test func criticalWritesGoFirst() {
+        var s = S()
+        _ = s.enqueueLazy(.lastSeen(player: "p1", at: Date()), now: 0)
+        isCritical(s.enqueueCritical(1, now: 1.2), [1])
+        _ = s.enqueueCritical(2, now: 1.25)
+        isCritical(s.finished(now: 1.3), [2])
+        #expect(lazyKeys(s.finished(now: 1.4)) == ["seen p1"], "lazy goes once nothing critical waits")
+    }
+
+    @Test func lazyWritesCannotStarve() {
+        var s = S()
+        _ = s.enqueueLazy(.data(player: "p2", json: "{}"), now: 0)
+        isCritical(s.enqueueCritical(0, now: 0), [0])
+        var t = 0.0
+        var flushedAt: Double?
+        // Critical work arrives faster than it commits, forever.
+        while t < 10, flushedAt == nil {
+            t += 0.1
+            _ = s.enqueueCritical(Int(t * 10), now: t)
+            let d = s.finished(now: t)
+            if lazyKeys(d) != nil { flushedAt = t }
+        }
+        let at = try? #require(flushedAt)
+        #expect(at.map { $0 <= S.Configuration().maximumLazyAge + 0.1 } == true, "flushed at \(String(describing: at))")
+    }
+
+    @Test func aFailedLazyFlushIsKeptAndRetriedAfterBackoff() {
+        var s = S()
+        _ = s.enqueueLazy(.name(player: "p1", name: "A"), now: 0)
+        _ = s.enqueueLazy(.name(player: "p2", name: "B"), now: 0)
+        guard case .lazy(let writes)? = s.tick(now: 1) else {
+            Issue.record("expected a flush")
+            return
+        }
+        // While the flush is out, p1 changes again: the newer value must survive the failure.
+        _ = s.enqueueLazy(.name(player: "p1", name: "A2"), now: 1.1)
+        #expect(s.finished(now: 1.2, failedLazy: writes, retryAfter: 2) == nil, "backing off")
+        #expect(s.lazyCount == 2)
+        #expect(s.tick(now: 2.0) == nil)
+        guard case .lazy(let retry)? = s.tick(now: 3.3) else {
+            Issue.record("expected the retry")
+            return
+        }
+        #expect(Set(retry) == [.name(player: "p1", name: "A2"), .name(player: "p2", name: "B")])
+        _ = s.finished(now: 3.4)
+        #expect(!s.hasPendingLazy(player: "p1") && !s.hasPendingLazy(player: "p2"))
+    }
+
+    @Test func theLazyQueueIsBounded() {
+        var c = S.Configuration()
+        c.maximumLazyRows = 3
+        var s = S(configuration: c)
+        for i in 0..<3 {
+            let accepted = s.enqueueLazy(.lastSeen(player: "p\(i)", at: Date()), now: 0)
+            #expect(accepted)
+        }
+        let refused = s.enqueueLazy(.lastSeen(player: "p9", at: Date()), now: 0)
+        #expect(!refused, "a new row is refused when full")
+        let coalesced = s.enqueueLazy(.lastSeen(player: "p1", at: Date()), now: 0)
+        #expect(coalesced, "an existing row still coalesces")
+    }
+
+    @Test func drainFlushesEverythingAtOnce() {
+        var s = S()
+        _ = s.enqueueLazy(.eventSeq(player: "p1", seq: 4), now: 0)
+        #expect(s.tick(now: 0.1) == nil)
+        #expect(lazyKeys(s.drain(now: 0.1)) == ["seq p1"])
+    }
+}
+
+extension WriteScheduler.Decision: Equatable where Unit: Equatable {
+    public static func == (l: Self, r: Self) -> Bool {
+        switch (l, r) {
+        case (.critical(let a), .critical(let b)): a == b
+        case (.lazy(let a), .lazy(let b)): a == b
+        default: false
+        }
+    }
+}
