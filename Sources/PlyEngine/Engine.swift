@@ -44,8 +44,8 @@ public final class Engine: Sendable {
         self.logger = logger
         accounts = AccountStore(client: client, logger: logger)
         matchStore = MatchStore(client: client, logger: logger)
-        players = PlayerDirectory(store: accounts, matchStore: matchStore)
         writer = DatabaseWriter(client: client, durability: configuration.durability, logger: logger)
+        players = PlayerDirectory(store: accounts, matchStore: matchStore, writer: writer)
         matches = MatchDirectory(
             store: matchStore,
             env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }))

@@ -8,6 +8,8 @@ public struct PlayerRow: Sendable, Hashable {
     public var name: String
     public var data: String
     public var createdAt: Date
+    /// The last event sequence number handed out (flushed lazily).
+    public var eventSeq: Int = 0
 }
 
 /// Why a credential could not be linked.
@@ -29,7 +31,6 @@ public struct AccountStore: Sendable {
         self.logger = logger
     }
 
-    static let playerColumns = "id, name, data::text, created_at"
 
     /// Creates a player together with its first credential, in one statement, so a
     /// failure leaves nothing half made.
@@ -51,9 +52,9 @@ public struct AccountStore: Sendable {
 
     public func player(_ id: String) async throws -> PlayerRow? {
         let rows = try await client.query(
-            "SELECT id, name, data::text, created_at FROM players WHERE id = \(id)", logger: logger)
-        for try await (id, name, data, created) in rows.decode((String, String, String, Date).self) {
-            return PlayerRow(id: id, name: name, data: data, createdAt: created)
+            "SELECT id, name, data::text, created_at, event_seq FROM players WHERE id = \(id)", logger: logger)
+        for try await (id, name, data, created, seq) in rows.decode((String, String, String, Date, Int).self) {
+            return PlayerRow(id: id, name: name, data: data, createdAt: created, eventSeq: seq)
         }
         return nil
     }

@@ -144,4 +144,18 @@ public struct MatchStore: Sendable {
         for try await (id, name) in seq.decode((String, String).self) { out[id] = name }
         return out
     }
+
+    /// A player's unread notifications, oldest first.
+    public func unreadNotifications(of player: String, limit: Int = 200) async throws -> [NotificationRow] {
+        var out: [NotificationRow] = []
+        let seq = try await client.query(
+            """
+            SELECT id, kind, match_id, created_at FROM notifications
+            WHERE player_id = \(player) AND read_at IS NULL ORDER BY created_at LIMIT \(limit)
+            """, logger: logger)
+        for try await (id, kind, match, at) in seq.decode((String, String, String, Date).self) {
+            out.append(NotificationRow(player: player, id: id, kind: kind, match: match, at: at, email: false))
+        }
+        return out
+    }
 }

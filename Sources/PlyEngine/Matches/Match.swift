@@ -20,7 +20,8 @@ public actor Match {
     private var previous: GameState?
     private var moves: [String]
     private var drawOfferBy: String?
-    private var watchers: [Int: Outbound] = [:]
+    /// Watching connections and the player each belongs to.
+    private var watchers: [Int: String] = [:]
     private var busy = false
     private var queue: [CheckedContinuation<Void, Never>] = []
     private(set) var lastTouched: Date
@@ -186,6 +187,11 @@ public actor Match {
             event["move"] = .string(notation)
             event["by"] = .string(player)
             await publish(Event("move", reordered(event)), toPlayers: r.seats, exceptConnection: connection)
+            if ending {
+                await notifyAway("ended", players: r.seats)
+            } else if let next = r.toMove {
+                await notifyAway("your_turn", players: [next], turn: r.plyCount + 1)
+            }
             return moveSummary()
         }
     }
@@ -252,7 +258,9 @@ public actor Match {
         try await commit([.updateMatch(r, newParticipant: nil)])
         row = r
         let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
-        await publish(Event("end", body), toPlayers: [r.creator] + (r.invitee.map { [$0] } ?? []), exceptConnection: nil)
+        let involved = [r.creator] + (r.invitee.map { [$0] } ?? [])
+        await publish(Event("end", body), toPlayers: involved, exceptConnection: nil)
+        await notifyAway("ended", players: involved)
         return body
     }
 
@@ -267,6 +275,7 @@ public actor Match {
         await publishStats(stats)
         let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
         await publish(Event("end", body), toPlayers: r.seats, exceptConnection: nil)
+        await notifyAway("ended", players: r.seats)
         return body
     }
 
@@ -353,12 +362,13 @@ public actor Match {
 
     func announceStart() async {
         await publish(Event("start", startBody()), toPlayers: row.seats, exceptConnection: nil)
+        if let first = row.toMove { await notifyAway("your_turn", players: [first], turn: 1) }
     }
 
     // MARK: watching and chat
 
-    func watch(connection: Int, outbound: Outbound) {
-        watchers[connection] = outbound
+    func watch(connection: Int, player: String) {
+        watchers[connection] = player
     }
 
     func unwatch(connection: Int) {
@@ -376,15 +386,24 @@ public actor Match {
 
     // MARK: events and ratings
 
-    /// Sends to every connection of the given players (but one) and to the watchers.
+    /// Sends to every connection of the given players (but one) and to the watchers, each
+    /// numbered in its player's sequence.
     private func publish(_ event: Event, toPlayers ids: [String], exceptConnection: Int?) async {
         for p in Set(ids) {
             if let player = try? await env.players.player(p) {
-                await player.send(event, except: exceptConnection)
+                await player.deliver(event, to: exceptConnection.map { .allExcept($0) } ?? .all)
             }
         }
-        let line = event.line
-        for (c, w) in watchers where c != exceptConnection { w.send(line) }
+        for (c, p) in watchers where c != exceptConnection {
+            if let player = try? await env.players.player(p) { await player.deliver(event, to: .only(c)) }
+        }
+    }
+
+    /// Stores notifications for the players concerned who are away.
+    private func notifyAway(_ kind: String, players ids: [String], turn: Int? = nil) async {
+        for p in ids {
+            await (try? env.players.player(p))??.notifyIfAway(kind: kind, match: id, turn: turn)
+        }
     }
 
     /// New stats and Glicko-2 ratings for both players of a finished match (not yet applied).

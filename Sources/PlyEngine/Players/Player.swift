@@ -3,8 +3,10 @@ import PlyJSON
 import PlyProtocol
 import PlyStore
 
-/// One account in memory: its profile and the connections it has open. Reads of a loaded
-/// player are served from here; events for the player fan out from here, in order.
+/// One account in memory: its profile, its stats, the connections it has open, and the
+/// numbered events it was sent. Reads of a loaded player are served from here; events for
+/// the player are numbered and fan out from here, in order, so a device that resumes with
+/// its last `seq` misses nothing and sees nothing twice.
 public actor Player {
     public nonisolated let id: String
     public private(set) var name: String
@@ -17,14 +19,154 @@ public actor Player {
     }
     private var connections: [Int: Connection] = [:]
     private var stats: [String: StatsRow]
+    private let writer: DatabaseWriter
 
-    init(id: String, name: String, data: JSONObject, createdAt: Date, stats: [StatsRow]) {
-        self.id = id
-        self.name = name
-        self.data = data
-        self.createdAt = createdAt
+    // Events, numbered per player.
+    private(set) var seq: Int
+    private var recent: [(seq: Int, line: String, at: Date)] = []
+    private var recentStart = 0
+    static let keepEvents = 256
+    static let keepSeconds = 15.0 * 60
+    /// Bounds memory for a player flooded with events (a bot playing hundreds of games).
+    static let hardLimit = 8192
+
+    /// Unread notifications, oldest first (the same as the database once flushed).
+    private var unread: [NotificationRow]
+    static let maximumUnread = 200
+
+    private(set) var lastTouched = Date()
+
+    init(row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], writer: DatabaseWriter) {
+        id = row.id
+        name = row.name
+        data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
+        createdAt = row.createdAt
+        seq = row.eventSeq
         self.stats = Dictionary(stats.map { ($0.game, $0) }, uniquingKeysWith: { a, _ in a })
+        self.unread = unread
+        self.writer = writer
     }
+
+    public var isOnline: Bool { !connections.isEmpty }
+    public var connectionCount: Int { connections.count }
+    var idleSince: Date? { connections.isEmpty ? lastTouched : nil }
+
+    // MARK: connections
+
+    public struct Resume: Sendable {
+        public var replayed: Int
+        public var resync: Bool
+        public var seq: Int
+    }
+
+    /// Adds a connection. With `lastSeq`, first sends it the events after that number (or
+    /// says it must resync when they are no longer held); nothing new can slip in between,
+    /// because events are numbered and sent inside this actor.
+    func attach(connection: Int, outbound: Outbound, tokenHash: Data, lastSeq: Int? = nil) -> Resume {
+        connections[connection] = Connection(outbound: outbound, tokenHash: tokenHash)
+        lastTouched = Date()
+        guard let lastSeq else { return Resume(replayed: 0, resync: false, seq: seq) }
+        trimRecent()
+        if lastSeq == seq { return Resume(replayed: 0, resync: false, seq: seq) }
+        let oldestHeld = recentStart < recent.count ? recent[recentStart].seq : seq + 1
+        guard lastSeq < seq, lastSeq + 1 >= oldestHeld else { return Resume(replayed: 0, resync: true, seq: seq) }
+        var n = 0
+        for e in recent[recentStart...] where e.seq > lastSeq {
+            outbound.send(e.line)
+            n += 1
+        }
+        return Resume(replayed: n, resync: false, seq: seq)
+    }
+
+    func detach(connection: Int) async {
+        guard connections.removeValue(forKey: connection) != nil else { return }
+        lastTouched = Date()
+        if connections.isEmpty { await writer.lazy(.lastSeen(player: id, at: lastTouched)) }
+    }
+
+    /// Ends a session token everywhere: every other connection that used it is closed.
+    func revoke(tokenHash: Data, except connection: Int) async {
+        for (cid, c) in connections where c.tokenHash == tokenHash {
+            connections[cid] = nil
+            if cid != connection { c.outbound.close() }
+        }
+        if connections.isEmpty { await writer.lazy(.lastSeen(player: id, at: Date())) }
+    }
+
+    // MARK: events
+
+    public enum Audience: Sendable {
+        case all
+        case allExcept(Int)
+        case only(Int)
+    }
+
+    /// Numbers the event, keeps it for resumes and sends it to the audience.
+    func deliver(_ event: Event, to audience: Audience = .all) async {
+        seq += 1
+        var body = event.body
+        body["seq"] = .int(seq)
+        let line = Event(event.type, body).line
+        recent.append((seq, line, Date()))
+        trimRecent()
+        for (cid, c) in connections {
+            switch audience {
+            case .all: c.outbound.send(line)
+            case .allExcept(let x) where x != cid: c.outbound.send(line)
+            case .only(let x) where x == cid: c.outbound.send(line)
+            default: break
+            }
+        }
+        await writer.lazy(.eventSeq(player: id, seq: seq))
+    }
+
+    private func trimRecent() {
+        let cutoff = Date().addingTimeInterval(-Self.keepSeconds)
+        while recent.count - recentStart > Self.keepEvents,
+            recent[recentStart].at < cutoff || recent.count - recentStart > Self.hardLimit
+        {
+            recentStart += 1
+        }
+        if recentStart > 1024 {
+            recent.removeFirst(recentStart)
+            recentStart = 0
+        }
+    }
+
+    // MARK: notifications
+
+    /// Stores a notification if none of the player's connections is open and no unread one
+    /// of that kind exists for the match; returns whether one was stored.
+    @discardableResult
+    func notifyIfAway(kind: String, match: String, turn: Int? = nil) async -> Bool {
+        guard connections.isEmpty else { return false }
+        guard !unread.contains(where: { $0.kind == kind && $0.match == match }) else { return false }
+        let prefix = ["your_turn": "t", "challenge": "c", "ended": "e"][kind] ?? "x"
+        let nid = turn.map { "\(prefix)-\(match)-\($0)" } ?? "\(prefix)-\(match)"
+        let note = NotificationRow(
+            player: id, id: nid, kind: kind, match: match, at: Date().wholeSeconds,
+            email: data["email_turn_alerts"]?.boolValue == true)
+        unread.append(note)
+        if unread.count > Self.maximumUnread { unread.removeFirst() }
+        await writer.lazy(.notification(note))
+        await deliver(Event("notification", Self.json(note)))
+        return true
+    }
+
+    var unreadJSON: JSONValue { .array(unread.map { .object(Self.json($0)) }) }
+
+    static func json(_ n: NotificationRow) -> JSONObject {
+        ["id": .string(n.id), "kind": .string(n.kind), "match": .string(n.match), "at": .string(Timestamp.rfc3339(n.at))]
+    }
+
+    func markSeen(_ nid: String) async -> Bool {
+        guard let i = unread.firstIndex(where: { $0.id == nid }) else { return false }
+        unread.remove(at: i)
+        await writer.lazy(.notificationSeen(player: id, id: nid, at: Date()))
+        return true
+    }
+
+    // MARK: profile and stats
 
     func stats(for game: String) -> StatsRow { stats[game] ?? StatsRow(player: id, game: game) }
     func setStats(_ row: StatsRow) { stats[row.game] = row }
@@ -38,27 +180,9 @@ public actor Player {
         })
     }
 
-    public var isOnline: Bool { !connections.isEmpty }
-    public var connectionCount: Int { connections.count }
-
-    func attach(connection: Int, outbound: Outbound, tokenHash: Data) {
-        connections[connection] = Connection(outbound: outbound, tokenHash: tokenHash)
-    }
-
-    func detach(connection: Int) {
-        connections[connection] = nil
-    }
-
-    /// Ends a session token everywhere: every other connection that used it is closed.
-    func revoke(tokenHash: Data, except connection: Int) {
-        for (id, c) in connections where c.tokenHash == tokenHash {
-            connections[id] = nil
-            if id != connection { c.outbound.close() }
-        }
-    }
-
     /// The profile as `PROFILE` shows it; `data` only to its owner.
     func profile(forOwner: Bool) -> JSONObject {
+        lastTouched = Date()
         var o: JSONObject = [
             "player": .string(id),
             "name": .string(name),
@@ -72,12 +196,6 @@ public actor Player {
 
     func setName(_ name: String) { self.name = name }
     func setData(_ data: JSONObject) { self.data = data }
-
-    /// Sends an event to every connection of this player except one.
-    func send(_ event: Event, except connection: Int? = nil) {
-        let line = event.line
-        for (id, c) in connections where id != connection { c.outbound.send(line) }
-    }
 }
 
 enum Timestamp {

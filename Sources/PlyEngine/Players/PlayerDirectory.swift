@@ -8,12 +8,14 @@ import PlyStore
 public actor PlayerDirectory {
     let store: AccountStore
     let matchStore: MatchStore
+    let writer: DatabaseWriter
     private var loaded: [String: Player] = [:]
     private var loading: [String: Task<Player?, any Error>] = [:]
 
-    init(store: AccountStore, matchStore: MatchStore) {
+    init(store: AccountStore, matchStore: MatchStore, writer: DatabaseWriter) {
         self.store = store
         self.matchStore = matchStore
+        self.writer = writer
     }
 
     public var count: Int { loaded.count }
@@ -23,9 +25,10 @@ public actor PlayerDirectory {
         if let t = loading[id] { return try await t.value }
         let store = self.store
         let matchStore = self.matchStore
+        let writer = self.writer
         let task = Task<Player?, any Error> {
             guard let row = try await store.player(id) else { return nil }
-            return Self.make(row, stats: try await matchStore.stats(of: id))
+            return try await Self.make(row, matchStore: matchStore, writer: writer)
         }
         loading[id] = task
         defer { loading[id] = nil }
@@ -40,15 +43,15 @@ public actor PlayerDirectory {
     /// The in-memory player for a row just read or created, keeping one actor per id.
     func adopt(_ row: PlayerRow) async throws -> Player {
         if let p = loaded[row.id] { return p }
-        let stats = try await matchStore.stats(of: row.id)
-        if let p = loaded[row.id] { return p }
-        let p = Self.make(row, stats: stats)
+        let p = try await Self.make(row, matchStore: matchStore, writer: writer)
+        if let existing = loaded[row.id] { return existing }
         loaded[row.id] = p
         return p
     }
 
-    static func make(_ row: PlayerRow, stats: [StatsRow]) -> Player {
-        let data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
-        return Player(id: row.id, name: row.name, data: data, createdAt: row.createdAt, stats: stats)
+    static func make(_ row: PlayerRow, matchStore: MatchStore, writer: DatabaseWriter) async throws -> Player {
+        Player(
+            row: row, stats: try await matchStore.stats(of: row.id),
+            unread: try await matchStore.unreadNotifications(of: row.id), writer: writer)
     }
 }

@@ -30,11 +30,12 @@ extension PlayerSession {
         return .ok(["player": .string(row.id), "name": .string(await p.name), "session": .string(token), "new": .bool(new)])
     }
 
-    func attach(_ p: Player, tokenHash: Data) async {
+    @discardableResult
+    func attach(_ p: Player, tokenHash: Data, lastSeq: Int? = nil) async -> Player.Resume {
         player = p
         self.tokenHash = tokenHash
         logger[metadataKey: "player"] = "\(p.id)"
-        await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash)
+        return await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq)
     }
 
     func authDevice(_ deviceID: String) async throws -> Reply {
@@ -80,8 +81,14 @@ extension PlayerSession {
         guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
             let p = try await engine.players.player(playerID)
         else { throw await authFailed(account: nil, "unknown or ended session") }
-        await attach(p, tokenHash: hash)
-        return .ok(["player": .string(p.id), "name": .string(await p.name), "replayed": 0])
+        let resume = await attach(p, tokenHash: hash, lastSeq: lastSeq)
+        var o: JSONObject = ["player": .string(p.id), "name": .string(await p.name)]
+        if lastSeq != nil {
+            o["replayed"] = .int(resume.replayed)
+            if resume.resync { o["resync"] = true }
+        }
+        o["seq"] = .int(resume.seq)
+        return .ok(.object(o))
     }
 
     func linkEmail(_ email: String, _ password: String) async throws -> Reply {
@@ -139,7 +146,7 @@ extension PlayerSession {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
         guard await engine.writer.lazy(.name(player: me.id, name: name)) else { throw PlyError.unavailable() }
         await me.setName(name)
-        await me.send(Event("profile", await me.profile(forOwner: true)), except: connectionID)
+        await me.deliver(Event("profile", await me.profile(forOwner: true)), to: .allExcept(connectionID))
         return .ok(["name": .string(name)])
     }
 
@@ -149,7 +156,7 @@ extension PlayerSession {
             throw PlyError.unavailable()
         }
         await me.setData(data)
-        await me.send(Event("profile", await me.profile(forOwner: true)), except: connectionID)
+        await me.deliver(Event("profile", await me.profile(forOwner: true)), to: .allExcept(connectionID))
         return .ok(nil)
     }
 }

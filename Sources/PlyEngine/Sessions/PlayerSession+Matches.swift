@@ -32,7 +32,8 @@ extension PlayerSession {
         }
         let match = try await engine.matches.challenge(from: me.id, to: opponent, rules: rules, settings: settings)
         if let opponent, let invitee = try await engine.players.player(opponent) {
-            await invitee.send(
+            await invitee.notifyIfAway(kind: "challenge", match: match.id)
+            await invitee.deliver(
                 Event("challenge", [
                     "match": .string(match.id), "game": .string(rules.id), "from": .string(me.id),
                     "settings": .object(settings.json(rules: rules)),
@@ -124,7 +125,7 @@ extension PlayerSession {
             return .ok(.object(try await existingMatch(id).draw(by: me.id, action: action)))
         case .watch(let id):
             let m = try await existingMatch(id)
-            await m.watch(connection: connectionID, outbound: outbound)
+            await m.watch(connection: connectionID, player: me.id)
             watching.insert(id)
             return .ok(.object(await m.describe()))
         case .unwatch(let id):
@@ -151,5 +152,14 @@ extension PlayerSession {
                 "played": .int(s.played), "won": .int(s.won), "lost": .int(s.lost), "drawn": .int(s.drawn),
             ]
         }))
+    }
+
+    func notifications() async throws -> Reply {
+        .ok(await try me().unreadJSON)
+    }
+
+    func seen(_ id: String) async throws -> Reply {
+        guard await try me().markSeen(id) else { throw PlyError.notFound("no unread notification \(id)") }
+        return .ok(nil)
     }
 }

@@ -131,8 +131,8 @@ public actor PlayerSession {
         case .top(let game, let count): return try await top(game: game, count: count)
         case .match, .move, .legal, .accept, .decline, .resign, .draw, .watch, .unwatch, .say:
             return try await matchCommand(command)
-        case .notifications, .seen:
-            throw PlyError(.internal, "notifications are not implemented in this build yet")
+        case .notifications: return try await notifications()
+        case .seen(let id): return try await seen(id)
         }
     }
 
