@@ -85,7 +85,8 @@ let package = Package(
         .testTarget(
             name: "PlyIntegrationTests",
             dependencies: [
-                "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol",
+                "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -36,6 +36,10 @@ public final class LineServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
+                        + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(
                             LineFrameDecoder(
@@ -72,6 +76,15 @@ public final class LineServer: Service {
             close: { channel.close(promise: nil) })
         let session = PlayerSession(engine: engine, outbound: outbound, remoteAddress: remote)
         session.hello()
+        let handshake = configuration.handshakeTimeout
+        let handshakeWatch = Task {
+            try await Task.sleep(for: handshake)
+            if await !session.isAuthenticated {
+                outbound.send("ERR unauthenticated no login within \(handshake.components.seconds) seconds; closing\n")
+                outbound.close()
+            }
+        }
+        defer { handshakeWatch.cancel() }
         do {
             try await withGracefulShutdownHandler {
                 try await connection.executeThenClose { inbound, _ in
@@ -97,5 +110,18 @@ public final class LineServer: Service {
             logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
         await session.disconnected()
+    }
+}
+
+/// Closes a connection that has been silent for the read timeout.
+final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? IdleStateHandler.IdleStateEvent, e == .read {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }

@@ -5,6 +5,10 @@ public struct ServerConfiguration: Sendable {
     public var port = 7420
     public var maximumLineBytes = 8192
     public var maximumUnterminatedBytes = 1 << 20
+    /// A connection that sends nothing for this long is closed (half-open links, slowloris).
+    public var idleTimeout = Duration.seconds(300)
+    /// A connection that has not logged in after this long is closed.
+    public var handshakeTimeout = Duration.seconds(30)
 
     public init() {}
 }

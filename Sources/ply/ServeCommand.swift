@@ -20,6 +20,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest request line in bytes (env PLY_MAX_LINE_BYTES, default 8192)")
     var maxLineBytes: Int?
 
+    @Option(help: "Close connections silent for this many seconds (env PLY_IDLE_TIMEOUT_SECONDS, default 300)")
+    var idleTimeoutSeconds: Int?
+
+    @Option(help: "Close connections not logged in after this many seconds (env PLY_HANDSHAKE_TIMEOUT_SECONDS, default 30)")
+    var handshakeTimeoutSeconds: Int?
+
     @Option(help: "Failed AUTH attempts allowed per connection (env PLY_AUTH_FAILURES_PER_CONNECTION, default 5)")
     var authFailuresPerConnection: Int?
 
@@ -50,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
         app.server.host = host ?? Environment.value("PLY_HOST") ?? "127.0.0.1"
         app.server.port = try port ?? Environment.int("PLY_PORT") ?? 7420
         app.server.maximumLineBytes = try maxLineBytes ?? Environment.int("PLY_MAX_LINE_BYTES") ?? 8192
+        app.server.idleTimeout = .seconds(try idleTimeoutSeconds ?? Environment.int("PLY_IDLE_TIMEOUT_SECONDS") ?? 300)
+        app.server.handshakeTimeout = .seconds(
+            try handshakeTimeoutSeconds ?? Environment.int("PLY_HANDSHAKE_TIMEOUT_SECONDS") ?? 30)
         guard (0...65535).contains(app.server.port) else { throw ValidationError("port must be 0 to 65535") }
         guard app.server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
         var engine = EngineConfiguration()

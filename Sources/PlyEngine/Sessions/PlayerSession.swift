@@ -20,6 +20,8 @@ public actor PlayerSession {
     var failedAuth = 0
     /// Matches this connection watches, to stop watching when it closes.
     var watching: Set<String> = []
+    public var isAuthenticated: Bool { player != nil }
+
     /// Set by QUIT: the server closes the connection after the reply.
     public private(set) var wantsClose = false
 

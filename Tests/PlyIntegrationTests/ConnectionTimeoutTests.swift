@@ -1,0 +1,31 @@
+import Foundation
+import PlyServer
+import Testing
+
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+struct ConnectionTimeoutTests {
+    @Test func silentConnectionsAreClosedAndBusyOnesKept() async throws {
+        let server = try await TestServer.start { $0.server.idleTimeout = .seconds(1) }
+        let (silent, _) = try await server.player("silent")
+        let (busy, _) = try await server.player("busy")
+        for _ in 0..<6 {
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await busy.call("PING") == "OK")
+        }
+        #expect(await silent.isClosed(within: .seconds(1)), "no request for over a second: closed")
+        #expect(!(await busy.isClosed(within: .milliseconds(10))))
+        try await server.stop()
+    }
+
+    @Test func connectionsThatNeverLogInAreClosed() async throws {
+        let server = try await TestServer.start { $0.server.handshakeTimeout = .seconds(1) }
+        let anonymous = try await server.client()
+        let (member, _) = try await server.player("member")
+        #expect(try await anonymous.call("PING") == "OK")
+        let last = try await anonymous.nextLine(timeout: .seconds(4))
+        #expect(last.hasPrefix("ERR unauthenticated "))
+        #expect(await anonymous.isClosed(within: .seconds(2)))
+        #expect(try await member.call("PING") == "OK", "logged-in connections stay")
+        try await server.stop()
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import PlyEngine
+import PlyJSON
+import PlyServer
+import PlyStore
+import PostgresNIO
+import Logging
+import Testing
+
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+struct ResumeTests {
+    @Test func aDroppedConnectionResumesWithExactlyTheMissedEvents() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        try await server.play(t, ["f5"])
+        // The second player's last event so far.
+        let lastSeen = try await t.first.ok("MOVE \(t.match) 1 f5")  // a duplicate: no event
+        #expect(lastSeen["duplicate"]?.boolValue == true)
+        try await t.first.ok("SAY \(t.match) before the drop")
+        let chat = try await t.second.event("chat")
+        let lastSeq = try #require(chat["seq"]?.intValue)
+        await t.second.close()
+
+        // Play on while the second player is away: the first player moves for... the second
+        // player cannot move, so the first chats and offers a draw; both are events for them.
+        try await t.first.ok("SAY \(t.match) one")
+        try await t.first.ok("SAY \(t.match) two")
+        try await t.first.ok("DRAW \(t.match) offer")
+
+        let back = try await server.client()
+        try await back.send("AUTH SESSION \(t.secondSession) \(lastSeq)")
+        var replayed: [JSONObject] = []
+        var reply = ""
+        while reply.isEmpty {
+            let line = try await back.nextLine()
+            if line.hasPrefix("EVENT ") {
+                let type = String(line.split(separator: " ")[1])
+                var body = try JSONValue.parseObject(String(line.dropFirst("EVENT \(type) ".count)))
+                body["type"] = .string(type)
+                replayed.append(body)
+            } else {
+                reply = line
+            }
+        }
+        let ok = try JSONValue(parsing: String(reply.dropFirst(3)))
+        #expect(ok["replayed"]?.intValue == replayed.count)
+        #expect(replayed.map { $0["type"]?.stringValue } == ["chat", "chat", "draw"])
+        #expect(replayed.compactMap { $0["seq"]?.intValue } == [lastSeq + 1, lastSeq + 2, lastSeq + 3], "in order, none twice")
+        // And new events continue the sequence.
+        try await t.first.ok("SAY \(t.match) after")
+        let next = try await back.event("chat")
+        #expect(next["seq"]?.intValue == lastSeq + 4)
+        // Resuming at the current number replays nothing.
+        let again = try await server.client()
+        let none = try await again.ok("AUTH SESSION \(t.secondSession) \(lastSeq + 4)")
+        #expect(none["replayed"]?.intValue == 0)
+        #expect(none["resync"] == nil)
+        try await server.stop()
+    }
+
+    @Test func aGapNoLongerHeldAsksForResync() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        try await t.first.ok("SAY \(t.match) first")
+        let first = try await t.second.event("chat")
+        let firstSeq = try #require(first["seq"]?.intValue)
+        await t.second.close()
+        // More than the 256 kept events (they are all recent, but the window is 15 minutes
+        // OR 256 events, whichever is more, so resume a sequence number from the future).
+        let ahead = try await server.client()
+        let r = try await ahead.ok("AUTH SESSION \(t.secondSession) \(firstSeq + 1000)")
+        #expect(r["resync"]?.boolValue == true)
+        #expect(r["seq"]?.intValue == firstSeq)
+        try await server.stop()
+    }
+
+    @Test func afterARestartTheSequenceContinuesAndOldGapsResync() async throws {
+        var server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        try await t.first.ok("SAY \(t.match) hello")
+        let e = try await t.second.event("chat")
+        let seq = try #require(e["seq"]?.intValue)
+        try await server.stop()  // flushes the sequence number lazily written
+        server = try await TestServer.start()
+        let b = try await server.client()
+        let r = try await b.ok("AUTH SESSION \(t.secondSession) \(seq - 1)")
+        #expect(r["resync"]?.boolValue == true, "events from before the restart are not held")
+        let a = try await server.client()
+        try await a.ok("AUTH SESSION \(t.firstSession)")
+        try await a.ok("SAY \(t.match) again")
+        let next = try await b.event("chat")
+        #expect(try #require(next["seq"]?.intValue) > seq, "numbers never go back")
+        try await server.stop()
+    }
+
+    @Test func notificationsForAwayPlayersOnlyCoalescedAndSeen() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        await t.second.close()
+        try await Task.sleep(for: .milliseconds(100))
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        // The first player is online: no notification for them when it is their turn again.
+        let (c, carl) = try await server.player("carl")
+        try await c.ok("CHALLENGE \(t.secondID) hive")
+        try await c.ok("CHALLENGE \(t.secondID) khet")
+        _ = carl
+
+        let back = try await server.client()
+        try await back.ok("AUTH SESSION \(t.secondSession)")
+        let notes = try #require(try await back.ok("NOTIFICATIONS").arrayValue)
+        let kinds = notes.compactMap { $0["kind"]?.stringValue }
+        #expect(kinds.filter { $0 == "your_turn" }.count == 1)
+        #expect(kinds.filter { $0 == "challenge" }.count == 2)
+        #expect(notes.allSatisfy { $0["id"]?.stringValue != nil && $0["at"]?.stringValue != nil })
+        let first = try #require(notes.first?["id"]?.stringValue)
+        try await back.ok("SEEN \(first)")
+        try await back.err("SEEN \(first)", "not_found")
+        #expect(try await back.ok("NOTIFICATIONS").arrayValue?.count == notes.count - 1)
+        // An online player gets no stored notification for a challenge.
+        try await c.ok("CHALLENGE \(t.firstID) reversi")
+        _ = try await t.first.event("challenge")
+        #expect(try await t.first.ok("NOTIFICATIONS").arrayValue?.isEmpty == true)
+        try await server.stop()
+    }
+
+    @Test func yourTurnIsCoalescedPerMatch() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        await t.second.close()
+        try await Task.sleep(for: .milliseconds(100))
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        // The away player's device comes back briefly without reading, then leaves again;
+        // a second "your turn" for the same match must not pile up.
+        try await t.first.ok("SAY \(t.match) your move")
+        let back = try await server.client()
+        try await back.ok("AUTH SESSION \(t.secondSession)")
+        let notes = try #require(try await back.ok("NOTIFICATIONS").arrayValue)
+        #expect(notes.filter { $0["kind"]?.stringValue == "your_turn" && $0["match"]?.stringValue == t.match }.count == 1)
+        try await server.stop()
+    }
+
+    @Test func outboxRowsForOptedInPlayersOnly() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        let email = "alerts-\(UUID().uuidString.prefix(8))@example.com"
+        try await t.second.ok("LINK EMAIL \(email) alerts-password")
+        try await t.second.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
+        // The first player also has an email but did not opt in.
+        try await t.first.ok("LINK EMAIL other-\(email) alerts-password")
+        await t.second.close()
+        await t.first.close()
+        try await Task.sleep(for: .milliseconds(100))
+        let a = try await server.client()
+        try await a.ok("AUTH SESSION \(t.firstSession)")
+        try await a.ok("MOVE \(t.match) 1 f5")
+        await a.close()
+        try await Task.sleep(for: .milliseconds(100))
+        let b = try await server.client()
+        try await b.ok("AUTH SESSION \(t.secondSession)")
+        try await b.ok("MOVE \(t.match) 2 d6")
+        try await server.stop()  // flushes the lazy notification rows
+
+        let rows = try await outboxRows(match: t.match)
+        #expect(rows.map(\.email) == [email.lowercased()], "one alert, to the opted-in player only: \(rows)")
+        #expect(rows.first?.kind == "your_turn")
+    }
+
+    func outboxRows(match: String) async throws -> [(email: String, kind: String)] {
+        let logger = Logger(label: "ply.test.outbox")
+        let client = PostgresClient(configuration: try TestDatabase.url().clientConfiguration(), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            var out: [(String, String)] = []
+            let rows = try await client.query("SELECT email, kind FROM outbox WHERE match_id = \(match) ORDER BY id")
+            for try await (e, k) in rows.decode((String, String).self) { out.append((e, k)) }
+            group.cancelAll()
+            return out.map { (email: $0.0, kind: $0.1) }
+        }
+    }
+}
