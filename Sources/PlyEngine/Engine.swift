@@ -19,6 +19,8 @@ public struct EngineConfiguration: Sendable {
     public var durability = Durability.grouped
     /// How often turn deadlines are checked against the database.
     public var deadlinePollSeconds = 1.0
+    /// Matches and players unused this long leave memory (once durable).
+    public var idleSeconds = 600.0
 
     public init() {}
 }
@@ -57,17 +59,29 @@ public final class Engine: Sendable {
         counters = Counters()
     }
 
-    /// Ends matches whose turn deadline passed, polling the database until cancelled. At
-    /// start-up this also ends the matches whose deadlines passed while the server was down.
-    public func runDeadlines() async {
+    /// Until cancelled: ends matches whose turn deadline passed (polling the database, so
+    /// deadlines that passed while the server was down end at start-up), and lets idle
+    /// matches and players leave memory.
+    public func runMaintenance() async {
         let interval = Duration.milliseconds(Int(configuration.deadlinePollSeconds * 1000))
+        let evictEvery = max(0.2, min(configuration.idleSeconds / 4, 30))
+        var lastEviction = Date()
         while !Task.isCancelled {
             do {
                 try await matches.expireOverdue()
             } catch {
                 logger.warning("deadline poll failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            if Date().timeIntervalSince(lastEviction) >= evictEvery {
+                lastEviction = Date()
+                let cutoff = Date().addingTimeInterval(-configuration.idleSeconds)
+                let m = await matches.evictIdle(before: cutoff)
+                let p = await players.evictIdle(before: cutoff)
+                if m + p > 0 {
+                    logger.debug("evicted idle state", metadata: ["matches": "\(m)", "players": "\(p)"])
+                }
+            }
+            try? await Task.sleep(for: min(interval, .milliseconds(Int(evictEvery * 1000))))
         }
     }
 

@@ -42,7 +42,7 @@ public struct PlyApp: Sendable {
                 services: [
                     .init(service: client),
                     .init(service: WriterService(writer: engine.writer)),
-                    .init(service: DeadlineService(engine: engine, schemaReady: schemaReady)),
+                    .init(service: MaintenanceService(engine: engine, schemaReady: schemaReady)),
                     .init(service: listener, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: signals,

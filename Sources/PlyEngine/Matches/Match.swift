@@ -25,6 +25,9 @@ public actor Match {
     private var busy = false
     private var queue: [CheckedContinuation<Void, Never>] = []
     private(set) var lastTouched: Date
+    /// Set when the directory lets this actor go; a request that still reaches it is
+    /// sent back to the directory, which loads a fresh one.
+    private var retired = false
 
     init(row: MatchRow, rules: any GameRules, settings: MatchSettings, plies: [String], env: MatchEnvironment) throws {
         id = row.id
@@ -51,12 +54,19 @@ public actor Match {
         lastTouched = env.now()
     }
 
-    var isIdle: Bool { !busy && watchers.isEmpty }
+    /// Retires the match if nothing uses it and it was last touched before `cutoff`.
+    /// Everything about a match is durable after each change, so nothing is lost.
+    func retireIfIdle(before cutoff: Date) -> Bool {
+        guard !busy, queue.isEmpty, watchers.isEmpty, lastTouched < cutoff else { return false }
+        retired = true
+        return true
+    }
 
     // MARK: exclusive sections
 
     private func exclusive<T>(_ body: () async throws -> T) async throws -> T {
         while busy { await withCheckedContinuation { queue.append($0) } }
+        if retired { throw MatchRetired() }
         busy = true
         lastTouched = env.now()
         defer {
@@ -367,7 +377,8 @@ public actor Match {
 
     // MARK: watching and chat
 
-    func watch(connection: Int, player: String) {
+    func watch(connection: Int, player: String) throws {
+        if retired { throw MatchRetired() }
         watchers[connection] = player
     }
 
@@ -376,6 +387,7 @@ public actor Match {
     }
 
     func say(by player: String, connection: Int, text: String) async throws {
+        if retired { throw MatchRetired() }
         guard row.seats.contains(player) || player == row.creator || player == row.invitee || watchers[connection] != nil else {
             throw PlyError.forbidden("only players and watchers may chat in \(id)")
         }
@@ -426,6 +438,9 @@ public actor Match {
         }
     }
 }
+
+/// The match actor was let go between lookup and use; look it up again.
+struct MatchRetired: Error {}
 
 struct MatchReplayError: Error, CustomStringConvertible {
     var match: String

@@ -21,6 +21,8 @@ public actor MatchDirectory {
     }
 
     public var count: Int { loaded.count }
+    public private(set) var loads = 0
+    public private(set) var evictions = 0
 
     func match(_ id: String) async throws -> Match? {
         if let m = loaded[id] { return m }
@@ -37,8 +39,23 @@ public actor MatchDirectory {
         if let m {
             if let existing = loaded[id] { return existing }
             loaded[id] = m
+            loads += 1
         }
         return m
+    }
+
+    /// Lets go of matches nobody has used since `cutoff`; they come back on next access.
+    @discardableResult
+    func evictIdle(before cutoff: Date) async -> Int {
+        var n = 0
+        for (id, m) in loaded where await m.retireIfIdle(before: cutoff) {
+            if loaded[id] === m {
+                loaded[id] = nil
+                n += 1
+            }
+        }
+        evictions += n
+        return n
     }
 
     static func make(_ row: MatchRow, plies: [String], env: MatchEnvironment) throws -> Match {

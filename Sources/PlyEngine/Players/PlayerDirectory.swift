@@ -19,6 +19,24 @@ public actor PlayerDirectory {
     }
 
     public var count: Int { loaded.count }
+    public private(set) var loads = 0
+    public private(set) var evictions = 0
+
+    /// Lets go of players with no connection since `cutoff` whose lazy writes are all
+    /// flushed; they come back from the database on next access.
+    @discardableResult
+    func evictIdle(before cutoff: Date) async -> Int {
+        var n = 0
+        for (id, p) in loaded {
+            guard let since = await p.idleSince, since < cutoff, await !writer.hasPendingLazy(player: id) else { continue }
+            if loaded[id] === p, await p.idleSince != nil {
+                loaded[id] = nil
+                n += 1
+            }
+        }
+        evictions += n
+        return n
+    }
 
     public func player(_ id: String) async throws -> Player? {
         if let p = loaded[id] { return p }
@@ -36,6 +54,7 @@ public actor PlayerDirectory {
         if let p {
             if let existing = loaded[id] { return existing }
             loaded[id] = p
+            loads += 1
         }
         return p
     }

@@ -22,6 +22,18 @@ extension PlayerSession {
         return m
     }
 
+    /// Runs a change on a match, looking it up again if its actor was let go meanwhile.
+    func onMatch<T>(_ id: String, _ body: (Match) async throws -> T) async throws -> T {
+        for _ in 0..<3 {
+            do {
+                return try await body(existingMatch(id))
+            } catch is MatchRetired {
+                continue
+            }
+        }
+        throw PlyError.unavailable("the match is busy; retry")
+    }
+
     func challenge(opponent: String?, game: String, settings json: JSONObject) async throws -> Reply {
         let me = try me()
         let rules = try rules(game)
@@ -112,20 +124,22 @@ extension PlayerSession {
         case .match(let id):
             return .ok(.object(await try existingMatch(id).describe()))
         case .move(let id, let ply, let text):
-            return .ok(.object(try await existingMatch(id).move(by: me.id, connection: connectionID, ply: ply, text: text)))
+            return .ok(.object(try await onMatch(id) { try await $0.move(by: me.id, connection: connectionID, ply: ply, text: text) }))
         case .legal(let id):
             return .ok(.array(try await existingMatch(id).legalMoves().map { .string($0) }))
         case .accept(let id):
-            return .ok(.object(try await existingMatch(id).accept(by: me.id)))
+            return .ok(.object(try await onMatch(id) { try await $0.accept(by: me.id) }))
         case .decline(let id):
-            return .ok(.object(try await existingMatch(id).decline(by: me.id)))
+            return .ok(.object(try await onMatch(id) { try await $0.decline(by: me.id) }))
         case .resign(let id):
-            return .ok(.object(try await existingMatch(id).resign(by: me.id)))
+            return .ok(.object(try await onMatch(id) { try await $0.resign(by: me.id) }))
         case .draw(let id, let action):
-            return .ok(.object(try await existingMatch(id).draw(by: me.id, action: action)))
+            return .ok(.object(try await onMatch(id) { try await $0.draw(by: me.id, action: action) }))
         case .watch(let id):
-            let m = try await existingMatch(id)
-            await m.watch(connection: connectionID, player: me.id)
+            let m = try await onMatch(id) { m in
+                try await m.watch(connection: connectionID, player: me.id)
+                return m
+            }
             watching.insert(id)
             return .ok(.object(await m.describe()))
         case .unwatch(let id):
@@ -134,7 +148,7 @@ extension PlayerSession {
             watching.remove(id)
             return .ok(nil)
         case .say(let id, let text):
-            try await existingMatch(id).say(by: me.id, connection: connectionID, text: text)
+            try await onMatch(id) { try await $0.say(by: me.id, connection: connectionID, text: text) }
             return .ok(nil)
         default:
             throw PlyError(.internal, "not a match command")

@@ -28,10 +28,10 @@ final class TestServer: Sendable {
     static let jwtAudience = "ply-tests"
     static let jwtIssuer = "https://login.example.test"
 
-    static func start(_ configure: (inout PlyApp) -> Void = { _ in }) async throws -> TestServer {
+    static func start(database: DatabaseURL? = nil, _ configure: (inout PlyApp) -> Void = { _ in }) async throws -> TestServer {
         var logger = Logger(label: "ply.test")
         logger.logLevel = ProcessInfo.processInfo.environment["PLY_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
-        var app = PlyApp(database: try TestDatabase.url(), logger: logger)
+        var app = PlyApp(database: try database ?? TestDatabase.url(), logger: logger)
         app.server.port = 0
         app.engine.passwordCost = .init(rounds: 1 << 10, blockSize: 8, parallelism: 1)
         app.engine.identity = IdentityConfiguration(

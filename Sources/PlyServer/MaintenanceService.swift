@@ -1,15 +1,15 @@
 import PlyEngine
 import ServiceLifecycle
 
-/// Polls turn deadlines once the schema is in place, until graceful shutdown.
-struct DeadlineService: Service {
+/// Runs deadline polling and eviction once the schema is in place, until graceful shutdown.
+struct MaintenanceService: Service {
     let engine: Engine
     let schemaReady: AsyncStream<Void>
 
     func run() async throws {
         for await _ in schemaReady {}  // finishes when migrations are done
         try await cancelWhenGracefulShutdown {
-            await engine.runDeadlines()
+            await engine.runMaintenance()
         }
     }
 }
