@@ -1,0 +1,94 @@
+import Foundation
+import PlyJSON
+import PlyRules
+import Testing
+
+/// `kill -9` at any moment loses no acknowledged move: the real `ply` binary is killed
+/// under a stream of moves from many matches, and every acknowledged move must be there
+/// after a restart.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+struct CrashTests {
+    static var binary: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/ply")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"))
+    func killMinusNineLosesNoAcknowledgedMove() async throws {
+        let port = 58000 + Int.random(in: 0..<2000)
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = [
+            "serve", "--port", String(port), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        var clients: [TestClient] = []
+        for _ in 0..<100 {
+            if let c = try? await TestClient.connect(port: port) {
+                clients.append(c)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!clients.isEmpty, "the server came up")
+        // Ten matches between twenty players.
+        struct Pair: Sendable {
+            var a: TestClient, b: TestClient, match: String
+        }
+        var pairs: [Pair] = []
+        for i in 0..<10 {
+            let a = try await TestClient.connect(port: port)
+            let b = try await TestClient.connect(port: port)
+            _ = try await a.authDevice("crash-a\(i)-\(UUID().uuidString)")
+            let bo = try await b.authDevice("crash-b\(i)-\(UUID().uuidString)")
+            let m = try await a.ok("CHALLENGE \(bo.player) reversi {\"side\":\"first\"}")
+            let id = try #require(m["match"]?.stringValue)
+            try await b.ok("ACCEPT \(id)")
+            pairs.append(Pair(a: a, b: b, match: id))
+        }
+        // Each pair plays as fast as it can, recording every move it got an OK for.
+        let acknowledged = await withTaskGroup(of: (String, [String]).self) { group in
+            for (i, p) in pairs.enumerated() {
+                group.addTask {
+                    var acked: [String] = []
+                    var state = try! GameState(game: GameCatalog.game("reversi")!, settings: [:])
+                    var rng = SeededGenerator(seed: UInt64(i))
+                    while !state.outcome.isOver {
+                        let legal = state.legalMoves()
+                        let move = legal[Int(rng.next() % UInt64(legal.count))]
+                        let mover = acked.count % 2 == 0 ? p.a : p.b
+                        guard let r = try? await mover.call("MOVE \(p.match) \(acked.count + 1) \(move)"), r.hasPrefix("OK") else {
+                            break  // the server is gone
+                        }
+                        acked.append(move)
+                        state = try! state.applying(move).state
+                    }
+                    return (p.match, acked)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(700))
+                kill(process.processIdentifier, SIGKILL)
+                return ("", [])
+            }
+            var out: [String: [String]] = [:]
+            for await (m, moves) in group where !m.isEmpty { out[m] = moves }
+            return out
+        }
+        let total = acknowledged.values.reduce(0) { $0 + $1.count }
+        #expect(total > 0, "some moves were acknowledged before the kill")
+
+        let server = try await TestServer.start()
+        let (reader, _) = try await server.player("reader")
+        for (match, moves) in acknowledged {
+            let m = try await reader.ok("MATCH \(match)")
+            let stored = try #require(m["moves"]?.arrayValue).compactMap(\.stringValue)
+            #expect(Array(stored.prefix(moves.count)) == moves, "\(match): every acknowledged move is stored")
+            #expect(stored.count <= moves.count + 1, "at most the move in flight beyond the acknowledged ones")
+        }
+        try await server.stop()
+    }
+}
