@@ -46,7 +46,7 @@ public struct LatencySummary: Sendable, Hashable {
     public func percentile(_ p: Double) -> Double? {
         guard !sorted.isEmpty else { return nil }
         let rank = (p / 100 * Double(sorted.count)).rounded(.up)
-        let index = min(max(Int(rank), 1), sorted.count) - 1
+        let index = Swift.min(Swift.max(Int(rank), 1), sorted.count) - 1
         return sorted[index]
     }
 

@@ -60,7 +60,9 @@ public final class PlyClient: Sendable {
         self.port = port
         self.group = group
         self.maximumLineBytes = maximumLineBytes
-        (events, eventSink) = AsyncStream.makeStream(of: PlyEvent.self)
+        let (stream, sink) = AsyncStream.makeStream(of: PlyEvent.self)
+        events = stream
+        eventSink = sink
     }
 
     deinit {

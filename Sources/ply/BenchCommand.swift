@@ -1,5 +1,6 @@
 import ArgumentParser
 import PlyBench
+import PlyJSON
 
 /// `ply bench ping|moves`: load against a running server. Each prints a table, then its
 /// figures as one JSON object on the last line.
@@ -21,7 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             let result = try await PingBench.run(
                 .init(target: try parseTarget(target), connections: connections, duration: try seconds(duration)))
-            print(result.report)
+            emit(result.report)
         }
     }
 
@@ -37,7 +38,7 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             let result = try await MovesBench.run(
                 .init(target: try parseTarget(target), matches: matches, duration: try seconds(duration), game: game))
-            print(result.report)
+            emit(result.report)
         }
     }
 }
@@ -52,11 +53,7 @@ private func seconds(_ value: Double) throws -> Duration {
     return .milliseconds(Int64(value * 1000))
 }
 
-extension BenchReport {
-    /// The table, then the JSON line last.
-    fileprivate var printed: String { table + json.description }
-}
-
-private func print(_ report: BenchReport) {
-    Swift.print(report.printed)
+/// The table, then the JSON object as the last line.
+private func emit(_ report: BenchReport) {
+    print(report.table + report.json.description)
 }

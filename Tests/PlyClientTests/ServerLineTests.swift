@@ -15,7 +15,7 @@ import Testing
     ]
 
     @Test(arguments: replies)
-    func replies(line: String, tag: String?, reply: PlyReply) throws {
+    func readsReplies(line: String, tag: String?, reply: PlyReply) throws {
         #expect(try ServerLine(parsing: line) == .reply(tag: tag, reply))
     }
 
