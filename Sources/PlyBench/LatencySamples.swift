@@ -45,7 +45,8 @@ public struct LatencySummary: Sendable, Hashable {
     /// below it. Unlike interpolation it always names a latency that really happened.
     public func percentile(_ p: Double) -> Double? {
         guard !sorted.isEmpty else { return nil }
-        let rank = (p / 100 * Double(sorted.count)).rounded(.up)
+        // Less a hair, since 99.9 / 100 * 1000 is 999.0000000000001 in binary floating point.
+        let rank = (p / 100 * Double(sorted.count) - 1e-9).rounded(.up)
         let index = Swift.min(Swift.max(Int(rank), 1), sorted.count) - 1
         return sorted[index]
     }
