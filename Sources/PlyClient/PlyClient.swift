@@ -17,12 +17,13 @@ import Synchronization
 public final class PlyClient: Sendable {
     public let host: String
     public let port: Int
-    /// Events from the server (not `hello`, which is `hello`), in arrival order, across reconnects.
+    /// Events from the server in arrival order, across reconnects; each greeting goes to `hello` instead.
     public let events: AsyncStream<PlyEvent>
 
     private let eventSink: AsyncStream<PlyEvent>.Continuation
     private let group: any EventLoopGroup
     private let maximumLineBytes: Int
+    private let helloTimeout: TimeAmount
     private let state = Mutex(State())
 
     private typealias Waiter = CheckedContinuation<PlyReply, any Error>
@@ -43,9 +44,10 @@ public final class PlyClient: Sendable {
     /// Connects and waits for the server's `EVENT hello`.
     public static func connect(
         host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        maximumLineBytes: Int = 1 << 20
+        maximumLineBytes: Int = 1 << 20, helloTimeout: TimeAmount = .seconds(10)
     ) async throws -> PlyClient {
-        let client = PlyClient(host: host, port: port, group: group, maximumLineBytes: maximumLineBytes)
+        let client = PlyClient(
+            host: host, port: port, group: group, maximumLineBytes: maximumLineBytes, helloTimeout: helloTimeout)
         do {
             try await client.openConnection()
         } catch {
@@ -55,8 +57,9 @@ public final class PlyClient: Sendable {
         return client
     }
 
-    private init(host: String, port: Int, group: any EventLoopGroup, maximumLineBytes: Int) {
+    private init(host: String, port: Int, group: any EventLoopGroup, maximumLineBytes: Int, helloTimeout: TimeAmount) {
         self.host = host
+        self.helloTimeout = helloTimeout
         self.port = port
         self.group = group
         self.maximumLineBytes = maximumLineBytes
@@ -87,7 +90,8 @@ public final class PlyClient: Sendable {
     // MARK: requests
 
     /// Sends one request (without a tag; the client adds one) and returns its reply, `ERR`
-    /// included. Throws only when there is no reply: no connection, or it dropped.
+    /// included. Throws only when there is no reply: no connection, or it dropped. The wait
+    /// ignores task cancellation, because the request has left and its reply will come.
     public func request(_ line: String) async throws -> PlyReply {
         guard !line.contains(where: { $0 == "\n" || $0 == "\r" }) else {
             throw PlyClientError.invalidRequest("a request is one line")
@@ -247,6 +251,10 @@ public final class PlyClient: Sendable {
             channel.close(promise: nil)
             throw PlyClientError.connectionClosed
         }
+        // Something that accepts connections but never greets is not a Ply server; closing
+        // it fails the wait below instead of hanging.
+        let noHello = channel.eventLoop.scheduleTask(in: helloTimeout) { channel.close(promise: nil) }
+        defer { noHello.cancel() }
         _ = try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<PlyEvent, any Error>) in
             let ready = state.withLock { s -> Result<PlyEvent, PlyClientError>? in
                 guard s.generation == generation else { return .failure(.connectionClosed) }
@@ -313,6 +321,13 @@ public struct PlyLogin: Sendable, Hashable {
     public var session: String
     /// The account was created by this login.
     public var new: Bool
+
+    public init(player: String, name: String?, session: String, new: Bool) {
+        self.player = player
+        self.name = name
+        self.session = session
+        self.new = new
+    }
 }
 
 /// What a session login returns.
@@ -322,4 +337,10 @@ public struct PlyResumed: Sendable, Hashable {
     public var replayed: Int?
     /// The server no longer holds every missed event: re-read `MATCHES`.
     public var resync: Bool
+
+    public init(player: String, replayed: Int?, resync: Bool) {
+        self.player = player
+        self.replayed = replayed
+        self.resync = resync
+    }
 }

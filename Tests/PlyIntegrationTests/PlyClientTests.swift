@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import PlyClient
 import PlyJSON
 import Synchronization
@@ -139,5 +141,104 @@ final class EventInbox: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return false
+    }
+}
+
+/// The server does not number its events yet, so `seq` tracking and the `last-seq` that
+/// `resume()` sends are checked against a scripted server that does.
+@Suite struct PlyClientResumeTests {
+    @Test func resumeAsksForTheEventsAfterTheHighestSeqSeen() async throws {
+        let server = try await ScriptedServer.start()
+        let client = try await PlyClient.connect(host: "127.0.0.1", port: server.port)
+        let inbox = EventInbox(client)
+        #expect(client.lastSeq == nil)
+        await #expect(throws: PlyClientError.noSession) { try await client.resume() }
+        let login = try await client.authDevice("scripted-device-1")
+        #expect(login.session == "tok")
+        for _ in 0..<3 { _ = try await inbox.next("chat") }
+        #expect(client.lastSeq == 9, "the highest seq, though 8 came last")
+
+        await client.disconnect()
+        let resumed = try await client.resume()
+        #expect(resumed == PlyResumed(player: "p1", replayed: 2, resync: false))
+        #expect(server.received.contains("AUTH SESSION tok 9"))
+        #expect(try await inbox.next("chat").seq == 10, "a replayed event arrives on the same stream")
+        #expect(client.lastSeq == 10)
+        await client.close()
+        try await server.stop()
+    }
+}
+
+/// A fake server speaking just enough of the protocol, with numbered events.
+final class ScriptedServer: Sendable {
+    let channel: any Channel
+    private let log: ScriptLog
+
+    var port: Int { channel.localAddress?.port ?? 0 }
+    /// Request lines received, without their tags.
+    var received: [String] { log.lines.withLock { $0 } }
+
+    static func start() async throws -> ScriptedServer {
+        let log = ScriptLog()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(ScriptHandler(log: log))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return ScriptedServer(channel: channel, log: log)
+    }
+
+    private init(channel: any Channel, log: ScriptLog) {
+        self.channel = channel
+        self.log = log
+    }
+
+    func stop() async throws { try await channel.close() }
+}
+
+final class ScriptLog: Sendable {
+    let lines = Mutex<[String]>([])
+}
+
+final class ScriptHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let log: ScriptLog
+    var pending = ""
+
+    init(log: ScriptLog) { self.log = log }
+
+    func channelActive(context: ChannelHandlerContext) {
+        write(context, #"EVENT hello {"server":"scripted","protocol":1}"#)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        pending += String(buffer: unwrapInboundIn(data))
+        while let nl = pending.firstIndex(of: "\n") {
+            let line = String(pending[..<nl])
+            pending.removeSubrange(...nl)
+            let words = line.split(separator: " ", maxSplits: 1)
+            let (tag, request) = (String(words[0]), words.count > 1 ? String(words[1]) : "")
+            log.lines.withLock { $0.append(request) }
+            switch request {
+            case let r where r.hasPrefix("AUTH DEVICE "):
+                write(context, #"\#(tag) OK {"player":"p1","name":"P","session":"tok","new":true}"#)
+                for seq in [7, 9, 8] { write(context, #"EVENT chat {"match":"m1","text":"hi","seq":\#(seq)}"#) }
+            case let r where r.hasPrefix("AUTH SESSION "):
+                write(context, #"EVENT chat {"match":"m1","text":"missed","seq":10}"#)
+                write(context, #"\#(tag) OK {"player":"p1","name":"P","replayed":2}"#)
+            case "QUIT":
+                write(context, "\(tag) OK")
+                context.close(promise: nil)
+            default:
+                write(context, "\(tag) OK")
+            }
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ line: String) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: line + "\n")), promise: nil)
     }
 }
