@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "ply", targets: ["ply"]),
         .library(name: "PlyRules", targets: ["PlyRules"]),
+        .library(name: "PlyClient", targets: ["PlyClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -33,6 +34,27 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(name: "PlyProtocol", dependencies: ["PlyJSON"], swiftSettings: strict),
+        // The client library for games, bots and load generators: no server module, so an
+        // iOS or macOS game can depend on it alone.
+        .target(
+            name: "PlyClient",
+            dependencies: [
+                "PlyJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // `ply bench`: load generation and latency figures, as a library so it is testable.
+        .target(
+            name: "PlyBench",
+            dependencies: [
+                "PlyClient", "PlyRules", "PlyJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
 
         .target(
             name: "PlyStore",
@@ -71,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "ply",
             dependencies: [
-                "PlyRules", "PlyJSON", "PlyServer", "PlyStore",
+                "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,11 +103,12 @@ let package = Package(
         .testTarget(name: "PlyRulesTests", dependencies: ["PlyRules", "PlyJSON"], swiftSettings: strict),
         .testTarget(name: "PlyEngineTests", dependencies: ["PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules"], swiftSettings: strict),
         .testTarget(name: "PlyStoreTests", dependencies: ["PlyStore"], swiftSettings: strict),
+        .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON"], swiftSettings: strict),
         .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),
         .testTarget(
             name: "PlyIntegrationTests",
             dependencies: [
-                "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules",
+                "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules", "PlyClient",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,58 @@
+/// Latencies kept whole, so percentiles are exact. A bench run records at most a few
+/// hundred thousand samples (8 bytes each), which is cheaper than getting a histogram's
+/// bucket boundaries right and needs no dependency.
+public struct LatencySamples: Sendable, Hashable {
+    public private(set) var milliseconds: [Double] = []
+
+    public init() {}
+
+    public init(milliseconds: [Double]) { self.milliseconds = milliseconds }
+
+    public var count: Int { milliseconds.count }
+
+    public mutating func record(_ elapsed: Duration) {
+        milliseconds.append(Self.milliseconds(elapsed))
+    }
+
+    public mutating func record(milliseconds value: Double) {
+        milliseconds.append(value)
+    }
+
+    public mutating func merge(_ other: LatencySamples) {
+        milliseconds.append(contentsOf: other.milliseconds)
+    }
+
+    /// The percentiles a report needs, from one sort.
+    public func summary() -> LatencySummary {
+        LatencySummary(sorted: milliseconds.sorted())
+    }
+
+    public static func milliseconds(_ d: Duration) -> Double {
+        let (seconds, attoseconds) = d.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}
+
+/// Percentiles of a set of latencies, in milliseconds; nil when there were no samples.
+public struct LatencySummary: Sendable, Hashable {
+    private let sorted: [Double]
+
+    public init(sorted: [Double]) { self.sorted = sorted }
+
+    public var count: Int { sorted.count }
+
+    /// Nearest rank: the smallest sample with at least `p` percent of all samples at or
+    /// below it. Unlike interpolation it always names a latency that really happened.
+    public func percentile(_ p: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        // Less a hair, since 99.9 / 100 * 1000 is 999.0000000000001 in binary floating point.
+        let rank = (p / 100 * Double(sorted.count) - 1e-9).rounded(.up)
+        let index = Swift.min(Swift.max(Int(rank), 1), sorted.count) - 1
+        return sorted[index]
+    }
+
+    public var p50: Double? { percentile(50) }
+    public var p99: Double? { percentile(99) }
+    public var p999: Double? { percentile(99.9) }
+    public var max: Double? { sorted.last }
+}
