@@ -102,6 +102,15 @@ let package = Package(
 
         .testTarget(name: "PlyRulesTests", dependencies: ["PlyRules", "PlyJSON"], swiftSettings: strict),
         .testTarget(name: "PlyEngineTests", dependencies: ["PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules"], swiftSettings: strict),
+        .testTarget(
+            name: "PlyServerTests",
+            dependencies: [
+                "PlyServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PlyStoreTests", dependencies: ["PlyStore"], swiftSettings: strict),
         .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON"], swiftSettings: strict),
         .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),

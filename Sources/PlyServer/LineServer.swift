@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PlyEngine
 import ServiceLifecycle
+import Synchronization
 
 /// The TCP listener: one child task per connection, each feeding its lines to a
 /// `PlayerSession`. On graceful shutdown it stops accepting, lets every connection finish
@@ -14,6 +15,7 @@ public final class LineServer: Service {
     let onBound: @Sendable (SocketAddress) -> Void
     /// Runs before the listener binds (migrations): nothing is accepted until it is done.
     let prepare: @Sendable () async throws -> Void
+    let budget: Mutex<ConnectionBudget>
 
     public init(
         configuration: ServerConfiguration, engine: Engine, logger: Logger,
@@ -25,6 +27,10 @@ public final class LineServer: Service {
         self.logger = logger
         self.prepare = prepare
         self.onBound = onBound
+        budget = Mutex(
+            ConnectionBudget(
+                maximumTotal: configuration.maximumConnections,
+                maximumPerAddress: configuration.maximumConnectionsPerAddress))
     }
 
     public func run() async throws {
@@ -34,19 +40,26 @@ public final class LineServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: min(32 * 1024, configuration.maximumOutboundBytes / 2), high: configuration.maximumOutboundBytes))
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
                         + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
+                    try channel.pipeline.syncOperations.addHandler(CloseSlowReader())
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(
                             LineFrameDecoder(
                                 maximumLineBytes: configuration.maximumLineBytes,
                                 maximumUnterminatedBytes: configuration.maximumUnterminatedBytes),
                             maximumBufferSize: configuration.maximumUnterminatedBytes + 65536))
-                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let high = max(2, configuration.maximumPipelinedRequests)
+                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: max(1, high / 2), highWatermark: high)))
                 }
             }
         if let address = listener.channel.localAddress {
@@ -71,6 +84,14 @@ public final class LineServer: Service {
     func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>) async {
         let channel = connection.channel
         let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = budget.withLock({ $0.admit(remote) }) {
+            let why = refusal == .serverFull ? "the server is full" : "too many connections from your address"
+            try? await channel.writeAndFlush(ByteBuffer(string: "ERR rate_limited \(why); retry later\n"))
+            try? await channel.close()
+            logger.info("connection refused", metadata: ["remote": "\(remote)", "why": "\(why)"])
+            return
+        }
+        defer { budget.withLock { $0.release(remote) } }
         let outbound = Outbound(
             send: { line in channel.writeAndFlush(ByteBuffer(string: line), promise: nil) },
             close: { channel.close(promise: nil) })
@@ -110,6 +131,20 @@ public final class LineServer: Service {
             logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
         await session.disconnected()
+    }
+}
+
+/// Disconnects a client that lets replies pile up unread: once the queued bytes pass the
+/// high water mark the channel turns unwritable, and the connection is closed before the
+/// server's memory grows.
+final class CloseSlowReader: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable {
+            context.close(promise: nil)
+        }
+        context.fireChannelWritabilityChanged()
     }
 }
 

@@ -10,5 +10,14 @@ public struct ServerConfiguration: Sendable {
     /// A connection that has not logged in after this long is closed.
     public var handshakeTimeout = Duration.seconds(30)
 
+    /// Open connections allowed in all, and from one client address.
+    public var maximumConnections = 100_000
+    public var maximumConnectionsPerAddress = 5_000
+    /// Requests read ahead of the one being answered; past this the server stops reading
+    /// from the socket (TCP back-pressure) instead of buffering.
+    public var maximumPipelinedRequests = 64
+    /// Replies queued for a client that does not read them; past this it is disconnected.
+    public var maximumOutboundBytes = 1 << 20
+
     public init() {}
 }

@@ -26,6 +26,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Close connections not logged in after this many seconds (env PLY_HANDSHAKE_TIMEOUT_SECONDS, default 30)")
     var handshakeTimeoutSeconds: Int?
 
+    @Option(help: "Open connections allowed in all (env PLY_MAX_CONNECTIONS, default 100000)")
+    var maxConnections: Int?
+
+    @Option(help: "Open connections allowed from one client address (env PLY_MAX_CONNECTIONS_PER_IP, default 5000)")
+    var maxConnectionsPerIP: Int?
+
+    @Option(help: "Requests read ahead per connection before the server stops reading (env PLY_MAX_PIPELINED, default 64)")
+    var maxPipelined: Int?
+
+    @Option(help: "Unread reply bytes after which a client is disconnected (env PLY_MAX_OUTBOUND_BYTES, default 1048576)")
+    var maxOutboundBytes: Int?
+
+    @Option(help: "Seconds after which unused matches and players leave memory (env PLY_IDLE_SECONDS, default 600)")
+    var idleSeconds: Int?
+
     @Option(help: "Failed AUTH attempts allowed per connection (env PLY_AUTH_FAILURES_PER_CONNECTION, default 5)")
     var authFailuresPerConnection: Int?
 
@@ -59,9 +74,18 @@ struct ServeCommand: AsyncParsableCommand {
         app.server.idleTimeout = .seconds(try idleTimeoutSeconds ?? Environment.int("PLY_IDLE_TIMEOUT_SECONDS") ?? 300)
         app.server.handshakeTimeout = .seconds(
             try handshakeTimeoutSeconds ?? Environment.int("PLY_HANDSHAKE_TIMEOUT_SECONDS") ?? 30)
+        app.server.maximumConnections = try maxConnections ?? Environment.int("PLY_MAX_CONNECTIONS") ?? 100_000
+        app.server.maximumConnectionsPerAddress =
+            try maxConnectionsPerIP ?? Environment.int("PLY_MAX_CONNECTIONS_PER_IP") ?? 5_000
+        app.server.maximumPipelinedRequests = try maxPipelined ?? Environment.int("PLY_MAX_PIPELINED") ?? 64
+        app.server.maximumOutboundBytes = try maxOutboundBytes ?? Environment.int("PLY_MAX_OUTBOUND_BYTES") ?? 1 << 20
+        guard app.server.maximumConnections > 0, app.server.maximumConnectionsPerAddress > 0,
+            app.server.maximumPipelinedRequests > 0, app.server.maximumOutboundBytes >= 4096
+        else { throw ValidationError("connection limits must be positive (max-outbound-bytes at least 4096)") }
         guard (0...65535).contains(app.server.port) else { throw ValidationError("port must be 0 to 65535") }
         guard app.server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
         var engine = EngineConfiguration()
+        engine.idleSeconds = Double(try idleSeconds ?? Environment.int("PLY_IDLE_SECONDS") ?? 600)
         engine.authFailuresPerConnection =
             try authFailuresPerConnection ?? Environment.int("PLY_AUTH_FAILURES_PER_CONNECTION") ?? engine.authFailuresPerConnection
         engine.authFailuresPerAccount =

@@ -1,0 +1,97 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import PlyEngine
+import PlyJSON
+import PlyServer
+import Testing
+
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+struct LimitTests {
+    /// Connects and returns the first line the server sends.
+    func firstLine(port: Int) async throws -> (TestClient?, String) {
+        let c = try await TestClient.connectRaw(port: port)
+        return (c, try await c.nextLine())
+    }
+
+    @Test func connectionsPerAddressAndInAll() async throws {
+        let server = try await TestServer.start {
+            $0.server.maximumConnectionsPerAddress = 3
+            $0.server.maximumConnections = 1000
+        }
+        var open: [TestClient] = []
+        for _ in 0..<3 { open.append(try await server.client()) }
+        let (refused, line) = try await firstLine(port: server.port)
+        #expect(line.hasPrefix("ERR rate_limited "), "got \(line)")
+        #expect(await refused?.isClosed() == true)
+        await open[0].close()
+        try await Task.sleep(for: .milliseconds(200))
+        let again = try await server.client()  // a slot is free again
+        #expect(try await again.call("PING") == "OK")
+        try await server.stop()
+
+        let small = try await TestServer.start { $0.server.maximumConnections = 2 }
+        let a = try await small.client()
+        let b = try await small.client()
+        let (_, full) = try await firstLine(port: small.port)
+        #expect(full.hasPrefix("ERR rate_limited "))
+        _ = (a, b)
+        try await small.stop()
+    }
+
+    @Test func aClientThatNeverReadsIsDisconnected() async throws {
+        let server = try await TestServer.start {
+            $0.server.maximumOutboundBytes = 16 * 1024
+            $0.server.maximumLineBytes = 8192
+        }
+        // A raw client that stops reading and keeps its receive buffer small.
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .channelOption(.autoRead, value: false)
+            .connect(host: "127.0.0.1", port: server.port).get()
+        let request = ByteBuffer(string: String(repeating: "HELP\n", count: 2000))
+        var sent = 0
+        for _ in 0..<40 {
+            guard channel.isActive else { break }
+            try? await channel.writeAndFlush(request)
+            sent += 2000
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Replies would be megabytes; the server gave up long before.
+        var closed = false
+        for _ in 0..<100 where !closed {
+            let stats = try await server.client()
+            _ = try await stats.authDevice("observer-\(UUID().uuidString)")
+            let s = try await stats.ok("STATS")
+            closed = (s["connections"]?.intValue ?? 99) <= 1
+            if !closed { try await Task.sleep(for: .milliseconds(100)) }
+            await stats.close()
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(closed, "the slow reader's connection was closed after \(sent) requests")
+        try? await channel.close()
+        try await server.stop()
+    }
+
+    @Test func failedLoginsFromOneAddressAreLimited() async throws {
+        let server = try await TestServer.start {
+            $0.engine.authFailuresPerIP = 4
+            $0.engine.authFailuresPerConnection = 100
+        }
+        for _ in 0..<2 {
+            let c = try await server.client()
+            try await c.err("AUTH SESSION forged-token-aaaa", "unauthenticated")
+            try await c.err("AUTH EMAIL nobody@example.com wrong-password", "unauthenticated")
+        }
+        let c = try await server.client()
+        try await c.err("AUTH DEVICE honest-device-123", "rate_limited")
+        try await server.stop()
+    }
+}
+
+extension TestClient {
+    /// Connects without expecting the hello (the server may refuse instead).
+    static func connectRaw(port: Int) async throws -> TestClient {
+        try await connect(port: port, expectHello: false)
+    }
+}
