@@ -63,7 +63,7 @@ ply_pg_start() {
     [ "$(id -u)" = 0 ] && chown postgres "$dir/socket"
     if ! "${as[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-            -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${PLY_PG_FSYNC:-on}" \
+            -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=${PLY_PG_FSYNC:-on}" \
             start >/dev/null || {
             echo "error: PostgreSQL did not start; see $dir/postgres.log" >&2
             tail -5 "$dir/postgres.log" >&2

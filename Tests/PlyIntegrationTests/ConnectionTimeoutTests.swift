@@ -5,14 +5,14 @@ import Testing
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
 struct ConnectionTimeoutTests {
     @Test func silentConnectionsAreClosedAndBusyOnesKept() async throws {
-        let server = try await TestServer.start { $0.server.idleTimeout = .seconds(1) }
+        let server = try await TestServer.start { $0.server.idleTimeout = .seconds(2) }
         let (silent, _) = try await server.player("silent")
         let (busy, _) = try await server.player("busy")
-        for _ in 0..<6 {
-            try await Task.sleep(for: .milliseconds(400))
+        for _ in 0..<14 {
+            try await Task.sleep(for: .milliseconds(250))
             #expect(try await busy.call("PING") == "OK")
         }
-        #expect(await silent.isClosed(within: .seconds(1)), "no request for over a second: closed")
+        #expect(await silent.isClosed(within: .seconds(3)), "no request for over two seconds: closed")
         #expect(!(await busy.isClosed(within: .milliseconds(10))))
         try await server.stop()
     }

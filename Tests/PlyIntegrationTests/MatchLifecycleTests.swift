@@ -111,7 +111,7 @@ struct MatchLifecycleTests {
         let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":1}"#)
         try await t.first.ok("MOVE \(t.match) 1 f5")
         _ = try await t.second.event("move")
-        let end = try await t.first.event("end", timeout: .seconds(8))
+        let end = try await t.first.event("end", timeout: .seconds(30))
         #expect(end["result"]?["reason"]?.stringValue == "timeout")
         #expect(end["result"]?["winner"]?.stringValue == t.firstID, "the player who let the clock run out loses")
         _ = try await t.second.event("end")
