@@ -178,3 +178,47 @@ struct ResumeTests {
         }
     }
 }
+
+/// The example mailer drains the outbox and marks rows sent.
+@Suite(
+    .enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"),
+    .enabled(if: MailerExample.isRunnable, "needs python3 with psycopg2 (Scripts/test installs it)"))
+struct MailerExampleTests {
+    @Test func theExampleMailerSendsEachAlertOnce() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        let email = "mailer-\(UUID().uuidString.prefix(8))@example.com"
+        try await t.second.ok("LINK EMAIL \(email) alerts-password")
+        try await t.second.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
+        await t.second.close()
+        try await Task.sleep(for: .milliseconds(100))
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        try await server.stop()
+        let first = try await MailerExample.runOnce()
+        #expect(first.contains("mail to \(email.lowercased())"), "output: \(first)")
+        let second = try await MailerExample.runOnce()
+        #expect(!second.contains(email.lowercased()), "never twice: \(second)")
+    }
+}
+
+enum MailerExample {
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Scripts/mailer-example").path
+    }
+
+    static var isRunnable: Bool { system("python3 -c 'import psycopg2' >/dev/null 2>&1") == 0 }
+
+    static func runOnce() async throws -> String {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("mailer-\(UUID().uuidString).txt").path
+        let url = try #require(TestDatabase.urlText)
+        let command = "PLY_DATABASE_URL='\(url)' '\(script)' --once > '\(out)' 2>&1"
+        let status: Int32 = await withCheckedContinuation { c in
+            DispatchQueue.global().async { c.resume(returning: system(command)) }
+        }
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: out)
+        #expect(status == 0, "mailer exited with \(status): \(text)")
+        return text
+    }
+}
