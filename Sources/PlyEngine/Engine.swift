@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOPosix
+import PlyJSON
 import PlyStore
 import PostgresNIO
 import Synchronization
@@ -84,6 +85,36 @@ public final class Engine: Sendable {
             try? await Task.sleep(for: min(interval, .milliseconds(Int(evictEvery * 1000))))
         }
     }
+
+    /// The server's counters, as `STATS` returns them and the metrics export them.
+    public func statsSnapshot() async -> JSONObject {
+        let w = writer
+        return [
+            "connections": .int(counters.connections.load(ordering: .relaxed)),
+            "connections_total": .int(counters.connectionsTotal.load(ordering: .relaxed)),
+            "requests": .int(counters.requests.load(ordering: .relaxed)),
+            "players_in_memory": .int(await players.count),
+            "matches_in_memory": .int(await matches.count),
+            "player_loads": .int(await players.loads),
+            "player_evictions": .int(await players.evictions),
+            "match_loads": .int(await matches.loads),
+            "match_evictions": .int(await matches.evictions),
+            "pending_critical_writes": .int(await w.waiting),
+            "pending_lazy_writes": .int(await w.lazyWaiting),
+            "commits": .int(await w.commits),
+            "rows_committed": .int(await w.rowsCommitted),
+            "failed_commits": .int(await w.failedCommits),
+            "last_commit_ms": .double(Self.milliseconds(await w.lastCommitSeconds)),
+            "lazy_flushes": .int(await w.lazyFlushes),
+            "lazy_rows_flushed": .int(await w.lazyRowsFlushed),
+            "last_flush_ms": .double(Self.milliseconds(await w.lastFlushSeconds)),
+            "database_down": .bool(await w.databaseDown),
+            "durability": .string(w.durability.rawValue),
+            "rss_bytes": .int(ProcessMemory.residentBytes()),
+        ]
+    }
+
+    static func milliseconds(_ s: Double) -> Double { (s * 1_000_000).rounded() / 1000 }
 
     /// Stops the hashing threads; call after the last session is gone.
     public func shutdown() async {

@@ -13,6 +13,8 @@ public struct PlyApp: Sendable {
     public var server = ServerConfiguration()
     public var engine = EngineConfiguration()
     public var database: DatabaseURL
+    /// Port of the Prometheus endpoint (`GET /metrics`); nil keeps it off.
+    public var metricsPort: Int?
     public var logger: Logger
 
     public init(database: DatabaseURL, logger: Logger) {
@@ -42,6 +44,7 @@ public struct PlyApp: Sendable {
                 services: [
                     .init(service: client),
                     .init(service: WriterService(writer: engine.writer)),
+                    .init(service: MetricsService(engine: engine, port: metricsPort, host: server.host, logger: logger)),
                     .init(service: MaintenanceService(engine: engine, schemaReady: schemaReady)),
                     .init(service: listener, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],

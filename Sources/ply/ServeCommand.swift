@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Failed AUTH attempts per client IP in 15 minutes (env PLY_AUTH_FAILURES_PER_IP, default 50)")
     var authFailuresPerIP: Int?
 
+    @Option(help: "Port for Prometheus metrics at GET /metrics; off unless given (env PLY_METRICS_PORT)")
+    var metricsPort: Int?
+
     @Option(help: "grouped (group commit, the default) or per-move (one transaction per move, the baseline) (env PLY_DURABILITY)")
     var durability: String?
 
@@ -106,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         identity.audience = jwtAudience ?? Environment.value("PLY_JWT_AUDIENCE") ?? "ply"
         engine.identity = identity
         app.engine = engine
+        app.metricsPort = try metricsPort ?? Environment.int("PLY_METRICS_PORT")
         try await app.run()
     }
 }

@@ -148,34 +148,7 @@ public actor PlayerSession {
         ]
     }
 
-    func stats() async -> JSONObject {
-        let w = engine.writer
-        return [
-            "connections": .int(engine.counters.connections.load(ordering: .relaxed)),
-            "connections_total": .int(engine.counters.connectionsTotal.load(ordering: .relaxed)),
-            "requests": .int(engine.counters.requests.load(ordering: .relaxed)),
-            "players_in_memory": .int(await engine.players.count),
-            "matches_in_memory": .int(await engine.matches.count),
-            "player_loads": .int(await engine.players.loads),
-            "player_evictions": .int(await engine.players.evictions),
-            "match_loads": .int(await engine.matches.loads),
-            "match_evictions": .int(await engine.matches.evictions),
-            "pending_critical_writes": .int(await w.waiting),
-            "pending_lazy_writes": .int(await w.lazyWaiting),
-            "commits": .int(await w.commits),
-            "rows_committed": .int(await w.rowsCommitted),
-            "failed_commits": .int(await w.failedCommits),
-            "last_commit_ms": .double(Self.milliseconds(await w.lastCommitSeconds)),
-            "lazy_flushes": .int(await w.lazyFlushes),
-            "lazy_rows_flushed": .int(await w.lazyRowsFlushed),
-            "last_flush_ms": .double(Self.milliseconds(await w.lastFlushSeconds)),
-            "database_down": .bool(await w.databaseDown),
-            "durability": .string(w.durability.rawValue),
-            "rss_bytes": .int(ProcessMemory.residentBytes()),
-        ]
-    }
-
-    static func milliseconds(_ s: Double) -> Double { (s * 1_000_000).rounded() / 1000 }
+    func stats() async -> JSONObject { await engine.statsSnapshot() }
 
     /// Whether an error means PostgreSQL could not be reached (as opposed to a bug).
     static func isDatabaseUnavailable(_ error: any Error) -> Bool {
