@@ -6,7 +6,7 @@ struct Ply: AsyncParsableCommand {
         commandName: "ply",
         abstract: "An asynchronous, turn-based multiplayer game server.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, PerftCommand.self, LegalCommand.self, ReplayCommand.self, BenchCommand.self,
+            ServeCommand.self, MigrateCommand.self, PerftCommand.self, LegalCommand.self, ReplayCommand.self, BenchCommand.self, ChaosCommand.self,
         ]
     )
 }

@@ -1,0 +1,49 @@
+import ArgumentParser
+import PlyBench
+import PlyJSON
+
+struct ChaosCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chaos",
+        abstract: "Hostile traffic against a running server while honest players play (Scripts/chaos drives it).")
+
+    @Option(help: "host:port of the server")
+    var target: String = "127.0.0.1:7420"
+
+    @Option(help: "How long to attack, in seconds")
+    var seconds: Double = 60
+
+    @Option(help: "Honest matches played meanwhile")
+    var matches: Int = 4
+
+    func run() async throws {
+        guard let t = BenchTarget(parsing: target) else { throw ValidationError("target must be host:port") }
+        var chaos = ChaosRun(host: t.host, port: t.port, seconds: seconds)
+        chaos.honestMatches = matches
+        let tally = try await chaos.run()
+        print("what was tried                     count")
+        for (k, v) in tally.inputs.sorted(by: { $0.key < $1.key }) {
+            print("  \(k.padding(toLength: 32, withPad: " ", startingAt: 0)) \(v)")
+        }
+        print("connections refused or closed      \(tally.refusedOrClosed)")
+        print("errors by code")
+        for (k, v) in tally.errors.sorted(by: { $0.key < $1.key }) {
+            print("  \(k.padding(toLength: 32, withPad: " ", startingAt: 0)) \(v)")
+        }
+        print("moves acknowledged                 \(tally.movesAcknowledged)")
+        print("moves verified in the database     \(tally.movesVerified)")
+        print("server RSS start / end (MiB)       \(tally.rssStart >> 20) / \(tally.rssEnd >> 20)")
+        var o = JSONObject()
+        o["inputs"] = .int(tally.inputs.values.reduce(0, +))
+        o["refused_or_closed"] = .int(tally.refusedOrClosed)
+        o["errors"] = .object(JSONObject(tally.errors.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }))
+        o["moves_acknowledged"] = .int(tally.movesAcknowledged)
+        o["moves_verified"] = .int(tally.movesVerified)
+        o["rss_start_mb"] = .int(tally.rssStart >> 20)
+        o["rss_end_mb"] = .int(tally.rssEnd >> 20)
+        print(JSONValue.object(o).description)
+        if tally.movesVerified != tally.movesAcknowledged || tally.movesAcknowledged == 0 {
+            throw ExitCode(1)
+        }
+    }
+}
