@@ -123,8 +123,6 @@ func shapeProblem(_ command: Command) -> String? {
     case .name(let name):
         return ProtocolLimits.nameLength.contains(name.count) && trimmedText(name)
             && !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) ? nil : "name"
-    case .profileSet(let data):
-        return data.description.utf8.count <= ProtocolLimits.profileDataMaxBytes ? nil : "profile blob"
     case .challenge(let opponent, let game, _):
         return (opponent.map(id) ?? true) && id(game) ? nil : "challenge ids"
     case .open(let game):
@@ -142,7 +140,7 @@ func shapeProblem(_ command: Command) -> String? {
         return id(match) && trimmedText(text) && text.count <= ProtocolLimits.chatMaxLength ? nil : "chat"
     case .seen(let notification):
         return id(notification) ? nil : "notification id"
-    case .ping, .help, .quit, .logout, .games, .matches, .notifications, .stats:
+    case .ping, .help, .quit, .logout, .profileSet, .games, .matches, .notifications, .stats:
         return nil
     }
 }

@@ -10,7 +10,8 @@
 //      not UTF-8 are skipped, as the server refuses them before parsing).
 // What it holds the rules to, in every position reached:
 // - the side to move is a seat; the game is over exactly when there are no legal moves;
-// - legal moves are distinct, each one applies, and applying it prints the same text;
+// - legal moves are distinct; the one picked applies and prints as the same text, and so
+//   does every legal move of the last position;
 // - text the rules accept names a legal move, and its printed form plays the same move;
 // - a game's settings printed as JSON read back as the same settings.
 import PlyJSON
@@ -77,6 +78,7 @@ public func fuzzRules(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         legal = checkPosition(state, history)
     }
+    checkLastPosition(state, legal, history)
     return 0
 }
 
@@ -95,14 +97,24 @@ func checkPosition(_ state: GameState, _ history: [String]) -> [String] {
     guard state == state, state.hashValue == state.hashValue else {
         fail("a state is not equal to itself", state, history)
     }
-    // The read-only views the engine and the command line print.
+    return legal
+}
+
+/// The checks that cost more than a move, once per input on the last position: every
+/// legal move applies and prints as itself, and the read-only views the engine and the
+/// command line print are well formed.
+func checkLastPosition(_ state: GameState, _ legal: [String], _ history: [String]) {
+    for move in legal {
+        guard let (_, printed) = try? state.applying(move), printed == move else {
+            fail("the legal move \(move.debugDescription) does not apply as itself", state, history)
+        }
+    }
     _ = state.describe()
     for object in [state.score(), state.extras()] {
         guard (try? JSONValue.parseObject(object.description)) != nil else {
             fail("score or extras is not a JSON object: \(object)", state, history)
         }
     }
-    return legal
 }
 
 /// A game's settings, printed as JSON, read back as the same settings; so do the defaults.
