@@ -101,7 +101,8 @@ func checkJSON(_ text: Substring, _ value: JSONValue, _ line: String) {
     require(parsed == wireForm(value), "JSON on the wire reads back different: \(text.debugDescription)", line)
 }
 
-/// What the engine may assume about a command that parsed (as in CommandParserFuzzTests).
+/// What the engine may assume about a command that parsed: CommandParserFuzzTests' checks
+/// plus the byte limits on emails and tokens.
 func shapeProblem(_ command: Command) -> String? {
     func id(_ s: String) -> Bool { CommandParser.isValidID(s[...]) }
     func trimmedText(_ s: String) -> Bool { !s.isEmpty && s.first != " " && s.last != " " }
