@@ -200,13 +200,16 @@ public enum CommandParser {
         let email = try words.required(usage)
         let password = try words.required(usage)
         try words.end(usage)
-        guard email.utf8.count <= ProtocolLimits.emailMaxLength, isPlausibleEmail(email) else {
+        // The limit holds for the address as stored: lowercasing can lengthen it ("İ" is
+        // two bytes, its lowercase "i̇" three).
+        let lowercased = email.lowercased()
+        guard lowercased.utf8.count <= ProtocolLimits.emailMaxLength, isPlausibleEmail(email) else {
             throw .badRequest("that is not an email address")
         }
         guard ProtocolLimits.passwordLength.contains(password.utf8.count) else {
             throw .badRequest("a password is 8 to 128 bytes without spaces")
         }
-        return (email.lowercased(), String(password))
+        return (lowercased, String(password))
     }
 
     static func providerAndToken(_ words: inout Words, usage: String) throws(PlyError) -> (String, String) {

@@ -39,6 +39,10 @@ struct CommandParserErrorTests {
         ("AUTH EMAIL ann@b@example.com password1", "two @"),
         ("AUTH EMAIL ann@ex\u{1}ample.com password1", "control character in email"),
         ("AUTH EMAIL \(String(repeating: "a", count: 250))@b.co password1", "email over 254 bytes"),
+        // Found by Scripts/fuzz (protocol target): 248 bytes as sent, 368 once lowercased,
+        // as "İ" lowercases to "i" and a combining dot.
+        ("AUTH EMAIL \(String(repeating: "\u{130}", count: 120))a@ex.com password1", "email over 254 bytes once lowercased"),
+        ("LINK EMAIL \(String(repeating: "\u{130}", count: 120))a@ex.com password1", "email over 254 bytes once lowercased"),
         ("AUTH EMAIL ann@example.com short", "password under 8"),
         ("AUTH EMAIL ann@example.com \(String(repeating: "p", count: 129))", "password over 128"),
         ("AUTH EXTERNAL", "no provider"),
