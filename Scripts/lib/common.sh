@@ -74,6 +74,12 @@ ply_pg_start() {
         "$bin/psql" -h 127.0.0.1 -p "$port" -U ply -d postgres -qc "CREATE DATABASE ply" >/dev/null
 }
 
+# Prints a TCP port on 127.0.0.1 that is free right now.
+ply_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + RANDOM % 20000))
+}
+
 ply_pg_stop() {
     local dir="$1" bin="${PLY_PG_BIN_FOUND:-$(ply_find_pg_bin)}"
     local as=()

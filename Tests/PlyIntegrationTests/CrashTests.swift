@@ -15,7 +15,7 @@ struct CrashTests {
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"))
     func killMinusNineLosesNoAcknowledgedMove() async throws {
-        let port = 58000 + Int.random(in: 0..<2000)
+        let port = freePort()
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = [

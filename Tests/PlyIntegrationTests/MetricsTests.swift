@@ -8,7 +8,7 @@ import Testing
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
 struct MetricsTests {
     @Test func prometheusEndpointServesTheStatsFigures() async throws {
-        let metricsPort = 59000 + Int.random(in: 0..<900)
+        let metricsPort = freePort()
         let server = try await TestServer.start { $0.metricsPort = metricsPort }
         let (c, _) = try await server.player("metrics")
         try await c.ok("PROFILE")

@@ -12,7 +12,7 @@ struct PrivateCluster {
 
     static func make() async throws -> PrivateCluster {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ply-cluster-\(UUID().uuidString.prefix(8))").path
-        let port = 56000 + Int.random(in: 0..<3000)
+        let port = freePort()
         let c = PrivateCluster(dir: dir, port: port)
         try await c.script("mkdir -p \"$1\" && chmod 755 \"$1\" && PLY_PG_FSYNC=off ply_pg_start \"$1\" \"$2\"")
         return c
