@@ -107,7 +107,7 @@ struct MatchLifecycleTests {
     }
 
     @Test func aMissedDeadlineEndsTheMatch() async throws {
-        let server = try await TestServer.start { $0.engine.deadlinePollSeconds = 0.2 }
+        let server = try await TestServer.start(database: try await TestDatabase.fresh()) { $0.engine.deadlinePollSeconds = 0.2 }
         let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":1}"#)
         try await t.first.ok("MOVE \(t.match) 1 f5")
         _ = try await t.second.event("move")
@@ -188,11 +188,12 @@ struct MatchLifecycleTests {
     }
 
     @Test func deadlinesThatPassWhileDownEndMatchesAtStartUp() async throws {
-        var server = try await TestServer.start()
+        let database = try await TestDatabase.fresh()
+        var server = try await TestServer.start(database: database)
         let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":1}"#)
         try await server.stop()
         try await Task.sleep(for: .seconds(1.5))
-        server = try await TestServer.start { $0.engine.deadlinePollSeconds = 0.2 }
+        server = try await TestServer.start(database: database) { $0.engine.deadlinePollSeconds = 0.2 }
         let a = try await server.client()
         try await a.ok("AUTH SESSION \(t.firstSession)")
         var status = ""

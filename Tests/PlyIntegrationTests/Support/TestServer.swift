@@ -4,6 +4,7 @@ import NIOCore
 import PlyEngine
 import PlyServer
 import PlyStore
+import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -15,6 +16,23 @@ enum TestDatabase {
     static func url() throws -> DatabaseURL {
         let text = try #require(urlText, "PLY_TEST_DATABASE_URL is not set; run Scripts/test")
         return try DatabaseURL(text)
+    }
+
+    /// A new, empty database in the same cluster, for tests whose server must be alone
+    /// with its data: the deadline poller ends every overdue match it finds, so two servers
+    /// sharing a database would end each other's matches.
+    static func fresh() async throws -> DatabaseURL {
+        var url = try url()
+        let name = "ply_t_\(UInt32.random(in: 0...UInt32.max))"
+        let logger = Logger(label: "ply.test.createdb")
+        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            group.cancelAll()
+        }
+        url.database = name
+        return url
     }
 }
 
