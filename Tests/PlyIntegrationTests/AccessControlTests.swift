@@ -27,7 +27,7 @@ struct AccessControlTests {
         #expect(try await b.ok("PROFILE \(ann.player)")["data"] == nil)
         // A notification for Ann (she is away when challenged).
         await a.close()
-        try await Task.sleep(for: .milliseconds(100))
+        try await b.waitOffline(ann.player)
         let challenge = try await b.ok("CHALLENGE \(ann.player) reversi")
         let match = try #require(challenge["match"]?.stringValue)
         let back = try await server.client()

@@ -171,3 +171,16 @@ final class LineQueue: Sendable {
         return state.withLock { $0.closed }
     }
 }
+
+extension TestClient {
+    /// Waits until the server shows `player` offline (its last connection's close has been
+    /// handled), as seen by this client's `PROFILE <player>`.
+    func waitOffline(_ player: String, within: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + within
+        while ContinuousClock.now < deadline {
+            if try await ok("PROFILE \(player)")["online"]?.boolValue == false { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("\(player) still online")
+    }
+}
