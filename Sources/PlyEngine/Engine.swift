@@ -18,6 +18,8 @@ public struct EngineConfiguration: Sendable {
     public var identity = IdentityConfiguration()
     public var passwordCost = PasswordHasher.Cost.standard
     public var durability = Durability.grouped
+    /// Critical transactions in flight at once; moves that arrive meanwhile share the next.
+    public var commitConcurrency = 1
     /// How often turn deadlines are checked against the database.
     public var deadlinePollSeconds = 1.0
     /// Matches and players unused this long leave memory (once durable).
@@ -47,7 +49,9 @@ public final class Engine: Sendable {
         self.logger = logger
         accounts = AccountStore(client: client, logger: logger)
         matchStore = MatchStore(client: client, logger: logger)
-        writer = DatabaseWriter(client: client, durability: configuration.durability, logger: logger)
+        writer = DatabaseWriter(
+            client: client, durability: configuration.durability, criticalInFlight: configuration.commitConcurrency,
+            logger: logger)
         players = PlayerDirectory(store: accounts, matchStore: matchStore, writer: writer)
         matches = MatchDirectory(
             store: matchStore,

@@ -55,7 +55,8 @@ public actor DatabaseWriter {
     private var wake: CheckedContinuation<Void, Never>?
 
     public init(
-        client: PostgresClient, durability: Durability = .grouped, configuration: WriteScheduler<Never>.Configuration = .init(),
+        client: PostgresClient, durability: Durability = .grouped, criticalInFlight: Int = 1,
+        configuration: WriteScheduler<Never>.Configuration = .init(),
         commitTimeout: Duration = .seconds(5), logger: Logger
     ) {
         self.client = client
@@ -65,6 +66,7 @@ public actor DatabaseWriter {
         c.maximumLazyAge = configuration.maximumLazyAge
         c.maximumBatch = configuration.maximumBatch
         c.maximumLazyRows = configuration.maximumLazyRows
+        c.maximumCriticalInFlight = max(1, criticalInFlight)
         schedule = WriteScheduler(configuration: c)
         self.commitTimeout = commitTimeout
         self.logger = logger
@@ -92,7 +94,7 @@ public actor DatabaseWriter {
             case .perMove:
                 Task { await self.runAlone(unit) }
             case .grouped:
-                if let d = schedule.enqueueCritical(unit, now: now) { begin(d) }
+                for d in schedule.enqueueCritical(unit, now: now) { begin(d) }
             }
         }
     }
@@ -112,7 +114,7 @@ public actor DatabaseWriter {
     public func run() async {
         while !Task.isCancelled {
             if databaseDown && now >= nextProbe { await probe() }
-            if !databaseDown, let d = schedule.tick(now: now) { begin(d) }
+            if !databaseDown { for d in schedule.tick(now: now) { begin(d) } }
             let t = now
             let next = min(schedule.nextWake(now: t) ?? t + 0.25, t + 0.25)
             try? await Task.sleep(for: .milliseconds(max(5, Int((next - t) * 1000))))
@@ -127,7 +129,7 @@ public actor DatabaseWriter {
         while ContinuousClock.now < deadline {
             if schedule.isIdle { return true }
             if databaseDown && now >= nextProbe { await probe() }
-            if !databaseDown, let d = schedule.drain(now: now) { begin(d) }
+            if !databaseDown { for d in schedule.drain(now: now) { begin(d) } }
             try? await Task.sleep(for: .milliseconds(10))
         }
         logger.error("lazy writes left unflushed at shutdown", metadata: ["rows": "\(schedule.lazyCount)"])
@@ -153,9 +155,9 @@ public actor DatabaseWriter {
                     for u in batch { await runAlone(u) }
                 }
             }
-            if let next = schedule.finished(now: now) { begin(next) }
+            for next in schedule.criticalFinished(now: now) { begin(next) }
         case .lazy(let writes):
-            var failed: [LazyWrite]?
+            var failed = false
             do {
                 let started = ContinuousClock.now
                 try await timed { [client, logger] in
@@ -167,11 +169,11 @@ public actor DatabaseWriter {
                 lazyFlushes += 1
                 lazyRowsFlushed += writes.count
             } catch {
-                failed = writes
+                failed = true
                 noteFailure(error)
                 logger.warning("lazy flush failed; kept for retry", metadata: ["rows": "\(writes.count)", "error": "\(error)"])
             }
-            if let next = schedule.finished(now: now, failedLazy: failed, retryAfter: probeBackoff) { begin(next) }
+            for next in schedule.lazyFinished(now: now, failed: failed, retryAfter: probeBackoff) { begin(next) }
         }
     }
 

@@ -6,7 +6,8 @@
 /// - Lazy writes are coalesced by row and flushed when nothing critical waits and the
 ///   oldest has waited `flushInterval`; past `maximumLazyAge` they go first, so they
 ///   cannot starve under constant critical load.
-/// - One transaction is in flight at a time.
+/// - At most `maximumCriticalInFlight` critical transactions and one lazy flush are in flight
+///   at a time; with one critical slot this is classic group commit.
 public struct WriteScheduler<Unit: Sendable>: Sendable {
     public enum Decision: Sendable {
         case critical([Unit])
@@ -17,6 +18,8 @@ public struct WriteScheduler<Unit: Sendable>: Sendable {
         public var flushInterval = 1.0
         public var maximumLazyAge = 2.0
         public var maximumBatch = 1024
+        /// Critical transactions in flight at once (each on its own connection).
+        public var maximumCriticalInFlight = 1
         /// Distinct lazy rows held at most (during an outage they pile up, coalesced).
         public var maximumLazyRows = 1_000_000
         public init() {}
@@ -29,7 +32,8 @@ public struct WriteScheduler<Unit: Sendable>: Sendable {
     private var lazyOrder: [(key: String, since: Double)] = []
     private var lazyOrderStart = 0
     private var pendingByPlayer: [String: Int] = [:]
-    public private(set) var inFlight: Decision?
+    public private(set) var criticalInFlight = 0
+    public private(set) var lazyInFlight: [LazyWrite]?
     /// No lazy flush before this time (after a failed flush, for backoff).
     public private(set) var lazyRetryAt = 0.0
     public private(set) var draining = false
@@ -39,12 +43,12 @@ public struct WriteScheduler<Unit: Sendable>: Sendable {
     }
 
     public var lazyCount: Int { lazy.count }
-    public var isIdle: Bool { inFlight == nil && critical.isEmpty && lazy.isEmpty }
+    public var isIdle: Bool { criticalInFlight == 0 && lazyInFlight == nil && critical.isEmpty && lazy.isEmpty }
     public func hasPendingLazy(player: String) -> Bool { (pendingByPlayer[player] ?? 0) > 0 }
 
     // MARK: input
 
-    public mutating func enqueueCritical(_ unit: Unit, now: Double) -> Decision? {
+    public mutating func enqueueCritical(_ unit: Unit, now: Double) -> [Decision] {
         critical.append(unit)
         return decide(now: now)
     }
@@ -62,34 +66,38 @@ public struct WriteScheduler<Unit: Sendable>: Sendable {
         return true
     }
 
-    /// The transaction in flight ended. A failed lazy flush puts its writes back (unless
-    /// newer ones for the same rows arrived meanwhile) and waits `retryAfter` seconds.
-    public mutating func finished(now: Double, failedLazy: [LazyWrite]? = nil, retryAfter: Double = 1) -> Decision? {
-        precondition(inFlight != nil, "nothing was in flight")
-        if case .lazy(let writes)? = inFlight {
-            let failed = Set(failedLazy ?? [])
-            for w in writes {
-                if failed.contains(w) && lazy[w.key] == nil {
-                    // Back in the queue, as old as it was: it goes first once the database returns.
-                    lazy[w.key] = w
-                    lazyOrder.append((w.key, now - configuration.maximumLazyAge))
-                    continue
-                }
-                // Flushed, or superseded by a newer write for the same row.
-                pendingByPlayer[w.player, default: 1] -= 1
-                if pendingByPlayer[w.player] == 0 { pendingByPlayer[w.player] = nil }
+    /// A critical transaction ended (committed or not: its callers are told either way).
+    public mutating func criticalFinished(now: Double) -> [Decision] {
+        precondition(criticalInFlight > 0, "no critical transaction was in flight")
+        criticalInFlight -= 1
+        return decide(now: now)
+    }
+
+    /// The lazy flush ended. A failed one puts its writes back (unless newer ones for the
+    /// same rows arrived meanwhile) and waits `retryAfter` seconds.
+    public mutating func lazyFinished(now: Double, failed: Bool = false, retryAfter: Double = 1) -> [Decision] {
+        guard let writes = lazyInFlight else { preconditionFailure("no lazy flush was in flight") }
+        lazyInFlight = nil
+        for w in writes {
+            if failed && lazy[w.key] == nil {
+                // Back in the queue, as old as it was: it goes first once the database returns.
+                lazy[w.key] = w
+                lazyOrder.append((w.key, now - configuration.maximumLazyAge))
+                continue
             }
-            if failedLazy != nil { lazyRetryAt = now + retryAfter }
+            // Flushed, or superseded by a newer write for the same row.
+            pendingByPlayer[w.player, default: 1] -= 1
+            if pendingByPlayer[w.player] == 0 { pendingByPlayer[w.player] = nil }
         }
-        inFlight = nil
+        if failed { lazyRetryAt = now + retryAfter }
         return decide(now: now)
     }
 
     /// Called by the writer's timer.
-    public mutating func tick(now: Double) -> Decision? { decide(now: now) }
+    public mutating func tick(now: Double) -> [Decision] { decide(now: now) }
 
     /// Shutdown: flush every lazy write without waiting for its age.
-    public mutating func drain(now: Double) -> Decision? {
+    public mutating func drain(now: Double) -> [Decision] {
         draining = true
         lazyRetryAt = 0
         return decide(now: now)
@@ -112,26 +120,24 @@ public struct WriteScheduler<Unit: Sendable>: Sendable {
         return nil
     }
 
-    private mutating func decide(now: Double) -> Decision? {
-        guard inFlight == nil else { return nil }
-        var lazyDue = false
-        var starving = false
-        if let oldest = oldestLazySince, now >= lazyRetryAt {
-            lazyDue = draining || now - oldest >= configuration.flushInterval
-            starving = draining || now - oldest >= configuration.maximumLazyAge
+    private mutating func decide(now: Double) -> [Decision] {
+        var out: [Decision] = []
+        if lazyInFlight == nil, let oldest = oldestLazySince, now >= lazyRetryAt {
+            let due = draining || now - oldest >= configuration.flushInterval
+            let starving = draining || now - oldest >= configuration.maximumLazyAge
+            if due && (starving || critical.isEmpty) {
+                let writes = takeLazy()
+                lazyInFlight = writes
+                out.append(.lazy(writes))
+            }
         }
-        let d: Decision?
-        if lazyDue && (starving || critical.isEmpty) {
-            d = .lazy(takeLazy())
-        } else if !critical.isEmpty {
+        while criticalInFlight < configuration.maximumCriticalInFlight && !critical.isEmpty {
             let n = min(critical.count, configuration.maximumBatch)
-            d = .critical(Array(critical.prefix(n)))
+            out.append(.critical(Array(critical.prefix(n))))
             critical.removeFirst(n)
-        } else {
-            d = nil
+            criticalInFlight += 1
         }
-        inFlight = d
-        return d
+        return out
     }
 
     private mutating func takeLazy() -> [LazyWrite] {

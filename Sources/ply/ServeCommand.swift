@@ -56,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "grouped (group commit, the default) or per-move (one transaction per move, the baseline) (env PLY_DURABILITY)")
     var durability: String?
 
+    @Option(help: "Group-commit transactions in flight at once (env PLY_COMMIT_CONCURRENCY, default 1)")
+    var commitConcurrency: Int?
+
     @Option(help: "HS256 secret for identity tokens (env PLY_JWT_SECRET)")
     var jwtSecret: String?
 
@@ -99,6 +102,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("durability must be grouped or per-move")
         }
         engine.durability = mode
+        engine.commitConcurrency = try commitConcurrency ?? Environment.int("PLY_COMMIT_CONCURRENCY") ?? 1
+        guard (1...16).contains(engine.commitConcurrency) else { throw ValidationError("commit-concurrency must be 1 to 16") }
         var identity = IdentityConfiguration()
         identity.hs256Secret = jwtSecret ?? Environment.value("PLY_JWT_SECRET")
         if let path = jwtJWKSFile ?? Environment.value("PLY_JWT_JWKS_FILE") {

@@ -5,34 +5,34 @@ import Testing
 @Suite struct WriteSchedulerTests {
     typealias S = WriteScheduler<Int>
 
-    func isCritical(_ d: S.Decision?, _ expected: [Int], sourceLocation: SourceLocation = #_sourceLocation) {
-        guard case .critical(let units)? = d else {
-            Issue.record("expected a critical batch \(expected), got \(String(describing: d))", sourceLocation: sourceLocation)
+    func isCritical(_ ds: [S.Decision], _ expected: [Int], sourceLocation: SourceLocation = #_sourceLocation) {
+        guard ds.count == 1, case .critical(let units) = ds[0] else {
+            Issue.record("expected a critical batch \(expected), got \(ds)", sourceLocation: sourceLocation)
             return
         }
         #expect(units == expected, sourceLocation: sourceLocation)
     }
 
-    func lazyKeys(_ d: S.Decision?) -> [String]? {
-        guard case .lazy(let w)? = d else { return nil }
-        return w.map(\.key)
+    func lazyKeys(_ ds: [S.Decision]) -> [String]? {
+        for d in ds { if case .lazy(let w) = d { return w.map(\.key) } }
+        return nil
     }
 
     @Test func aLoneCriticalUnitStartsAtOnce() {
         var s = S()
         isCritical(s.enqueueCritical(1, now: 0), [1])
-        #expect(s.finished(now: 0.001) == nil)
+        #expect(s.criticalFinished(now: 0.001).isEmpty)
         #expect(s.isIdle)
     }
 
     @Test func criticalUnitsArrivingDuringACommitShareTheNext() {
         var s = S()
         isCritical(s.enqueueCritical(1, now: 0), [1])
-        for i in 2...50 { #expect(s.enqueueCritical(i, now: 0) == nil, "waits while a commit is in flight") }
-        isCritical(s.finished(now: 0.01), Array(2...50))
-        #expect(s.enqueueCritical(51, now: 0.02) == nil)
-        isCritical(s.finished(now: 0.03), [51])
-        #expect(s.finished(now: 0.04) == nil)
+        for i in 2...50 { #expect(s.enqueueCritical(i, now: 0).isEmpty, "waits while a commit is in flight") }
+        isCritical(s.criticalFinished(now: 0.01), Array(2...50))
+        #expect(s.enqueueCritical(51, now: 0.02).isEmpty)
+        isCritical(s.criticalFinished(now: 0.03), [51])
+        #expect(s.criticalFinished(now: 0.04).isEmpty)
     }
 
     @Test(arguments: [1, 3, 100])
@@ -43,7 +43,7 @@ import Testing
         _ = s.enqueueCritical(0, now: 0)
         for i in 1...250 { _ = s.enqueueCritical(i, now: 0) }
         var seen = [0]
-        while let d = s.finished(now: 0) {
+        while let d = s.criticalFinished(now: 0).first {
             guard case .critical(let batch) = d else { Issue.record("unexpected lazy batch"); break }
             #expect(batch.count <= maximum)
             seen += batch
@@ -58,14 +58,14 @@ import Testing
             #expect(accepted)
         }
         #expect(s.lazyCount == 1)
-        #expect(s.tick(now: 0.5) == nil, "not before the flush interval")
-        guard case .lazy(let writes)? = s.tick(now: 1.0) else {
+        #expect(s.tick(now: 0.5).isEmpty, "not before the flush interval")
+        guard case .lazy(let writes)? = s.tick(now: 1.0).first else {
             Issue.record("expected a lazy flush")
             return
         }
         #expect(writes == [.name(player: "p1", name: "Ann 9")], "the latest value wins")
         #expect(s.hasPendingLazy(player: "p1"), "pending until the flush finished")
-        #expect(s.finished(now: 1.01) == nil)
+        #expect(s.lazyFinished(now: 1.01).isEmpty)
         #expect(!s.hasPendingLazy(player: "p1"))
     }
 
@@ -74,8 +74,8 @@ import Testing
         _ = s.enqueueLazy(.lastSeen(player: "p1", at: Date()), now: 0)
         isCritical(s.enqueueCritical(1, now: 1.2), [1])
         _ = s.enqueueCritical(2, now: 1.25)
-        isCritical(s.finished(now: 1.3), [2])
-        #expect(lazyKeys(s.finished(now: 1.4)) == ["seen p1"], "lazy goes once nothing critical waits")
+        isCritical(s.criticalFinished(now: 1.3), [2])
+        #expect(lazyKeys(s.criticalFinished(now: 1.4)) == ["seen p1"], "lazy goes once nothing critical waits")
     }
 
     @Test func lazyWritesCannotStarve() {
@@ -87,8 +87,7 @@ import Testing
         // Critical work arrives faster than it commits, forever.
         while t < 10, flushedAt == nil {
             t += 0.1
-            _ = s.enqueueCritical(Int(t * 10), now: t)
-            let d = s.finished(now: t)
+            let d = s.enqueueCritical(Int(t * 10), now: t) + s.criticalFinished(now: t)
             if lazyKeys(d) != nil { flushedAt = t }
         }
         let at = try? #require(flushedAt)
@@ -99,21 +98,21 @@ import Testing
         var s = S()
         _ = s.enqueueLazy(.name(player: "p1", name: "A"), now: 0)
         _ = s.enqueueLazy(.name(player: "p2", name: "B"), now: 0)
-        guard case .lazy(let writes)? = s.tick(now: 1) else {
+        guard case .lazy? = s.tick(now: 1).first else {
             Issue.record("expected a flush")
             return
         }
         // While the flush is out, p1 changes again: the newer value must survive the failure.
         _ = s.enqueueLazy(.name(player: "p1", name: "A2"), now: 1.1)
-        #expect(s.finished(now: 1.2, failedLazy: writes, retryAfter: 2) == nil, "backing off")
+        #expect(s.lazyFinished(now: 1.2, failed: true, retryAfter: 2).isEmpty, "backing off")
         #expect(s.lazyCount == 2)
-        #expect(s.tick(now: 2.0) == nil)
-        guard case .lazy(let retry)? = s.tick(now: 3.3) else {
+        #expect(s.tick(now: 2.0).isEmpty)
+        guard case .lazy(let retry)? = s.tick(now: 3.3).first else {
             Issue.record("expected the retry")
             return
         }
         #expect(Set(retry) == [.name(player: "p1", name: "A2"), .name(player: "p2", name: "B")])
-        _ = s.finished(now: 3.4)
+        _ = s.lazyFinished(now: 3.4)
         #expect(!s.hasPendingLazy(player: "p1") && !s.hasPendingLazy(player: "p2"))
     }
 
@@ -134,8 +133,22 @@ import Testing
     @Test func drainFlushesEverythingAtOnce() {
         var s = S()
         _ = s.enqueueLazy(.eventSeq(player: "p1", seq: 4), now: 0)
-        #expect(s.tick(now: 0.1) == nil)
+        #expect(s.tick(now: 0.1).isEmpty)
         #expect(lazyKeys(s.drain(now: 0.1)) == ["seq p1"])
+    }
+
+    @Test func severalCriticalSlotsFillBeforeBatching() {
+        var c = S.Configuration()
+        c.maximumCriticalInFlight = 2
+        var s = S(configuration: c)
+        isCritical(s.enqueueCritical(1, now: 0), [1])
+        isCritical(s.enqueueCritical(2, now: 0), [2])
+        for i in 3...9 { #expect(s.enqueueCritical(i, now: 0).isEmpty, "both slots busy: wait") }
+        isCritical(s.criticalFinished(now: 0.01), Array(3...9))
+        #expect(s.criticalInFlight == 2)
+        #expect(s.criticalFinished(now: 0.02).isEmpty)
+        #expect(s.criticalFinished(now: 0.03).isEmpty)
+        #expect(s.isIdle)
     }
 }
 

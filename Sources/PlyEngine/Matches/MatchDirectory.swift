@@ -4,13 +4,16 @@ import PlyJSON
 import PlyProtocol
 import PlyRules
 import PlyStore
+import Synchronization
 
 /// The matches in memory, loaded from PostgreSQL on first access by replaying their
 /// plies, and the automatch queues.
 public actor MatchDirectory {
     let store: MatchStore
     let env: MatchEnvironment
-    private var loaded: [String: Match] = [:]
+    /// What is in memory, readable without entering the actor: the hot path (a loaded
+    /// match) costs a lock instead of an actor hop.
+    private nonisolated let index = Mutex<[String: Match]>([:])
     private var loading: [String: Task<Match?, any Error>] = [:]
     /// Players waiting for an opponent, by game and game-specific settings.
     private var queues: [String: [String]] = [:]
@@ -20,12 +23,18 @@ public actor MatchDirectory {
         self.env = env
     }
 
-    public var count: Int { loaded.count }
+    public nonisolated var count: Int { index.withLock { $0.count } }
     public private(set) var loads = 0
     public private(set) var evictions = 0
 
-    func match(_ id: String) async throws -> Match? {
-        if let m = loaded[id] { return m }
+    /// The match, from memory or loaded from PostgreSQL.
+    nonisolated func match(_ id: String) async throws -> Match? {
+        if let hit = index.withLock({ $0[id] }) { return hit }
+        return try await load(id)
+    }
+
+    private func load(_ id: String) async throws -> Match? {
+        if let m = index.withLock({ $0[id] }) { return m }
         if let t = loading[id] { return try await t.value }
         let store = self.store
         let env = self.env
@@ -37,8 +46,8 @@ public actor MatchDirectory {
         defer { loading[id] = nil }
         let m = try await task.value
         if let m {
-            if let existing = loaded[id] { return existing }
-            loaded[id] = m
+            if let existing = index.withLock({ $0[id] }) { return existing }
+            index.withLock { $0[id] = m }
             loads += 1
         }
         return m
@@ -48,9 +57,9 @@ public actor MatchDirectory {
     @discardableResult
     func evictIdle(before cutoff: Date) async -> Int {
         var n = 0
-        for (id, m) in loaded where await m.retireIfIdle(before: cutoff) {
-            if loaded[id] === m {
-                loaded[id] = nil
+        for (id, m) in index.withLock({ $0 }) where await m.retireIfIdle(before: cutoff) {
+            if index.withLock({ $0[id] }) === m {
+                index.withLock { $0[id] = nil }
                 n += 1
             }
         }
@@ -78,7 +87,7 @@ public actor MatchDirectory {
         } catch {
             throw PlyError.unavailable()
         }
-        loaded[id] = m
+        index.withLock { $0[id] = m }
         return m
     }
 
@@ -117,7 +126,7 @@ public actor MatchDirectory {
             queues[key, default: []].insert(opponent, at: 0)  // nothing happened; the opponent keeps their place
             throw PlyError.unavailable()
         }
-        loaded[id] = m
+        index.withLock { $0[id] = m }
         await m.announceStart()
         return .paired(m)
     }
@@ -147,5 +156,5 @@ public actor MatchDirectory {
         return ids.count
     }
 
-    func forget(_ id: String) { loaded[id] = nil }
+    func forget(_ id: String) { index.withLock { $0[id] = nil } }
 }

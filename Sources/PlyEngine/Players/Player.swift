@@ -27,6 +27,7 @@ public actor Player {
     private var recentStart = 0
     static let keepEvents = 256
     static let keepSeconds = 15.0 * 60
+    static let seqStride = 16
     /// Bounds memory for a player flooded with events (a bot playing hundreds of games).
     static let hardLimit = 8192
 
@@ -41,7 +42,9 @@ public actor Player {
         name = row.name
         data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
         createdAt = row.createdAt
-        seq = row.eventSeq
+        // Numbers are recorded every `seqStride` events, so after a crash up to that many may
+        // be unrecorded: start past them, and a number is never handed out twice.
+        seq = row.eventSeq == 0 ? 0 : row.eventSeq + Self.seqStride
         self.stats = Dictionary(stats.map { ($0.game, $0) }, uniquingKeysWith: { a, _ in a })
         self.unread = unread
         self.writer = writer
@@ -81,7 +84,10 @@ public actor Player {
     func detach(connection: Int) async {
         guard connections.removeValue(forKey: connection) != nil else { return }
         lastTouched = Date()
-        if connections.isEmpty { await writer.lazy(.lastSeen(player: id, at: lastTouched)) }
+        if connections.isEmpty {
+            await writer.lazy(.lastSeen(player: id, at: lastTouched))
+            await writer.lazy(.eventSeq(player: id, seq: seq))
+        }
     }
 
     /// Ends a session token everywhere: every other connection that used it is closed.
@@ -109,6 +115,7 @@ public actor Player {
         let line = Event(event.type, body).line
         recent.append((seq, line, Date()))
         trimRecent()
+        if (seq - 1) % Self.seqStride == 0 { await writer.lazy(.eventSeq(player: id, seq: seq)) }
         for (cid, c) in connections {
             switch audience {
             case .all: c.outbound.send(line)
@@ -117,7 +124,6 @@ public actor Player {
             default: break
             }
         }
-        await writer.lazy(.eventSeq(player: id, seq: seq))
     }
 
     private func trimRecent() {

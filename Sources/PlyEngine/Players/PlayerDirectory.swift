@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PlyJSON
 import PlyStore
+import Synchronization
 
 /// The players in memory, loaded from PostgreSQL on first access. Two requests for the
 /// same cold player share one load.
@@ -9,7 +10,9 @@ public actor PlayerDirectory {
     let store: AccountStore
     let matchStore: MatchStore
     let writer: DatabaseWriter
-    private var loaded: [String: Player] = [:]
+    /// What is in memory, readable without entering the actor: the hot path (a loaded
+    /// player) costs a lock instead of an actor hop.
+    private nonisolated let index = Mutex<[String: Player]>([:])
     private var loading: [String: Task<Player?, any Error>] = [:]
 
     init(store: AccountStore, matchStore: MatchStore, writer: DatabaseWriter) {
@@ -18,7 +21,7 @@ public actor PlayerDirectory {
         self.writer = writer
     }
 
-    public var count: Int { loaded.count }
+    public nonisolated var count: Int { index.withLock { $0.count } }
     public private(set) var loads = 0
     public private(set) var evictions = 0
 
@@ -27,10 +30,10 @@ public actor PlayerDirectory {
     @discardableResult
     func evictIdle(before cutoff: Date) async -> Int {
         var n = 0
-        for (id, p) in loaded {
+        for (id, p) in index.withLock({ $0 }) {
             guard let since = await p.idleSince, since < cutoff, await !writer.hasPendingLazy(player: id) else { continue }
-            if loaded[id] === p, await p.idleSince != nil {
-                loaded[id] = nil
+            if index.withLock({ $0[id] }) === p, await p.idleSince != nil {
+                index.withLock { $0[id] = nil }
                 n += 1
             }
         }
@@ -38,8 +41,14 @@ public actor PlayerDirectory {
         return n
     }
 
-    public func player(_ id: String) async throws -> Player? {
-        if let p = loaded[id] { return p }
+    /// The player, from memory or loaded from PostgreSQL.
+    public nonisolated func player(_ id: String) async throws -> Player? {
+        if let hit = index.withLock({ $0[id] }) { return hit }
+        return try await load(id)
+    }
+
+    private func load(_ id: String) async throws -> Player? {
+        if let p = index.withLock({ $0[id] }) { return p }
         if let t = loading[id] { return try await t.value }
         let store = self.store
         let matchStore = self.matchStore
@@ -52,8 +61,8 @@ public actor PlayerDirectory {
         defer { loading[id] = nil }
         let p = try await task.value
         if let p {
-            if let existing = loaded[id] { return existing }
-            loaded[id] = p
+            if let existing = index.withLock({ $0[id] }) { return existing }
+            index.withLock { $0[id] = p }
             loads += 1
         }
         return p
@@ -61,10 +70,10 @@ public actor PlayerDirectory {
 
     /// The in-memory player for a row just read or created, keeping one actor per id.
     func adopt(_ row: PlayerRow) async throws -> Player {
-        if let p = loaded[row.id] { return p }
+        if let p = index.withLock({ $0[row.id] }) { return p }
         let p = try await Self.make(row, matchStore: matchStore, writer: writer)
-        if let existing = loaded[row.id] { return existing }
-        loaded[row.id] = p
+        if let existing = index.withLock({ $0[row.id] }) { return existing }
+        index.withLock { $0[row.id] = p }
         return p
     }
 
