@@ -29,7 +29,7 @@ public actor Player {
     static let keepSeconds = 15.0 * 60
     static let seqStride = 16
     /// Bounds memory for a player flooded with events (a bot playing hundreds of games).
-    static let hardLimit = 8192
+    static let hardLimit = 2048
 
     /// Unread notifications, oldest first (the same as the database once flushed).
     private var unread: [NotificationRow]
