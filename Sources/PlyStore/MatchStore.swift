@@ -93,24 +93,22 @@ public struct MatchStore: Sendable {
         return out
     }
 
+    static let statsColumns = "s.player_id, s.game, s.played, s.won, s.lost, s.drawn, s.rating, s.deviation, s.volatility"
+    typealias StatsColumns = (String, String, Int, Int, Int, Int, Double, Double, Double)
+
+    static func statsRow(_ c: StatsColumns) -> StatsRow {
+        var s = StatsRow(player: c.0, game: c.1)
+        (s.played, s.won, s.lost, s.drawn) = (c.2, c.3, c.4, c.5)
+        (s.rating, s.deviation, s.volatility) = (c.6, c.7, c.8)
+        return s
+    }
+
     public func stats(of player: String) async throws -> [StatsRow] {
         var out: [StatsRow] = []
         let seq = try await client.query(
-            """
-            SELECT game, played, won, lost, drawn, rating, deviation, volatility FROM player_stats
-            WHERE player_id = \(player) ORDER BY game
-            """, logger: logger)
-        for try await (g, p, w, l, d, r, dev, vol) in seq.decode((String, Int, Int, Int, Int, Double, Double, Double).self) {
-            var s = StatsRow(player: player, game: g)
-            s.played = p
-            s.won = w
-            s.lost = l
-            s.drawn = d
-            s.rating = r
-            s.deviation = dev
-            s.volatility = vol
-            out.append(s)
-        }
+            "SELECT \(unescaped: Self.statsColumns) FROM player_stats s WHERE s.player_id = \(player) ORDER BY s.game",
+            logger: logger)
+        for try await c in seq.decode(StatsColumns.self) { out.append(Self.statsRow(c)) }
         return out
     }
 
@@ -119,19 +117,11 @@ public struct MatchStore: Sendable {
         var out: [(StatsRow, String)] = []
         let seq = try await client.query(
             """
-            SELECT s.player_id, p.name, s.played, s.won, s.lost, s.drawn, s.rating, s.deviation
-            FROM player_stats s JOIN players p ON p.id = s.player_id
+            SELECT \(unescaped: Self.statsColumns), p.name FROM player_stats s JOIN players p ON p.id = s.player_id
             WHERE s.game = \(game) AND s.played > 0 ORDER BY s.rating DESC, s.player_id LIMIT \(limit)
             """, logger: logger)
-        for try await (id, name, p, w, l, d, r, dev) in seq.decode((String, String, Int, Int, Int, Int, Double, Double).self) {
-            var s = StatsRow(player: id, game: game)
-            s.played = p
-            s.won = w
-            s.lost = l
-            s.drawn = d
-            s.rating = r
-            s.deviation = dev
-            out.append((s, name))
+        for try await c in seq.decode((String, String, Int, Int, Int, Int, Double, Double, Double, String).self) {
+            out.append((Self.statsRow((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8)), c.9))
         }
         return out
     }
