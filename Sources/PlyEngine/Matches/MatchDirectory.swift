@@ -11,10 +11,7 @@ import Synchronization
 public actor MatchDirectory {
     let store: MatchStore
     let env: MatchEnvironment
-    /// What is in memory, readable without entering the actor: the hot path (a loaded
-    /// match) costs a lock instead of an actor hop.
-    private nonisolated let index = Mutex<[String: Match]>([:])
-    private var loading: [String: Task<Match?, any Error>] = [:]
+    private let residents = ResidentSet<Match>()
     /// Players waiting for an opponent, by game and game-specific settings.
     private var queues: [String: [String]] = [:]
 
@@ -23,45 +20,25 @@ public actor MatchDirectory {
         self.env = env
     }
 
-    public nonisolated var count: Int { index.withLock { $0.count } }
-    public private(set) var loads = 0
+    public nonisolated var count: Int { residents.count }
+    public nonisolated var loads: Int { residents.loads }
     public private(set) var evictions = 0
 
-    /// The match, from memory or loaded from PostgreSQL.
+    /// The match, from memory or loaded from PostgreSQL by replaying its plies.
     nonisolated func match(_ id: String) async throws -> Match? {
-        if let hit = index.withLock({ $0[id] }) { return hit }
-        return try await load(id)
-    }
-
-    private func load(_ id: String) async throws -> Match? {
-        if let m = index.withLock({ $0[id] }) { return m }
-        if let t = loading[id] { return try await t.value }
-        let store = self.store
-        let env = self.env
-        let task = Task<Match?, any Error> {
+        let (store, env) = (self.store, self.env)
+        return try await residents.value(id) {
             guard let (row, plies) = try await store.match(id) else { return nil }
             return try Self.make(row, plies: plies.map(\.move), env: env)
         }
-        loading[id] = task
-        defer { loading[id] = nil }
-        let m = try await task.value
-        if let m {
-            if let existing = index.withLock({ $0[id] }) { return existing }
-            index.withLock { $0[id] = m }
-            loads += 1
-        }
-        return m
     }
 
     /// Lets go of matches nobody has used since `cutoff`; they come back on next access.
     @discardableResult
     func evictIdle(before cutoff: Date) async -> Int {
         var n = 0
-        for (id, m) in index.withLock({ $0 }) where await m.retireIfIdle(before: cutoff) {
-            if index.withLock({ $0[id] }) === m {
-                index.withLock { $0[id] = nil }
-                n += 1
-            }
+        for (id, m) in residents.snapshot where await m.retireIfIdle(before: cutoff) {
+            if residents.evict(id, ifStill: m) { n += 1 }
         }
         evictions += n
         return n
@@ -87,7 +64,7 @@ public actor MatchDirectory {
         } catch {
             throw PlyError.unavailable()
         }
-        index.withLock { $0[id] = m }
+        residents.adopt(id, m)
         return m
     }
 
@@ -126,7 +103,7 @@ public actor MatchDirectory {
             queues[key, default: []].insert(opponent, at: 0)  // nothing happened; the opponent keeps their place
             throw PlyError.unavailable()
         }
-        index.withLock { $0[id] = m }
+        residents.adopt(id, m)
         await m.announceStart()
         return .paired(m)
     }
@@ -156,5 +133,5 @@ public actor MatchDirectory {
         return ids.count
     }
 
-    func forget(_ id: String) { index.withLock { $0[id] = nil } }
+
 }

@@ -10,10 +10,7 @@ public actor PlayerDirectory {
     let store: AccountStore
     let matchStore: MatchStore
     let writer: DatabaseWriter
-    /// What is in memory, readable without entering the actor: the hot path (a loaded
-    /// player) costs a lock instead of an actor hop.
-    private nonisolated let index = Mutex<[String: Player]>([:])
-    private var loading: [String: Task<Player?, any Error>] = [:]
+    private let residents = ResidentSet<Player>()
 
     init(store: AccountStore, matchStore: MatchStore, writer: DatabaseWriter) {
         self.store = store
@@ -21,8 +18,8 @@ public actor PlayerDirectory {
         self.writer = writer
     }
 
-    public nonisolated var count: Int { index.withLock { $0.count } }
-    public private(set) var loads = 0
+    public nonisolated var count: Int { residents.count }
+    public nonisolated var loads: Int { residents.loads }
     public private(set) var evictions = 0
 
     /// Lets go of players with no connection since `cutoff` whose lazy writes are all
@@ -30,12 +27,11 @@ public actor PlayerDirectory {
     @discardableResult
     func evictIdle(before cutoff: Date) async -> Int {
         var n = 0
-        for (id, p) in index.withLock({ $0 }) {
-            guard let since = await p.idleSince, since < cutoff, await !writer.hasPendingLazy(player: id) else { continue }
-            if index.withLock({ $0[id] }) === p, await p.idleSince != nil {
-                index.withLock { $0[id] = nil }
-                n += 1
-            }
+        for (id, p) in residents.snapshot {
+            guard let since = await p.idleSince, since < cutoff, await !writer.hasPendingLazy(player: id),
+                await p.idleSince != nil, residents.evict(id, ifStill: p)
+            else { continue }
+            n += 1
         }
         evictions += n
         return n
@@ -43,38 +39,17 @@ public actor PlayerDirectory {
 
     /// The player, from memory or loaded from PostgreSQL.
     public nonisolated func player(_ id: String) async throws -> Player? {
-        if let hit = index.withLock({ $0[id] }) { return hit }
-        return try await load(id)
-    }
-
-    private func load(_ id: String) async throws -> Player? {
-        if let p = index.withLock({ $0[id] }) { return p }
-        if let t = loading[id] { return try await t.value }
-        let store = self.store
-        let matchStore = self.matchStore
-        let writer = self.writer
-        let task = Task<Player?, any Error> {
+        let (store, matchStore, writer) = (self.store, self.matchStore, self.writer)
+        return try await residents.value(id) {
             guard let row = try await store.player(id) else { return nil }
             return try await Self.make(row, matchStore: matchStore, writer: writer)
         }
-        loading[id] = task
-        defer { loading[id] = nil }
-        let p = try await task.value
-        if let p {
-            if let existing = index.withLock({ $0[id] }) { return existing }
-            index.withLock { $0[id] = p }
-            loads += 1
-        }
-        return p
     }
 
     /// The in-memory player for a row just read or created, keeping one actor per id.
     func adopt(_ row: PlayerRow) async throws -> Player {
-        if let p = index.withLock({ $0[row.id] }) { return p }
-        let p = try await Self.make(row, matchStore: matchStore, writer: writer)
-        if let existing = index.withLock({ $0[row.id] }) { return existing }
-        index.withLock { $0[row.id] = p }
-        return p
+        if let p = residents.resident(row.id) { return p }
+        return residents.adopt(row.id, try await Self.make(row, matchStore: matchStore, writer: writer))
     }
 
     static func make(_ row: PlayerRow, matchStore: MatchStore, writer: DatabaseWriter) async throws -> Player {
