@@ -166,11 +166,15 @@ def main():
     w("`Scripts/bench` (release build; PostgreSQL from `ply_pg_start` with fsync on; servers on 127.0.0.1) ran:")
     w("")
     w("```")
-    seen = []
+    # Each distinct command once per server it ran against (the runs repeat them).
+    seen, context = set(), ""
     for c in commands:
-        if c not in seen:
-            seen.append(c)
-    out.extend(seen)
+        if " serve " in c or c.startswith("redis-server"):
+            context = c
+        key = (context, c)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
     w("```")
     block = "\n".join(out)
 

@@ -16,14 +16,21 @@ public struct SourceAddresses: Sendable, Hashable {
 
     /// Enough loopback addresses for `connections` when the target is loopback, else none.
     /// `count` forces the number of addresses (0: none; nil: as many as needed).
-    public init(connections: Int, target: String, count: Int? = nil, perAddress: Int = Self.defaultPerAddress) {
+    /// `offset` picks where in 127.0.0.2 ... the addresses start (nil: at random).
+    public init(
+        connections: Int, target: String, count: Int? = nil, perAddress: Int = Self.defaultPerAddress, offset: Int? = nil
+    ) {
         guard Self.isIPv4Loopback(target) else {
             addresses = []
             return
         }
         let k = count ?? max(1, (connections + perAddress - 1) / max(perAddress, 1))
-        addresses = (0..<k).map(Self.loopback)
+        let start = offset ?? Int.random(in: 0..<(Self.addressSpace - 1024))
+        addresses = (0..<k).map { Self.loopback((start + $0) % Self.addressSpace) }
     }
+
+    /// Addresses used: 127.0.0.2 to 127.15.255.255.
+    public static let addressSpace = (16 << 16) - 2
 
     /// The i-th address after 127.0.0.1: 127.0.0.2, ..., 127.0.0.255, 127.0.1.0, ...
     public static func loopback(_ i: Int) -> String {
