@@ -51,9 +51,11 @@ let package = Package(
         .target(
             name: "PlyBench",
             dependencies: [
-                "PlyClient", "PlyRules", "PlyJSON",
+                "PlyClient", "PlyRules", "PlyJSON", "PlyStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -118,6 +120,7 @@ let package = Package(
         ),
         .testTarget(name: "PlyStoreTests", dependencies: ["PlyStore"], swiftSettings: strict),
         .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON"], swiftSettings: strict),
+        .testTarget(name: "PlyBenchTests", dependencies: ["PlyBench"], swiftSettings: strict),
         .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),
         .testTarget(
             name: "PlyIntegrationTests",

@@ -16,12 +16,17 @@ public enum MovesBench {
         public var matches: Int
         public var duration: Duration
         public var game: String
+        /// Moves per second over all matches; nil: as fast as the server answers. Each pair
+        /// then sends its moves on a fixed schedule (matches / rate apart; a pair running late
+        /// catches up by at most four intervals).
+        public var rate: Double?
 
-        public init(target: BenchTarget, matches: Int, duration: Duration, game: String = "reversi") {
+        public init(target: BenchTarget, matches: Int, duration: Duration, game: String = "reversi", rate: Double? = nil) {
             self.target = target
             self.matches = matches
             self.duration = duration
             self.game = game
+            self.rate = rate
         }
     }
 
@@ -104,12 +109,13 @@ public enum MovesBench {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + options.duration
+        let interval: Duration? = options.rate.map { .nanoseconds(Int64(Double(options.matches) / $0 * 1e9)) }
         let tallies = await withTaskGroup(of: Tally.self) { pairs in
             for m in 0..<options.matches {
                 pairs.addTask {
                     await playPair(
                         first: players[2 * m], second: players[2 * m + 1], rules: rules, game: options.game,
-                        until: deadline, sent: sent)
+                        until: deadline, sent: sent, interval: interval)
                 }
             }
             var total = Tally()
@@ -145,10 +151,12 @@ public enum MovesBench {
     /// abandons that match (the local position may be wrong) and starts a new one.
     static func playPair(
         first: PlyClient, second: PlyClient, rules: any GameRules, game: String,
-        until deadline: ContinuousClock.Instant, sent: SendTimes
+        until deadline: ContinuousClock.Instant, sent: SendTimes, interval: Duration? = nil
     ) async -> Tally {
         var tally = Tally()
         let clock = ContinuousClock()
+        // Paced pairs start spread over one interval, so the load is even.
+        var nextSend = clock.now + (interval.map { $0 * Double.random(in: 0..<1) } ?? .zero)
         guard let secondID = second.player else { return tally }
         var rng = SystemRandomNumberGenerator()
         while clock.now < deadline {
@@ -168,6 +176,10 @@ public enum MovesBench {
                     let mover = state.sideToMove == 0 ? first : second
                     let legal = state.legalMoves().filter { $0 != "draw" }
                     let pick = legal[Int.random(in: 0..<legal.count, using: &rng)]
+                    if let interval {
+                        if nextSend > clock.now { try? await Task.sleep(until: nextSend, clock: clock) }
+                        nextSend = max(nextSend + interval, clock.now - interval * 4)
+                    }
                     let t0 = sent.sending(match: id, ply: ply)
                     try await mover.move(match: id, ply: ply, move: pick)
                     tally.reply.record(clock.now - t0)

@@ -2,13 +2,13 @@ import ArgumentParser
 import PlyBench
 import PlyJSON
 
-/// `ply bench ping|moves`: load against a running server. Each prints a table, then its
-/// figures as one JSON object on the last line.
+/// `ply bench ping|moves|sessions|cold`: load against a server. Each prints a table, then
+/// its figures as one JSON object on the last line.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure a running server: round trips or whole games under load.",
-        subcommands: [Ping.self, Moves.self]
+        subcommands: [Ping.self, Moves.self, Sessions.self, Cold.self]
     )
 
     struct Ping: AsyncParsableCommand {
@@ -34,10 +34,76 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Seconds to run.") var duration = 10.0
         @Option(help: "The server, as host:port.") var target = "127.0.0.1:7420"
         @Option(help: "The game to play.") var game = "reversi"
+        @Option(help: "Total moves per second to offer, spread evenly over the matches (default: as fast as answered).")
+        var rate: Double?
 
         func run() async throws {
+            if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
             let result = try await MovesBench.run(
-                .init(target: try parseTarget(target), matches: matches, duration: try seconds(duration), game: game))
+                .init(
+                    target: try parseTarget(target), matches: matches, duration: try seconds(duration), game: game,
+                    rate: rate))
+            emit(result.report)
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Sessions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Idle logged-in connections: time to open them and server memory per session.",
+            discussion: """
+                Each connection logs in with AUTH DEVICE and a device id of its own (a new account). \
+                Against a 127.x.x.x target the connections bind 127.0.0.2, 127.0.0.3, ... in turn, one \
+                address per 20,000 connections, so N may exceed one address's ephemeral ports. The \
+                command raises its open-file limit to the hard limit; the server needs a limit above N too.
+                """)
+
+        @Option(help: "Connections to open and log in.") var count = 10_000
+        @Option(help: "The server, as host:port.") var target = "127.0.0.1:7420"
+        @Option(help: "Connections connecting at once.") var window = 500
+        @Option(help: "Source addresses to bind (0: none; default: one per 20,000 connections on loopback).")
+        var sources: Int?
+
+        func run() async throws {
+            guard count > 0 else { throw ValidationError("--count must be positive") }
+            let result = try await SessionsBench.run(
+                .init(target: try parseTarget(target), count: count, window: window, sources: sources))
+            emit(result.report)
+        }
+    }
+
+    struct Cold: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start-up time and first-access latency with many matches stored and none in memory.",
+            discussion: """
+                Seeds N Reversi matches (ids cold-m0, cold-m1, ...; half finished, half waiting, four plies \
+                each) and their players straight into PostgreSQL, reusing rows already there. Then runs \
+                --restart-command if given, launches --server-binary with --server-args (split on spaces) \
+                and times it until PING is answered, reads MATCH for a random sample of the seeded matches \
+                one at a time, and stops the server. Without --server-binary the server at --target must \
+                already run and start-up is not measured.
+                """)
+
+        @Option(help: "Matches to have in the database.") var matches = 1_000_000
+        @Option(help: "The server, as host:port.") var target = "127.0.0.1:7420"
+        @Option(help: "The server's database, postgres://user@host:port/db.") var databaseURL: String
+        @Option(help: "Shell command run after seeding and before the server starts (e.g. restart PostgreSQL).")
+        var restartCommand: String?
+        @Option(help: "The ply binary to launch and time.") var serverBinary: String?
+        @Option(help: "Its arguments, split on spaces, e.g. \"serve --port 7421 --database-url ...\".")
+        var serverArgs = ""
+        @Option(help: "File for the launched server's output (default: discarded).") var serverLog: String?
+        @Option(help: "Matches to read after start-up.") var sample = 1000
+
+        func run() async throws {
+            guard matches > 0, sample > 0 else { throw ValidationError("--matches and --sample must be positive") }
+            let result = try await ColdBench.run(
+                .init(
+                    target: try parseTarget(target), matches: matches, databaseURL: databaseURL,
+                    restartCommand: restartCommand, serverBinary: serverBinary,
+                    serverArguments: serverArgs.split(separator: " ").map(String.init), serverLog: serverLog,
+                    sample: sample))
             emit(result.report)
         }
     }
