@@ -64,11 +64,14 @@ extension BenchCommand {
         @Option(help: "Connections connecting at once.") var window = 500
         @Option(help: "Source addresses to bind (0: none; default: one per 20,000 connections on loopback).")
         var sources: Int?
+        @Option(help: "Seconds to wait after the last login before reading the server's memory.") var settle = 1.0
 
         func run() async throws {
             guard count > 0 else { throw ValidationError("--count must be positive") }
             let result = try await SessionsBench.run(
-                .init(target: try parseTarget(target), count: count, window: window, sources: sources))
+                .init(
+                    target: try parseTarget(target), count: count, window: window, sources: sources,
+                    settle: try seconds(settle)))
             emit(result.report)
         }
     }
