@@ -117,6 +117,9 @@ public final class LineServer: Service {
                             await session.lineTooLong(limit: configuration.maximumLineBytes)
                         }
                         if await session.wantsClose { break }
+                        // Once logged in, the handshake watch has nothing left to do; ending
+                        // it early frees its task for the life of an idle session.
+                        if !handshakeWatch.isCancelled, await session.isAuthenticated { handshakeWatch.cancel() }
                     }
                     // Replies already queued leave before the close.
                     try? await channel.writeAndFlush(ByteBuffer()).get()
