@@ -1,5 +1,6 @@
 /// The rows `ply bench cold` puts straight into PostgreSQL: `matches` Reversi matches, half
-/// of them finished (even numbers: the second player resigned after four plies) and half
+/// of them finished (even numbers: after four plies one player resigned, which one chosen by
+/// a hash of the number) and half
 /// active and waiting on the first player (odd numbers), each with the four plies
 /// `f5 d6 c3 d3` in `plies`, two `match_players` rows, and the players they need (one per
 /// fifty matches, so each player is in about a hundred matches), with `player_stats` made
@@ -67,7 +68,7 @@ public enum ColdSeed {
                    \(a), \(b), ARRAY[\(a), \(b)], \(Self.opening.count),
                    CASE WHEN \(finished) THEN NULL ELSE \(a) END,
                    CASE WHEN \(finished) THEN NULL ELSE now() + interval '\(turnSeconds) seconds' END,
-                   CASE WHEN \(finished) THEN \(a) END,
+                   CASE WHEN \(finished) THEN (CASE WHEN hashint8(g::bigint) % 2 = 0 THEN \(a) ELSE \(b) END) END,
                    CASE WHEN \(finished) THEN 'resign' END,
                    now(), now()
             FROM generate_series(\(first), \(last)) AS g
@@ -93,7 +94,7 @@ public enum ColdSeed {
             """
             INSERT INTO player_stats (player_id, game, played, won, lost)
             SELECT player, 'reversi', count(*), count(*) FILTER (WHERE won), count(*) FILTER (WHERE NOT won)
-            FROM (SELECT unnest(seats) AS player, unnest(ARRAY[true, false]) AS won
+            FROM (SELECT unnest(seats) AS player, unnest(seats) = result_winner AS won
                   FROM matches WHERE id LIKE '\(matchPrefix)%' AND status = 'finished') AS r
             GROUP BY player
             ON CONFLICT (player_id, game) DO UPDATE
