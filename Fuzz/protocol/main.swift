@@ -98,7 +98,7 @@ func checkJSON(_ text: Substring, _ value: JSONValue, _ line: String) {
     guard let parsed = try? JSONValue(parsing: String(text)) else {
         fail("JSON on the wire does not parse: \(text.debugDescription)", line)
     }
-    require(parsed == wireForm(value), "JSON on the wire reads back different: \(text.debugDescription)", line)
+    require(parsed == value.wireForm, "JSON on the wire reads back different: \(text.debugDescription)", line)
 }
 
 /// What the engine may assume about a command that parsed: CommandParserFuzzTests' checks
@@ -146,15 +146,6 @@ func shapeProblem(_ command: Command) -> String? {
     }
 }
 
-/// Whole doubles below 1e15 go on the wire as integers and read back as `.int`.
-func wireForm(_ value: JSONValue) -> JSONValue {
-    switch value {
-    case .double(let d) where d.isFinite && abs(d) < 1e15 && d == d.rounded(): return .int(Int(d))
-    case .array(let items): return .array(items.map(wireForm))
-    case .object(let object): return .object(JSONObject(object.map { ($0.key, wireForm($0.value)) }))
-    default: return value
-    }
-}
 
 func require(_ condition: Bool, _ message: @autoclosure () -> String, _ line: String) {
     if !condition { fail(message(), line) }

@@ -1,3 +1,19 @@
+extension JSONValue {
+    /// Whole doubles below 1e15 are written without a fraction (`3.0` as `3`).
+    static func isWrittenAsInteger(_ d: Double) -> Bool { abs(d) < 1e15 && Double(Int(d)) == d }
+
+    /// The value as it reads back after a trip through the wire: doubles written as
+    /// integers come back as `.int`. Round-trip checks compare against this.
+    public var wireForm: JSONValue {
+        switch self {
+        case .double(let d) where d.isFinite && Self.isWrittenAsInteger(d): .int(Int(d))
+        case .array(let items): .array(items.map(\.wireForm))
+        case .object(let object): .object(JSONObject(object.map { ($0.key, $0.value.wireForm) }))
+        default: self
+        }
+    }
+}
+
 extension JSONValue: CustomStringConvertible {
     /// Compact JSON text, the form that goes on the wire.
     public var description: String {
@@ -14,7 +30,7 @@ extension JSONValue: CustomStringConvertible {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isFinite {
-                if abs(d) < 1e15 && Double(Int(d)) == d { out += String(Int(d)) } else { out += String(d) }
+                if JSONValue.isWrittenAsInteger(d) { out += String(Int(d)) } else { out += String(d) }
             } else {
                 out += "null"  // JSON has no NaN or infinity
             }

@@ -37,6 +37,25 @@ struct ProtocolTests {
         try await server.stop()
     }
 
+    @Test func gamesListsEachGameWithItsDefaultSettings() async throws {
+        let server = try await TestServer.start()
+        let anonymous = try await server.client()
+        try await anonymous.err("GAMES", "unauthenticated")
+        let (c, _) = try await server.player("games")
+        let games = try #require(try await c.ok("GAMES").arrayValue)
+        let byID = Dictionary(uniqueKeysWithValues: games.compactMap { g in g["game"]?.stringValue.map { ($0, g) } })
+        #expect(Set(byID.keys) == ["reversi", "hive", "khet"])
+        for (_, g) in byID {
+            #expect(g["players"]?.intValue == 2)
+            #expect(g["settings"]?["side"]?.stringValue == "random")
+            #expect(g["settings"]?["turn_seconds"]?.intValue == 259_200, "three days")
+        }
+        #expect(byID["hive"]?["settings"]?["expansions"]?.stringValue == "")
+        #expect(byID["khet"]?["settings"]?["layout"]?.stringValue == "classic")
+        #expect(byID["reversi"]?["seats"] == ["black", "white"])
+        try await server.stop()
+    }
+
     @Test func tagsAreEchoed() async throws {
         let server = try await TestServer.start()
         let c = try await server.client()
