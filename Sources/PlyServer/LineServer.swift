@@ -5,9 +5,10 @@ import PlyEngine
 import ServiceLifecycle
 import Synchronization
 
-/// The TCP listener: one child task per connection, each feeding its lines to a
-/// `PlayerSession`. On graceful shutdown it stops accepting, lets every connection finish
-/// the requests it has already sent, and closes them.
+/// The TCP listener. Each connection is a NIO pipeline ending in a `SessionHandler`, which
+/// hands its lines to a `PlayerSession` actor running on the connection's own event loop.
+/// On graceful shutdown it stops accepting, lets every connection finish the requests it has
+/// already sent, closes them, and returns once every session has ended.
 public final class LineServer: Service {
     let configuration: ServerConfiguration
     let engine: Engine
@@ -15,7 +16,7 @@ public final class LineServer: Service {
     let onBound: @Sendable (SocketAddress) -> Void
     /// Runs before the listener binds (migrations): nothing is accepted until it is done.
     let prepare: @Sendable () async throws -> Void
-    let budget: Mutex<ConnectionBudget>
+    let connections: LiveConnections
 
     public init(
         configuration: ServerConfiguration, engine: Engine, logger: Logger,
@@ -27,8 +28,8 @@ public final class LineServer: Service {
         self.logger = logger
         self.prepare = prepare
         self.onBound = onBound
-        budget = Mutex(
-            ConnectionBudget(
+        connections = LiveConnections(
+            budget: ConnectionBudget(
                 maximumTotal: configuration.maximumConnections,
                 maximumPerAddress: configuration.maximumConnectionsPerAddress))
     }
@@ -43,97 +44,242 @@ public final class LineServer: Service {
             .childChannelOption(
                 .writeBufferWaterMark,
                 value: .init(low: min(32 * 1024, configuration.maximumOutboundBytes / 2), high: configuration.maximumOutboundBytes))
-            .bind(host: configuration.host, port: configuration.port) { channel in
+            // Requests are short lines: start reads small and let busy connections grow them.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
                         + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
-                    try channel.pipeline.syncOperations.addHandler(CloseSlowReader())
-                    try channel.pipeline.syncOperations.addHandler(
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
+                    try pipeline.addHandler(CloseWhenIdle())
+                    try pipeline.addHandler(CloseSlowReader())
+                    try pipeline.addHandler(
                         ByteToMessageHandler(
                             LineFrameDecoder(
                                 maximumLineBytes: configuration.maximumLineBytes,
                                 maximumUnterminatedBytes: configuration.maximumUnterminatedBytes),
                             maximumBufferSize: configuration.maximumUnterminatedBytes + 65536))
-                    let high = max(2, configuration.maximumPipelinedRequests)
-                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: max(1, high / 2), highWatermark: high)))
+                    try pipeline.addHandler(SessionHandler(server: self))
                 }
             }
-        if let address = listener.channel.localAddress {
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        if let address = listener.localAddress {
             logger.info("listening", metadata: ["address": "\(address)"])
             onBound(address)
         }
         try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await listener.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
+            try await listener.closeFuture.get()
         } onGracefulShutdown: {
-            listener.channel.close(promise: nil)
+            listener.close(promise: nil)
         }
+        // No new connections; the open ones answer what they have read, then close.
+        await connections.quiesceAll()
         logger.info("listener stopped")
     }
+}
 
-    /// One connection. Errors end this connection only, never the server.
-    func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>) async {
-        let channel = connection.channel
-        let remote = channel.remoteAddress?.ipAddress ?? "unknown"
-        if let refusal = budget.withLock({ $0.admit(remote) }) {
+/// The open connections: the budget per address, and the channels to quiesce at shutdown.
+final class LiveConnections: Sendable {
+    private struct State {
+        var budget: ConnectionBudget
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state: Mutex<State>
+
+    init(budget: ConnectionBudget) {
+        state = Mutex(State(budget: budget))
+    }
+
+    /// Admits a connection, or says why it is refused.
+    func admit(_ channel: any Channel, from address: String) -> ConnectionBudget.Refusal? {
+        state.withLock { state in
+            if let refusal = state.budget.admit(address) { return refusal }
+            state.channels[ObjectIdentifier(channel)] = channel
+            return nil
+        }
+    }
+
+    /// A connection's session has ended.
+    func release(_ channel: any Channel, from address: String) {
+        let done = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.budget.release(address)
+            state.channels[ObjectIdentifier(channel)] = nil
+            guard state.channels.isEmpty else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in done { waiter.resume() }
+    }
+
+    /// Tells every connection to stop reading and close after its replies, and waits until
+    /// every session has ended.
+    func quiesceAll() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let channels = state.withLock { state -> [any Channel]? in
+                guard !state.channels.isEmpty else { return nil }
+                state.waiters.append(waiter)
+                return Array(state.channels.values)
+            }
+            guard let channels else { return waiter.resume() }
+            for channel in channels {
+                channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
+        }
+    }
+}
+
+/// The end of each connection's pipeline: greets, feeds lines to the session, writes its
+/// lines with one flush per event-loop turn, and holds reads while the session is behind.
+final class SessionHandler: ChannelDuplexHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: LineServer
+    private var session: PlayerSession?
+    private var context: ChannelHandlerContext?
+    private var remote = "unknown"
+    private var handshake: Scheduled<Void>?
+    private var readingPaused = false
+    private var readWanted = false
+    private var flushScheduled = false
+
+    init(server: LineServer) {
+        self.server = server
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        let channel = context.channel
+        remote = channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = server.connections.admit(channel, from: remote) {
             let why = refusal == .serverFull ? "the server is full" : "too many connections from your address"
-            try? await channel.writeAndFlush(ByteBuffer(string: "ERR rate_limited \(why); retry later\n"))
-            try? await channel.close()
-            logger.info("connection refused", metadata: ["remote": "\(remote)", "why": "\(why)"])
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "ERR rate_limited \(why); retry later\n")), promise: nil)
+            context.close(promise: nil)
+            server.logger.info("connection refused", metadata: ["remote": "\(remote)", "why": "\(why)"])
             return
         }
-        defer { budget.withLock { $0.release(remote) } }
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        @Sendable func onLoop(_ body: @escaping @Sendable () -> Void) {
+            if loop.inEventLoop { body() } else { loop.execute(body) }
+        }
         let outbound = Outbound(
-            send: { line in channel.writeAndFlush(ByteBuffer(string: line), promise: nil) },
-            close: { channel.close(promise: nil) })
-        let session = PlayerSession(engine: engine, outbound: outbound, remoteAddress: remote)
+            send: { line in onLoop { bound.value.write(line) } },
+            close: { onLoop { bound.value.close() } })
+        let flow = InboundFlow(
+            maximumQueued: server.configuration.maximumPipelinedRequests,
+            pause: { onLoop { bound.value.readingPaused = true } },
+            resume: { onLoop { bound.value.resumeReading() } })
+        let session = PlayerSession(
+            engine: server.engine, outbound: outbound, remoteAddress: remote, executor: loop.executor, flow: flow)
+        self.session = session
         session.hello()
-        let handshake = configuration.handshakeTimeout
-        let handshakeWatch = Task {
-            try await Task.sleep(for: handshake)
-            if await !session.isAuthenticated {
-                outbound.send("ERR unauthenticated no login within \(handshake.components.seconds) seconds; closing\n")
-                outbound.close()
+        let seconds = server.configuration.handshakeTimeout.components.seconds
+        handshake = loop.scheduleTask(in: .seconds(seconds)) {
+            session.assumeIsolated { $0.handshakeExpired(after: seconds) }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session else { return }
+        switch unwrapInboundIn(data) {
+        case .line(let buffer):
+            session.assumeIsolated { $0.receive(line: buffer.readableBytesView) }
+            if handshake != nil, session.assumeIsolated({ $0.isAuthenticated }) {
+                handshake?.cancel()
+                handshake = nil
+            }
+        case .tooLong:
+            let limit = server.configuration.maximumLineBytes
+            session.assumeIsolated { $0.receiveTooLong(limit: limit) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshake?.cancel()
+        handshake = nil
+        if let session {
+            self.session = nil
+            let server = self.server, channel = context.channel, remote = self.remote
+            Task {
+                await session.end()
+                server.connections.release(channel, from: remote)
             }
         }
-        defer { handshakeWatch.cancel() }
-        do {
-            try await withGracefulShutdownHandler {
-                try await connection.executeThenClose { inbound, _ in
-                    for try await frame in inbound {
-                        switch frame {
-                        case .line(let buffer):
-                            await session.handle(line: Array(buffer.readableBytesView))
-                        case .tooLong:
-                            await session.lineTooLong(limit: configuration.maximumLineBytes)
-                        }
-                        if await session.wantsClose { break }
-                        // Once logged in, the handshake watch has nothing left to do; ending
-                        // it early frees its task for the life of an idle session.
-                        if !handshakeWatch.isCancelled, await session.isAuthenticated { handshakeWatch.cancel() }
-                    }
-                    // Replies already queued leave before the close.
-                    try? await channel.writeAndFlush(ByteBuffer()).get()
-                }
-            } onGracefulShutdown: {
-                // No new requests; the ones already read are answered first.
-                channel.close(mode: .input, promise: nil)
-            }
-        } catch is LineFrameDecoder.UnterminatedLine {
-            logger.info("connection closed: line without end", metadata: ["remote": "\(remote)"])
-        } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            readingPaused = true
+            if let session { session.assumeIsolated { $0.quiesce() } } else { context.close(promise: nil) }
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
-        await session.disconnected()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is LineFrameDecoder.UnterminatedLine {
+            server.logger.info("connection closed: line without end", metadata: ["remote": "\(remote)"])
+        } else {
+            server.logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: reading, held while the session is behind
+
+    func read(context: ChannelHandlerContext) {
+        if readingPaused {
+            readWanted = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func resumeReading() {
+        readingPaused = false
+        if readWanted, let context {
+            readWanted = false
+            context.read()
+        }
+    }
+
+    // MARK: writing, one flush per turn of the loop
+
+    private func write(_ line: String) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(context.channel.allocator.buffer(string: line)), promise: nil)
+        if !flushScheduled {
+            flushScheduled = true
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute { bound.value.flush() }
+        }
+    }
+
+    private func flush() {
+        flushScheduled = false
+        context?.flush()
+    }
+
+    /// Closes once the lines already written have been handed to the socket.
+    private func close() {
+        guard let context else { return }
+        flushScheduled = false
+        context.flush()
+        context.close(promise: nil)
     }
 }
 

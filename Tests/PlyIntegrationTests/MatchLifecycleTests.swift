@@ -59,7 +59,8 @@ struct MatchLifecycleTests {
     }
 
     @Test func resignAndRatings() async throws {
-        let server = try await TestServer.start()
+        // Its own database, so the ranking holds only these two players.
+        let server = try await TestServer.start(database: TestDatabase.fresh())
         let t = try await server.table("reversi")
         try await server.play(t, ["f5", "d6"])
         let r = try await t.second.ok("RESIGN \(t.match)")

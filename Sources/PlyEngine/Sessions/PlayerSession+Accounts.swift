@@ -34,7 +34,6 @@ extension PlayerSession {
     func attach(_ p: Player, tokenHash: Data, lastSeq: Int? = nil) async -> Player.Resume {
         player = p
         self.tokenHash = tokenHash
-        logger[metadataKey: "player"] = "\(p.id)"
         return await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq)
     }
 

@@ -9,12 +9,19 @@ import Synchronization
 
 /// One connection's conversation with the server. It parses each line, checks that the
 /// connection may run the command, runs it and queues exactly one reply, in request order.
+///
+/// The session runs on its connection's event loop (a custom executor), so the network
+/// handler hands it lines without a thread hop, and a request that needs nothing but the
+/// session (`PING`, `HELP`, `GAMES`, a parse error) is answered right there. Requests that
+/// wait on anything else queue up in `inbox` and are run one at a time by a drain task that
+/// exists only while there is work: an idle session holds no task.
 public actor PlayerSession {
     nonisolated let outbound: Outbound
     nonisolated let connectionID: Int
+    nonisolated let executor: any SerialExecutor
     let engine: Engine
     let remoteAddress: String
-    var logger: Logger
+    let flow: InboundFlow
 
     var player: Player?
     var tokenHash: Data?
@@ -26,17 +33,38 @@ public actor PlayerSession {
     /// Set by QUIT: the server closes the connection after the reply.
     public private(set) var wantsClose = false
 
+    /// Requests read but not yet answered, in order, and the task answering them.
+    private var inbox: [Pending] = []
+    private var drainTask: Task<Void, Never>?
+    private var readingPaused = false
+    /// No more requests are taken (QUIT or server shutdown).
+    private var stopping = false
+
+    enum Pending: Sendable {
+        case command(Command, tag: String?)
+        case reply(Reply, tag: String?)
+    }
+
     private static let nextID = Atomic<Int>(1)
 
-    public init(engine: Engine, outbound: Outbound, remoteAddress: String) {
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public init(engine: Engine, outbound: Outbound, remoteAddress: String, executor: any SerialExecutor, flow: InboundFlow) {
         self.engine = engine
         self.outbound = outbound
         self.remoteAddress = remoteAddress
+        self.executor = executor
+        self.flow = flow
         connectionID = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        engine.counters.connected()
+    }
+
+    /// Built when something is logged: a session that logs nothing carries no logger.
+    var logger: Logger {
         var logger = engine.logger
         logger[metadataKey: "connection"] = "\(connectionID)"
-        self.logger = logger
-        engine.counters.connected()
+        if let player { logger[metadataKey: "player"] = "\(player.id)" }
+        return logger
     }
 
     public static let version = "0.1.0"
@@ -48,32 +76,107 @@ public actor PlayerSession {
 
     // MARK: input
 
-    /// Handles one line as framed by the server (without its `\n`).
-    public func handle(line bytes: [UInt8]) async {
+    /// Takes one line as framed by the server (without its `\n`). Answers it at once when
+    /// nothing is waiting ahead of it and the answer needs nothing outside this session;
+    /// otherwise queues it for the drain task.
+    public func receive(line bytes: some BidirectionalCollection<UInt8>) {
+        guard !stopping else { return }
         var bytes = bytes[...]
         if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            send(.error(.badRequest("invalid UTF-8")), tag: nil)
+            take(.reply(.error(.badRequest("invalid UTF-8")), tag: nil))
             return
         }
         if text.allSatisfy({ $0 == " " || $0 == "\t" }) { return }  // empty lines are ignored
         engine.counters.request()
         let request = CommandParser.parse(text)
         switch request.command {
-        case .failure(let e):
-            send(.error(e), tag: request.tag)
-        case .success(let command):
-            send(await run(command), tag: request.tag)
+        case .failure(let e): take(.reply(.error(e), tag: request.tag))
+        case .success(let command): take(.command(command, tag: request.tag))
         }
     }
 
     /// A line over the limit was discarded by the framing.
-    public func lineTooLong(limit: Int) {
-        send(.error(PlyError(.tooLong, "line longer than \(limit) bytes")), tag: nil)
+    public func receiveTooLong(limit: Int) {
+        guard !stopping else { return }
+        take(.reply(.error(PlyError(.tooLong, "line longer than \(limit) bytes")), tag: nil))
+    }
+
+    private func take(_ request: Pending) {
+        if drainTask == nil, let reply = immediateReply(request) {
+            send(reply.reply, tag: reply.tag)
+            if wantsClose { stop() }
+            return
+        }
+        inbox.append(request)
+        if inbox.count >= flow.maximumQueued, !readingPaused {
+            readingPaused = true
+            flow.pause()
+        }
+        if drainTask == nil {
+            drainTask = Task { await self.drain() }
+        }
+    }
+
+    /// The reply to a request that needs nothing but this session, or nil.
+    private func immediateReply(_ request: Pending) -> (reply: Reply, tag: String?)? {
+        switch request {
+        case .reply(let reply, let tag): return (reply, tag)
+        case .command(let command, let tag):
+            guard let reply = answerLocally(command) else { return nil }
+            return (reply, tag)
+        }
+    }
+
+    private func drain() async {
+        while !inbox.isEmpty, !wantsClose {
+            let next = inbox.removeFirst()
+            if readingPaused, !stopping, inbox.count <= flow.maximumQueued / 2 {
+                readingPaused = false
+                flow.resume()
+            }
+            switch next {
+            case .reply(let reply, let tag): send(reply, tag: tag)
+            case .command(let command, let tag): send(await run(command), tag: tag)
+            }
+        }
+        inbox.removeAll()
+        drainTask = nil
+        if wantsClose || stopping { stop() }
+    }
+
+    /// Takes no more requests and closes the connection once the queued replies are out.
+    private func stop() {
+        stopping = true
+        outbound.close()
+    }
+
+    /// Graceful shutdown: requests already read are answered, then the connection closes.
+    public func quiesce() {
+        guard !stopping else { return }
+        stopping = true
+        readingPaused = true
+        flow.pause()
+        if drainTask == nil { stop() }
+    }
+
+    /// Closes a connection that did not log in within the handshake time.
+    public func handshakeExpired(after seconds: Int64) {
+        guard player == nil, !stopping else { return }
+        outbound.send("ERR unauthenticated no login within \(seconds) seconds; closing\n")
+        stop()
+    }
+
+    /// The connection closed: finish the requests already read, then the player may be
+    /// offline.
+    public func end() async {
+        stopping = true
+        if let drainTask { await drainTask.value }
+        await disconnected()
     }
 
     /// The connection closed; the player may now be offline.
-    public func disconnected() async {
+    func disconnected() async {
         if let player {
             await player.detach(connection: connectionID)
         }
@@ -90,6 +193,24 @@ public actor PlayerSession {
     }
 
     // MARK: dispatch
+
+    /// Commands answered from this session alone, without waiting on anything.
+    func answerLocally(_ command: Command) -> Reply? {
+        guard command.allowedBeforeAuth || player != nil else {
+            return .error(.unauthenticated("log in first with AUTH"))
+        }
+        switch command {
+        case .ping: return .ok(nil)
+        case .help: return .ok(["commands": .array(CommandParser.verbs.map { .string($0) })])
+        case .quit:
+            wantsClose = true
+            return .ok(nil)
+        case .games: return .ok(Self.gameList)
+        default: return nil
+        }
+    }
+
+    static let gameList = JSONValue.array(GameCatalog.all.map(describe))
 
     func run(_ command: Command) async -> Reply {
         guard command.allowedBeforeAuth || player != nil else {
@@ -108,11 +229,7 @@ public actor PlayerSession {
 
     func dispatch(_ command: Command) async throws -> Reply {
         switch command {
-        case .ping: return .ok(nil)
-        case .help: return .ok(["commands": .array(CommandParser.verbs.map { .string($0) })])
-        case .quit:
-            wantsClose = true
-            return .ok(nil)
+        case .ping, .help, .quit, .games: return answerLocally(command)!
         case .authDevice(let id): return try await authDevice(id)
         case .authEmail(let email, let password): return try await authEmail(email, password)
         case .authExternal(let provider, let token): return try await authExternal(provider, token)
@@ -123,7 +240,6 @@ public actor PlayerSession {
         case .profile(let id): return try await profile(id)
         case .name(let name): return try await setName(name)
         case .profileSet(let data): return try await setData(data)
-        case .games: return .ok(.array(GameCatalog.all.map(Self.describe)))
         case .stats: return .ok(.object(await stats()))
         case .challenge(let opponent, let game, let settings):
             return try await challenge(opponent: opponent, game: game, settings: settings)
