@@ -101,6 +101,8 @@ let package = Package(
             name: "ply",
             dependencies: [
                 "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -9,8 +9,9 @@ public struct SourceAddresses: Sendable, Hashable {
     /// The addresses in use; empty means "let the kernel choose" (no bind).
     public let addresses: [String]
 
-    /// Ports planned per source address, below the 28,231 of the default range.
-    public static let defaultPerAddress = 20_000
+    /// Connections planned per source address: below the 28,231 ports of the default range,
+    /// and below the server's default limit of 5,000 connections from one address.
+    public static let defaultPerAddress = 4_000
 
     public init(addresses: [String]) { self.addresses = addresses }
 

@@ -2,35 +2,37 @@ import PlyBench
 import Testing
 
 @Suite struct SourceAddressTests {
-    @Test func oneAddressPerTwentyThousandConnections() {
+    @Test func oneAddressPerFourThousandConnections() {
         #expect(SourceAddresses(connections: 10, target: "127.0.0.1", offset: 0).addresses == ["127.0.0.2"])
-        #expect(SourceAddresses(connections: 20_000, target: "127.0.0.1").addresses.count == 1)
+        #expect(SourceAddresses(connections: 4_000, target: "127.0.0.1").addresses.count == 1)
+        #expect(SourceAddresses(connections: 4_001, target: "127.0.0.1").addresses.count == 2)
         #expect(
-            SourceAddresses(connections: 50_000, target: "127.0.0.1", offset: 0).addresses == [
+            SourceAddresses(connections: 12_000, target: "127.0.0.1", offset: 0).addresses == [
                 "127.0.0.2", "127.0.0.3", "127.0.0.4",
             ])
+        #expect(SourceAddresses(connections: 50_000, target: "127.0.0.1").addresses.count == 13)
     }
 
     @Test func connectionsTakeTheAddressesInTurn() {
-        let s = SourceAddresses(connections: 50_000, target: "127.0.0.1", offset: 0)
+        let s = SourceAddresses(connections: 12_000, target: "127.0.0.1", offset: 0)
         #expect((0..<6).map { s.address(for: $0) } == [
             "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.2", "127.0.0.3", "127.0.0.4",
         ])
         // Each address gets at most ceil(N / k) connections, well under one address's ports.
         var perAddress: [String: Int] = [:]
-        for i in 0..<50_000 { perAddress[s.address(for: i)!, default: 0] += 1 }
-        #expect(perAddress.values.max()! <= 16_667)
+        for i in 0..<12_000 { perAddress[s.address(for: i)!, default: 0] += 1 }
+        #expect(perAddress.values.max()! <= 4_000)
     }
 
     @Test func eachRunStartsAtItsOwnOffsetAndStaysOnLoopback() {
-        let s = SourceAddresses(connections: 50_000, target: "127.0.0.1", offset: 253)
+        let s = SourceAddresses(connections: 12_000, target: "127.0.0.1", offset: 253)
         #expect(s.addresses == ["127.0.0.255", "127.0.1.0", "127.0.1.1"])
         // The last addresses wrap to the first, never past 127.15.255.255.
-        let end = SourceAddresses(connections: 50_000, target: "127.0.0.1", offset: SourceAddresses.addressSpace - 1)
+        let end = SourceAddresses(connections: 12_000, target: "127.0.0.1", offset: SourceAddresses.addressSpace - 1)
         #expect(end.addresses == ["127.15.255.255", "127.0.0.2", "127.0.0.3"])
         for _ in 0..<100 {
             let r = SourceAddresses(connections: 100_000, target: "127.0.0.1")
-            #expect(r.addresses.count == 5)
+            #expect(r.addresses.count == 25)
             #expect(r.addresses.allSatisfy { $0.hasPrefix("127.") && $0 != "127.0.0.1" })
         }
     }
