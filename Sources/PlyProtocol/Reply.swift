@@ -50,3 +50,31 @@ public struct Event: Sendable, Hashable {
         return out
     }
 }
+
+/// An event encoded once for every player it goes to, each of whom numbers it with their own
+/// `seq`, written as the body's last field (a `seq` already in the body is replaced).
+public struct NumberedEvent: Sendable {
+    private let head: String
+    private let bodyIsEmpty: Bool
+
+    public init(_ event: Event) {
+        var body = event.body
+        body["seq"] = nil
+        var out = "EVENT "
+        out += event.type
+        out += " "
+        body.write(to: &out)
+        out.removeLast()  // the closing brace
+        head = out
+        bodyIsEmpty = body.isEmpty
+    }
+
+    /// The line as `Event(type, body + ["seq": seq]).line` writes it.
+    public func line(seq: Int) -> String {
+        var out = head
+        out += bodyIsEmpty ? "\"seq\":" : ",\"seq\":"
+        out += String(seq)
+        out += "}\n"
+        return out
+    }
+}

@@ -42,17 +42,23 @@ public struct MatchStore: Sendable {
         throw CommitFailure(underlying: MigrationError("no match number"))
     }
 
-    public func match(_ id: String) async throws -> (MatchRow, [PlyRow])? {
-        guard let m = try await rows("SELECT \(unescaped: Self.columns) FROM matches WHERE id = \(id)").first else {
-            return nil
-        }
-        var plies: [PlyRow] = []
+    /// A match and its moves in notation, oldest first, in one round trip (a cold match's
+    /// first access waits on this).
+    public func match(_ id: String) async throws -> (MatchRow, [String])? {
         let seq = try await client.query(
-            "SELECT ply, move, played_at FROM plies WHERE match_id = \(id) ORDER BY ply", logger: logger)
-        for try await (ply, move, at) in seq.decode((Int, String, Date).self) {
-            plies.append(PlyRow(match: id, ply: ply, move: move, playedAt: at))
+            """
+            SELECT \(unescaped: Self.columns), ARRAY(SELECT move FROM plies WHERE match_id = matches.id ORDER BY ply)
+            FROM matches WHERE id = \(id)
+            """, logger: logger)
+        typealias WithMoves = (
+            String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
+            [String]
+        )
+        for try await c in seq.decode(WithMoves.self) {
+            let row = Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13))
+            return (row, c.14)
         }
-        return (m, plies)
+        return nil
     }
 
     /// A player's matches: unfinished first, those waiting on the player first, then by

@@ -40,6 +40,21 @@ struct ReplyTests {
         #expect(Event("end", [:]).line == "EVENT end {}\n")
     }
 
+    @Test("an event encoded once numbers like one encoded per player")
+    func numberedEvent() {
+        let move = Event("move", ["match": "m1", "ply": 3, "move": "d3", "result": .null])
+        let once = NumberedEvent(move)
+        for seq in [1, 17, 123_456] {
+            var body = move.body
+            body["seq"] = .int(seq)
+            #expect(once.line(seq: seq) == Event("move", body).line)
+        }
+        #expect(NumberedEvent(Event("end", [:])).line(seq: 5) == "EVENT end {\"seq\":5}\n")
+        // A seq already in the body gives way to the player's own, still as the last field.
+        let stale = NumberedEvent(Event("chat", ["seq": 9, "text": "hi"]))
+        #expect(stale.line(seq: 10) == "EVENT chat {\"text\":\"hi\",\"seq\":10}\n")
+    }
+
     /// The codes are the contract's table, word for word; a renamed case must not rename the wire code.
     @Test("error codes are the protocol's table")
     func errorCodes() {

@@ -103,8 +103,9 @@ public actor Match {
         lastTouched = env.now()
         var players: [JSONValue] = []
         let ids = row.seats.isEmpty ? [row.creator] + (row.invitee.map { [$0] } ?? []) : row.seats
+        let names = await env.players.names(of: ids)
         for (i, p) in ids.enumerated() {
-            let name = await (try? env.players.player(p))??.name ?? p
+            let name = names[p] ?? p
             players.append([
                 "player": .string(p), "name": .string(name),
                 "side": row.seats.isEmpty ? .null : .string(rules.seatNames[i]),
@@ -196,13 +197,12 @@ public actor Match {
             var event = moveSummary()
             event["move"] = .string(notation)
             event["by"] = .string(player)
-            await publish(Event("move", reordered(event)), toPlayers: r.seats, exceptConnection: connection)
-            if ending {
-                await notifyAway("ended", players: r.seats)
-            } else if let next = r.toMove {
-                await notifyAway("your_turn", players: [next], turn: r.plyCount + 1)
-            }
-            return moveSummary()
+            let away: Away? =
+                ending ? Away("ended", r.seats) : r.toMove.map { Away("your_turn", [$0], turn: r.plyCount + 1) }
+            await publish(Event("move", reordered(event)), toPlayers: r.seats, exceptConnection: connection, away: away)
+            event["move"] = nil
+            event["by"] = nil
+            return event
         }
     }
 
@@ -269,8 +269,7 @@ public actor Match {
         row = r
         let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
         let involved = [r.creator] + (r.invitee.map { [$0] } ?? [])
-        await publish(Event("end", body), toPlayers: involved, exceptConnection: nil)
-        await notifyAway("ended", players: involved)
+        await publish(Event("end", body), toPlayers: involved, exceptConnection: nil, away: Away("ended", involved))
         return body
     }
 
@@ -284,8 +283,7 @@ public actor Match {
         drawOfferBy = nil
         await publishStats(stats)
         let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
-        await publish(Event("end", body), toPlayers: r.seats, exceptConnection: nil)
-        await notifyAway("ended", players: r.seats)
+        await publish(Event("end", body), toPlayers: r.seats, exceptConnection: nil, away: Away("ended", r.seats))
         return body
     }
 
@@ -371,8 +369,9 @@ public actor Match {
     }
 
     func announceStart() async {
-        await publish(Event("start", startBody()), toPlayers: row.seats, exceptConnection: nil)
-        if let first = row.toMove { await notifyAway("your_turn", players: [first], turn: 1) }
+        await publish(
+            Event("start", startBody()), toPlayers: row.seats, exceptConnection: nil,
+            away: row.toMove.map { Away("your_turn", [$0], turn: 1) })
     }
 
     // MARK: watching and chat
@@ -400,21 +399,31 @@ public actor Match {
 
     /// Sends to every connection of the given players (but one) and to the watchers, each
     /// numbered in its player's sequence.
-    private func publish(_ event: Event, toPlayers ids: [String], exceptConnection: Int?) async {
-        for p in Set(ids) {
-            if let player = try? await env.players.player(p) {
-                await player.deliver(event, to: exceptConnection.map { .allExcept($0) } ?? .all)
-            }
-        }
-        for (c, p) in watchers where c != exceptConnection {
-            if let player = try? await env.players.player(p) { await player.deliver(event, to: .only(c)) }
+    /// Notifications left for players who are away when an event is published.
+    struct Away {
+        var kind: String
+        var players: [String]
+        var turn: Int?
+        init(_ kind: String, _ players: [String], turn: Int? = nil) {
+            self.kind = kind
+            self.players = players
+            self.turn = turn
         }
     }
 
-    /// Stores notifications for the players concerned who are away.
-    private func notifyAway(_ kind: String, players ids: [String], turn: Int? = nil) async {
-        for p in ids {
-            await (try? env.players.player(p))??.notifyIfAway(kind: kind, match: id, turn: turn)
+    /// Sends an event to the players (each numbers it in their own sequence) and the
+    /// watchers; with `away`, the players it names get a notification if they are away.
+    private func publish(_ event: Event, toPlayers ids: [String], exceptConnection: Int?, away: Away? = nil) async {
+        let encoded = NumberedEvent(event)
+        var seen: Set<String> = []
+        for p in ids where seen.insert(p).inserted {
+            let notice = away.flatMap { $0.players.contains(p) ? Player.AwayNotice(kind: $0.kind, match: id, turn: $0.turn) : nil }
+            if let player = try? await env.players.player(p) {
+                await player.deliver(encoded, to: exceptConnection.map { .allExcept($0) } ?? .all, notice: notice)
+            }
+        }
+        for (c, p) in watchers where c != exceptConnection {
+            if let player = try? await env.players.player(p) { await player.deliver(encoded, to: .only(c)) }
         }
     }
 

@@ -29,7 +29,7 @@ public actor MatchDirectory {
         let (store, env) = (self.store, self.env)
         return try await residents.value(id) {
             guard let (row, plies) = try await store.match(id) else { return nil }
-            return try Self.make(row, plies: plies.map(\.move), env: env)
+            return try Self.make(row, plies: plies, env: env)
         }
     }
 

@@ -107,12 +107,23 @@ public actor Player {
         case only(Int)
     }
 
+    /// What to leave for the player when none of their connections is open.
+    struct AwayNotice: Sendable {
+        var kind: String
+        var match: String
+        var turn: Int?
+    }
+
     /// Numbers the event, keeps it for resumes and sends it to the audience.
     func deliver(_ event: Event, to audience: Audience = .all) async {
+        await deliver(NumberedEvent(event), to: audience)
+    }
+
+    /// The same for an event encoded once for several players; with `notice`, then stores
+    /// a notification if the player is away (one call for both, one hop from the match).
+    func deliver(_ event: NumberedEvent, to audience: Audience = .all, notice: AwayNotice? = nil) async {
         seq += 1
-        var body = event.body
-        body["seq"] = .int(seq)
-        let line = Event(event.type, body).line
+        let line = event.line(seq: seq)
         recent.append((seq, line, Date()))
         trimRecent()
         if (seq - 1) % Self.seqStride == 0 { await writer.lazy(.eventSeq(player: id, seq: seq)) }
@@ -124,6 +135,7 @@ public actor Player {
             default: break
             }
         }
+        if let notice { await notifyIfAway(kind: notice.kind, match: notice.match, turn: notice.turn) }
     }
 
     private func trimRecent() {

@@ -46,6 +46,22 @@ public actor PlayerDirectory {
         }
     }
 
+    /// Display names, from memory for loaded players and in one query for the rest, without
+    /// loading them (showing a cold match names its players but does not wake them up). An
+    /// id that cannot be read is shown as itself.
+    public nonisolated func names(of ids: [String]) async -> [String: String] {
+        var names: [String: String] = [:]
+        var cold: [String] = []
+        for id in ids {
+            if let p = residents.resident(id) { names[id] = await p.name } else { cold.append(id) }
+        }
+        if !cold.isEmpty {
+            let found = (try? await matchStore.names(cold)) ?? [:]
+            for id in cold { names[id] = found[id] ?? id }
+        }
+        return names
+    }
+
     /// The in-memory player for a row just read or created, keeping one actor per id.
     func adopt(_ row: PlayerRow) async throws -> Player {
         if let p = residents.resident(row.id) { return p }

@@ -57,7 +57,7 @@ extension PlayerSession {
     func openChallenges(game: String?) async throws -> Reply {
         if let game { _ = try rules(game) }
         let rows = try await engine.matchStore.openChallenges(game: game?.lowercased())
-        let names = try await engine.matchStore.names(rows.map(\.creator))
+        let names = await engine.players.names(of: rows.map(\.creator))
         return .ok(.array(rows.map { r in
             [
                 "match": .string(r.id), "game": .string(r.game), "from": .string(r.creator),
@@ -77,7 +77,7 @@ extension PlayerSession {
             }
         let rows = try await engine.matchStore.matches(of: me.id, finished: finished)
         let ids = Set(rows.flatMap { $0.seats + [$0.creator] + ($0.invitee.map { [$0] } ?? []) })
-        let names = try await engine.matchStore.names(Array(ids))
+        let names = await engine.players.names(of: Array(ids))
         return .ok(.array(rows.map { r in Self.summary(r, names: names) }))
     }
 
