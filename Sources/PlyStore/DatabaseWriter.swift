@@ -189,6 +189,9 @@ public actor DatabaseWriter {
     private func execute(_ writes: [CriticalWrite]) async throws {
         let started = ContinuousClock.now
         do {
+            // An explicit COMMIT: its reply comes once the transaction is durable. (A lone
+            // statement's implicit transaction commits only at Sync, after its result has
+            // been sent, so its reply would be no proof.)
             try await timed { [client, logger] in
                 try await client.withTransaction(logger: logger) { conn in
                     try await Self.apply(writes, on: conn, logger: logger)
@@ -250,31 +253,42 @@ public actor DatabaseWriter {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    /// Runs a batch as a few set-based statements: all plies in one INSERT, all match
-    /// updates in one UPDATE, so a transaction of a hundred moves is a handful of round trips.
-    static func apply(_ writes: [CriticalWrite], on conn: PostgresConnection, logger: Logger) async throws {
+    /// A batch sorted by table: new matches, their participants, and the changes the one
+    /// statement of `writeChanges` makes.
+    struct SortedBatch {
         var inserts: [MatchRow] = []
-        var updates: [MatchRow] = []
         var participants: [(String, String)] = []
+        var updates: [MatchRow] = []
         var plies: [PlyRow] = []
-        var stats: [String: StatsRow] = [:]
-        var statsOrder: [String] = []
-        for w in writes {
-            switch w {
-            case .insertMatch(let m):
-                inserts.append(m)
-                for p in Set([m.creator] + (m.invitee.map { [$0] } ?? []) + m.seats) { participants.append((m.id, p)) }
-            case .updateMatch(let m, let p):
-                updates.append(m)
-                if let p { participants.append((m.id, p)) }
-            case .ply(let p): plies.append(p)
-            case .stats(let s):
-                let key = s.player + "\u{0}" + s.game
-                if stats[key] == nil { statsOrder.append(key) }
-                stats[key] = s  // the latest figures win
+        var stats: [StatsRow] = []
+
+        init(_ writes: [CriticalWrite]) {
+            var latest: [String: StatsRow] = [:]
+            var order: [String] = []
+            for w in writes {
+                switch w {
+                case .insertMatch(let m):
+                    inserts.append(m)
+                    for p in Set([m.creator] + (m.invitee.map { [$0] } ?? []) + m.seats) { participants.append((m.id, p)) }
+                case .updateMatch(let m, let p):
+                    updates.append(m)
+                    if let p { participants.append((m.id, p)) }
+                case .ply(let p): plies.append(p)
+                case .stats(let s):
+                    let key = s.player + "\u{0}" + s.game
+                    if latest[key] == nil { order.append(key) }
+                    latest[key] = s  // the latest figures win
+                }
             }
+            stats = order.compactMap { latest[$0] }
         }
-        for m in inserts {
+    }
+
+    /// Any batch, in the transaction the caller opened: new matches and participants first,
+    /// then the changes in one statement (which sees them, being a later statement).
+    static func apply(_ writes: [CriticalWrite], on conn: PostgresConnection, logger: Logger) async throws {
+        let batch = SortedBatch(writes)
+        for m in batch.inserts {
             _ = try await conn.query(
                 """
                 INSERT INTO matches (id, game, settings, status, creator, invitee, seats, ply_count, to_move, deadline,
@@ -283,66 +297,58 @@ public actor DatabaseWriter {
                         \(m.plyCount), \(m.toMove), \(m.deadline), \(m.resultWinner), \(m.resultReason), \(m.createdAt), \(m.updatedAt))
                 """, logger: logger)
         }
-        if !participants.isEmpty {
-            let ids = participants.map(\.0)
-            let players = participants.map(\.1)
+        if !batch.participants.isEmpty {
+            let ids = batch.participants.map(\.0)
+            let players = batch.participants.map(\.1)
             _ = try await conn.query(
                 """
                 INSERT INTO match_players (match_id, player_id)
                 SELECT * FROM unnest(\(ids)::text[], \(players)::text[]) ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
-        if !updates.isEmpty {
-            let ids = updates.map(\.id)
-            let status = updates.map(\.status)
-            let seats = updates.map { $0.seats.joined(separator: ",") }
-            let plyCount = updates.map(\.plyCount)
-            let toMove = updates.map { $0.toMove ?? "" }
-            let deadline = updates.map { $0.deadline?.timeIntervalSince1970 ?? -1 }
-            let winner = updates.map { $0.resultWinner ?? "" }
-            let reason = updates.map { $0.resultReason ?? "" }
-            let updated = updates.map { $0.updatedAt.timeIntervalSince1970 }
-            _ = try await conn.query(
-                """
+        try await writeChanges(batch, on: conn, logger: logger)
+    }
+
+    /// Match updates, new plies and stats upserts as data-modifying CTEs of one statement.
+    private static func writeChanges(_ batch: SortedBatch, on conn: PostgresConnection, logger: Logger) async throws {
+        guard !batch.updates.isEmpty || !batch.plies.isEmpty || !batch.stats.isEmpty else { return }
+        let u = MatchUpdateColumns(batch.updates)
+        let s = StatsColumns(batch.stats)
+        let plies = batch.plies
+        let pIDs = plies.map(\.match), pNumbers = plies.map(\.ply), pMoves = plies.map(\.move)
+        let pTimes = plies.map { $0.playedAt.timeIntervalSince1970 }
+        _ = try await conn.query(
+            """
+            WITH u AS (
                 UPDATE matches m SET status = u.status,
                     seats = CASE WHEN u.seats = '' THEN '{}'::text[] ELSE string_to_array(u.seats, ',') END,
                     ply_count = u.ply_count, to_move = NULLIF(u.to_move, ''),
                     deadline = CASE WHEN u.deadline < 0 THEN NULL ELSE to_timestamp(u.deadline) END,
                     result_winner = NULLIF(u.winner, ''), result_reason = NULLIF(u.reason, ''),
                     updated_at = to_timestamp(u.updated)
-                FROM unnest(\(ids)::text[], \(status)::text[], \(seats)::text[], \(plyCount)::int[], \(toMove)::text[],
-                            \(deadline)::float8[], \(winner)::text[], \(reason)::text[], \(updated)::float8[])
+                FROM unnest(\(u.ids)::text[], \(u.status)::text[], \(u.seats)::text[], \(u.plyCount)::int[],
+                            \(u.toMove)::text[], \(u.deadline)::float8[], \(u.winner)::text[], \(u.reason)::text[],
+                            \(u.updated)::float8[])
                      AS u(id, status, seats, ply_count, to_move, deadline, winner, reason, updated)
                 WHERE m.id = u.id
-                """, logger: logger)
-        }
-        if !plies.isEmpty {
-            let ids = plies.map(\.match)
-            let numbers = plies.map(\.ply)
-            let moves = plies.map(\.move)
-            let times = plies.map { $0.playedAt.timeIntervalSince1970 }
-            _ = try await conn.query(
-                """
+                RETURNING 1
+            ), p AS (
                 INSERT INTO plies (match_id, ply, move, played_at)
                 SELECT u.id, u.ply, u.move, to_timestamp(u.at)
-                FROM unnest(\(ids)::text[], \(numbers)::int[], \(moves)::text[], \(times)::float8[]) AS u(id, ply, move, at)
-                """, logger: logger)
-        }
-        if !stats.isEmpty {
-            let rows = statsOrder.compactMap { stats[$0] }
-            let p = rows.map(\.player), g = rows.map(\.game)
-            let played = rows.map(\.played), won = rows.map(\.won), lost = rows.map(\.lost), drawn = rows.map(\.drawn)
-            let r = rows.map(\.rating), d = rows.map(\.deviation), v = rows.map(\.volatility)
-            _ = try await conn.query(
-                """
+                FROM unnest(\(pIDs)::text[], \(pNumbers)::int[], \(pMoves)::text[], \(pTimes)::float8[]) AS u(id, ply, move, at)
+                RETURNING 1
+            ), s AS (
                 INSERT INTO player_stats (player_id, game, played, won, lost, drawn, rating, deviation, volatility)
-                SELECT * FROM unnest(\(p)::text[], \(g)::text[], \(played)::int[], \(won)::int[], \(lost)::int[], \(drawn)::int[],
-                                     \(r)::float8[], \(d)::float8[], \(v)::float8[])
+                SELECT * FROM unnest(\(s.players)::text[], \(s.games)::text[], \(s.played)::int[], \(s.won)::int[],
+                                     \(s.lost)::int[], \(s.drawn)::int[], \(s.rating)::float8[], \(s.deviation)::float8[],
+                                     \(s.volatility)::float8[])
                 ON CONFLICT (player_id, game) DO UPDATE SET played = EXCLUDED.played, won = EXCLUDED.won,
                     lost = EXCLUDED.lost, drawn = EXCLUDED.drawn, rating = EXCLUDED.rating,
                     deviation = EXCLUDED.deviation, volatility = EXCLUDED.volatility
-                """, logger: logger)
-        }
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM p), (SELECT count(*) FROM s)
+            """, logger: logger)
     }
 
     /// Flushes lazy rows: one statement per kind of row.
@@ -410,5 +416,41 @@ public actor DatabaseWriter {
                 WHERE n.player_id = u.p AND n.id = u.id AND n.read_at IS NULL
                 """, logger: logger)
         }
+    }
+}
+
+/// Match rows as the column arrays the set-based UPDATE unnests (empty text and -1 for null).
+struct MatchUpdateColumns {
+    let ids: [String], status: [String], seats: [String], plyCount: [Int], toMove: [String]
+    let deadline: [Double], winner: [String], reason: [String], updated: [Double]
+
+    init(_ rows: [MatchRow]) {
+        ids = rows.map(\.id)
+        status = rows.map(\.status)
+        seats = rows.map { $0.seats.joined(separator: ",") }
+        plyCount = rows.map(\.plyCount)
+        toMove = rows.map { $0.toMove ?? "" }
+        deadline = rows.map { $0.deadline?.timeIntervalSince1970 ?? -1 }
+        winner = rows.map { $0.resultWinner ?? "" }
+        reason = rows.map { $0.resultReason ?? "" }
+        updated = rows.map { $0.updatedAt.timeIntervalSince1970 }
+    }
+}
+
+/// Stats rows as the column arrays the upsert unnests.
+struct StatsColumns {
+    let players: [String], games: [String], played: [Int], won: [Int], lost: [Int], drawn: [Int]
+    let rating: [Double], deviation: [Double], volatility: [Double]
+
+    init(_ rows: [StatsRow]) {
+        players = rows.map(\.player)
+        games = rows.map(\.game)
+        played = rows.map(\.played)
+        won = rows.map(\.won)
+        lost = rows.map(\.lost)
+        drawn = rows.map(\.drawn)
+        rating = rows.map(\.rating)
+        deviation = rows.map(\.deviation)
+        volatility = rows.map(\.volatility)
     }
 }

@@ -20,7 +20,12 @@ enum Main {
         // loops instead of a second pool of threads: an actor called from a connection's
         // loop usually runs right there, without a thread switch. PLY_NIO_EXECUTOR=0 keeps
         // Swift's own pool (for comparison).
-        if ProcessInfo.processInfo.environment["PLY_NIO_EXECUTOR"] != "0" {
+        let environment = ProcessInfo.processInfo.environment
+        // Event-loop threads (default: one per core).
+        if let loops = environment["PLY_EVENT_LOOPS"].flatMap(Int.init), loops > 0 {
+            NIOSingletons.groupLoopCountSuggestion = loops
+        }
+        if environment["PLY_NIO_EXECUTOR"] != "0" {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
         await Ply.main()

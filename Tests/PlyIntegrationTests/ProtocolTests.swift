@@ -1,5 +1,6 @@
 import Foundation
 import PlyJSON
+import PlyServer
 import Testing
 
 /// Framing, replies, tags, errors: the parts of the protocol every command shares.
@@ -106,5 +107,39 @@ struct ProtocolTests {
             if i % 3 == 2 { #expect(r.hasPrefix("#\(i) ERR unknown_command")) }
         }
         try await server.stop()
+    }
+
+    /// With a read-ahead of two requests the server stops and resumes reading hundreds of
+    /// times in this batch; every request is still answered, in order, and the connection
+    /// stays usable.
+    @Test func pipeliningPastTheReadAheadLimitLosesNothing() async throws {
+        let server = try await TestServer.start { $0.server.maximumPipelinedRequests = 2 }
+        let (c, _) = try await server.player("pipe2")
+        var batch = ""
+        for i in 0..<600 { batch += i % 2 == 0 ? "#\(i) PROFILE\n" : "#\(i) PING\n" }
+        try await c.sendRaw(Array(batch.utf8))
+        for i in 0..<600 {
+            let r = try await c.reply()
+            #expect(r.hasPrefix(i % 2 == 0 ? "#\(i) OK {" : "#\(i) OK"), "reply \(i) was \(r.prefix(40))")
+        }
+        #expect(try await c.call("PING") == "OK")
+        try await server.stop()
+    }
+
+    /// A graceful stop answers the requests already read, then closes the connection.
+    @Test func aGracefulStopAnswersWhatWasReadThenCloses() async throws {
+        let server = try await TestServer.start()
+        let (c, _) = try await server.player("stop")
+        // Ten database reads in one packet, read by the server in one go.
+        try await c.sendRaw(Array((0..<10).map { "#\($0) PROFILE\n" }.joined().utf8))
+        let first = try await c.reply()
+        #expect(first.hasPrefix("#0 OK {"))
+        let stopping = Task { try await server.stop() }
+        for i in 1..<10 {
+            let r = try await c.reply()
+            #expect(r.hasPrefix("#\(i) OK {"), "reply \(i) was \(r.prefix(40))")
+        }
+        #expect(await c.isClosed())
+        try await stopping.value
     }
 }
