@@ -85,6 +85,40 @@ struct MatchLifecycleTests {
         try await server.stop()
     }
 
+    /// Eight opponents resign against one player at the same moment: every result counts,
+    /// and the rating is the one eight wins in a row give (no ending read stale stats).
+    @Test func simultaneousEndingsOfOnePlayerAllCount() async throws {
+        let server = try await TestServer.start()
+        let (a, ann) = try await server.player("hub")
+        var opponents: [(TestClient, String)] = []
+        for i in 0..<8 {
+            let (b, bo) = try await server.player("spoke\(i)")
+            let created = try await a.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)
+            let match = try #require(created["match"]?.stringValue)
+            _ = try await b.event("challenge")
+            try await b.ok("ACCEPT \(match)")
+            opponents.append((b, match))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (b, match) in opponents {
+                group.addTask { _ = try await b.ok("RESIGN \(match)") }
+            }
+            try await group.waitForAll()
+        }
+        let profile = try await a.ok("PROFILE")
+        let stats = profile["stats"]?["reversi"]
+        #expect(stats?["played"]?.intValue == 8)
+        #expect(stats?["won"]?.intValue == 8)
+        // The same eight wins one after the other, computed directly.
+        var me = Rating(rating: 1500, deviation: 350, volatility: 0.06)
+        for _ in 0..<8 {
+            (me, _) = Glicko2().afterMatch(me, Rating(rating: 1500, deviation: 350, volatility: 0.06), scoreOfA: .win)
+        }
+        #expect(stats?["rating"]?.intValue == Int(me.rating.rounded()))
+        _ = ann
+        try await server.stop()
+    }
+
     @Test func drawOffersAndAgreement() async throws {
         let server = try await TestServer.start()
         let t = try await server.table("hive")

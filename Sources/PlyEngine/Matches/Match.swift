@@ -182,18 +182,14 @@ public actor Match {
                 end(&r, winner: nil, reason: "draw")
             }
             let ending = r.status == "finished"
-            var stats: [StatsRow] = []
-            if ending { stats = await ratings(for: r) }
             writes.append(.updateMatch(r, newParticipant: nil))
-            writes += stats.map { .stats($0) }
-            try await commit(writes)
+            if ending { _ = try await commitEnding(r, with: writes) } else { try await commit(writes) }
 
             previous = state
             state = next
             moves.append(notation)
             row = r
             drawOfferBy = nil
-            if ending { await publishStats(stats) }
             var event = moveSummary()
             event["move"] = .string(notation)
             event["by"] = .string(player)
@@ -277,11 +273,9 @@ public actor Match {
         var r = row
         end(&r, winner: winner, reason: reason)
         r.updatedAt = env.now().wholeSeconds
-        let stats = await ratings(for: r)
-        try await commit([.updateMatch(r, newParticipant: nil)] + stats.map { .stats($0) })
+        _ = try await commitEnding(r, with: [.updateMatch(r, newParticipant: nil)])
         row = r
         drawOfferBy = nil
-        await publishStats(stats)
         let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
         await publish(Event("end", body), toPlayers: r.seats, exceptConnection: nil, away: Away("ended", r.seats))
         return body
@@ -427,24 +421,38 @@ public actor Match {
         }
     }
 
-    /// New stats and Glicko-2 ratings for both players of a finished match (not yet applied).
-    private func ratings(for r: MatchRow) async -> [StatsRow] {
-        guard r.seats.count == 2 else { return [] }
+    /// Ends the match in the database with both players' new stats and Glicko-2 ratings.
+    /// Each player's stats are held from the read to the commit, so two matches of one
+    /// player ending at once are rated one after the other: neither result is lost. The
+    /// holds are taken in player-id order, so two endings never wait on each other in a
+    /// circle.
+    private func commitEnding(_ r: MatchRow, with writes: [CriticalWrite]) async throws -> [StatsRow] {
+        guard r.seats.count == 2, r.seats[0] != r.seats[1] else {
+            try await commit(writes)
+            return []
+        }
+        var held: [String: Player] = [:]
+        for id in r.seats.sorted() {
+            guard let p = try? await env.players.player(id) else { continue }
+            await p.holdStats()
+            held[id] = p
+        }
         var rows: [StatsRow] = []
-        for p in r.seats {
-            rows.append(await (try? env.players.player(p))??.stats(for: rules.id) ?? StatsRow(player: p, game: rules.id))
+        for id in r.seats {
+            rows.append(await held[id]?.stats(for: rules.id) ?? StatsRow(player: id, game: rules.id))
         }
         let score: GameScore = r.resultWinner == nil ? .draw : (r.resultWinner == r.seats[0] ? .win : .loss)
         let (a, b) = Glicko2().afterMatch(rows[0].glicko, rows[1].glicko, scoreOfA: score)
         rows[0].record(score, rating: a)
         rows[1].record(score == .draw ? .draw : (score == .win ? .loss : .win), rating: b)
-        return rows
-    }
-
-    private func publishStats(_ rows: [StatsRow]) async {
-        for s in rows {
-            if let p = try? await env.players.player(s.player) { await p.setStats(s) }
+        do {
+            try await commit(writes + rows.map { .stats($0) })
+        } catch {
+            for p in held.values { await p.releaseStats(applying: nil) }
+            throw error
         }
+        for row in rows { await held[row.player]?.releaseStats(applying: row) }
+        return rows
     }
 }
 

@@ -19,6 +19,8 @@ public actor Player {
     }
     private var connections: [Int: Connection] = [:]
     private var stats: [String: StatsRow]
+    private var statsHeld = false
+    private var statsWaiters: [CheckedContinuation<Void, Never>] = []
     private let writer: DatabaseWriter
 
     // Events, numbered per player.
@@ -187,7 +189,22 @@ public actor Player {
     // MARK: profile and stats
 
     func stats(for game: String) -> StatsRow { stats[game] ?? StatsRow(player: id, game: game) }
-    func setStats(_ row: StatsRow) { stats[row.game] = row }
+
+    /// Waits until no other match is rating this player, then holds the stats until
+    /// `releaseStats`: read, rate, commit and apply happen as one step per player.
+    func holdStats() async {
+        while statsHeld {
+            await withCheckedContinuation { statsWaiters.append($0) }
+        }
+        statsHeld = true
+    }
+
+    /// Applies the committed stats (nil when the commit failed) and lets the next match in.
+    func releaseStats(applying row: StatsRow?) {
+        if let row { stats[row.game] = row }
+        statsHeld = false
+        if !statsWaiters.isEmpty { statsWaiters.removeFirst().resume() }
+    }
 
     var statsJSON: JSONObject {
         JSONObject(stats.values.sorted { $0.game < $1.game }.map { s in
