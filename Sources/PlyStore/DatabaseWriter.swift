@@ -355,6 +355,7 @@ public actor DatabaseWriter {
     static func applyLazy(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
         var names: [(String, String)] = [], data: [(String, String)] = [], seen: [(String, Double)] = []
         var seqs: [(String, Int)] = [], notes: [NotificationRow] = [], reads: [(String, String, Double)] = []
+        var queued: [(String, String, Double)] = [], unqueued: [(String, String)] = []
         for w in writes {
             switch w {
             case .name(let p, let n): names.append((p, n))
@@ -363,6 +364,8 @@ public actor DatabaseWriter {
             case .eventSeq(let p, let s): seqs.append((p, s))
             case .notification(let n): notes.append(n)
             case .notificationSeen(let p, let id, let at): reads.append((p, id, at.timeIntervalSince1970))
+            case .queued(let p, let k, let at): queued.append((p, k, at.timeIntervalSince1970))
+            case .unqueued(let p, let k): unqueued.append((p, k))
             }
         }
         if !names.isEmpty {
@@ -414,6 +417,22 @@ public actor DatabaseWriter {
                 UPDATE notifications n SET read_at = to_timestamp(u.at)
                 FROM unnest(\(reads.map(\.0))::text[], \(reads.map(\.1))::text[], \(reads.map(\.2))::float8[]) AS u(p, id, at)
                 WHERE n.player_id = u.p AND n.id = u.id AND n.read_at IS NULL
+                """, logger: logger)
+        }
+        if !queued.isEmpty {
+            _ = try await conn.query(
+                """
+                INSERT INTO automatch (player_id, pairing_key, queued_at)
+                SELECT u.p, u.k, to_timestamp(u.at)
+                FROM unnest(\(queued.map(\.0))::text[], \(queued.map(\.1))::text[], \(queued.map(\.2))::float8[]) AS u(p, k, at)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !unqueued.isEmpty {
+            _ = try await conn.query(
+                """
+                DELETE FROM automatch a USING unnest(\(unqueued.map(\.0))::text[], \(unqueued.map(\.1))::text[]) AS u(p, k)
+                WHERE a.player_id = u.p AND a.pairing_key = u.k
                 """, logger: logger)
         }
     }

@@ -10,6 +10,9 @@ public enum LazyWrite: Sendable, Hashable {
     case eventSeq(player: String, seq: Int)
     case notification(NotificationRow)
     case notificationSeen(player: String, id: String, at: Date)
+    /// Automatch: the player waits for a match with these settings / no longer does.
+    case queued(player: String, pairingKey: String, at: Date)
+    case unqueued(player: String, pairingKey: String)
 
     /// Writes with the same key are one row: the later replaces the earlier.
     public var key: String {
@@ -20,13 +23,16 @@ public enum LazyWrite: Sendable, Hashable {
         case .eventSeq(let p, _): "seq \(p)"
         case .notification(let n): "note \(n.player) \(n.id)"
         case .notificationSeen(let p, let id, _): "read \(p) \(id)"
+        case .queued(let p, let k, _), .unqueued(let p, let k): "queue \(p) \(k)"
         }
     }
 
     /// The player whose row this is, so a player leaves memory only once it is flushed.
     public var player: String {
         switch self {
-        case .name(let p, _), .data(let p, _), .lastSeen(let p, _), .eventSeq(let p, _), .notificationSeen(let p, _, _): p
+        case .name(let p, _), .data(let p, _), .lastSeen(let p, _), .eventSeq(let p, _), .notificationSeen(let p, _, _),
+            .queued(let p, _, _), .unqueued(let p, _):
+            p
         case .notification(let n): n.player
         }
     }

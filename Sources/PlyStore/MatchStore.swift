@@ -132,6 +132,15 @@ public struct MatchStore: Sendable {
         return out
     }
 
+    /// The automatch queues as stored: (pairing key, player), first come first.
+    public func automatchQueue() async throws -> [(key: String, player: String)] {
+        var out: [(key: String, player: String)] = []
+        let seq = try await client.query(
+            "SELECT pairing_key, player_id FROM automatch ORDER BY queued_at, player_id", logger: logger)
+        for try await (key, player) in seq.decode((String, String).self) { out.append((key, player)) }
+        return out
+    }
+
     /// Names of players by id, for match listings.
     public func names(_ ids: [String]) async throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }

@@ -7,7 +7,8 @@ import Testing
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
 struct MatchLifecycleTests {
     @Test func automatchPairsSameGameAndSettings() async throws {
-        let server = try await TestServer.start()
+        // Its own database: automatch queues are stored, and other tests' must not pair here.
+        let server = try await TestServer.start(database: TestDatabase.fresh())
         let (a, ann) = try await server.player("q1")
         let (b, bo) = try await server.player("q2")
         let (c, _) = try await server.player("q3")
@@ -26,6 +27,42 @@ struct MatchLifecycleTests {
         try await c.ok("UNQUEUE hive")
         try await c.err("UNQUEUE hive", "not_found")
         try await c.err("QUEUE chess", "not_found")
+        try await server.stop()
+    }
+
+    /// A queued player keeps their place across a restart and is paired while away; one
+    /// who left the queue is not.
+    @Test func automatchQueuesSurviveARestart() async throws {
+        let database = try await TestDatabase.fresh()
+        var server = try await TestServer.start(database: database)
+        let (a, ann) = try await server.player("wait1")
+        let (c, _) = try await server.player("wait2")
+        #expect(try await a.ok("QUEUE reversi")["queued"]?.boolValue == true)
+        #expect(try await c.ok("QUEUE khet")["queued"]?.boolValue == true)
+        try await c.ok("UNQUEUE khet")
+        await a.close()
+        try await server.stop()
+
+        server = try await TestServer.start(database: database)
+        let (b, bo) = try await server.player("joiner")
+        let paired = try await b.ok("QUEUE reversi")
+        let match = try #require(paired["match"]?.stringValue)
+        let start = try await b.event("start")
+        #expect(start["match"]?.stringValue == match)
+        let players = try #require(start["players"]?.arrayValue)
+        #expect(Set(players.compactMap { $0["player"]?.stringValue }) == [ann.player, bo.player])
+        // The away player finds the match and a notification when they come back.
+        let back = try await server.client()
+        try await back.ok("AUTH SESSION \(ann.session)")
+        let mine = try #require(try await back.ok("MATCHES active").arrayValue)
+        #expect(mine.contains { $0["match"]?.stringValue == match })
+        // Seats are random: if she moves first, a your_turn notification waits for her.
+        let notes = try #require(try await back.ok("NOTIFICATIONS").arrayValue)
+        let herTurn = notes.contains { $0["match"]?.stringValue == match && $0["kind"]?.stringValue == "your_turn" }
+        #expect(herTurn == (start["to_move"]?.stringValue == ann.player))
+        // The khet queue was left before the restart: a newcomer waits instead of pairing.
+        let (d, _) = try await server.player("late")
+        #expect(try await d.ok("QUEUE khet")["queued"]?.boolValue == true)
         try await server.stop()
     }
 

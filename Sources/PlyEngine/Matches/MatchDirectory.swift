@@ -14,6 +14,9 @@ public actor MatchDirectory {
     private let residents = ResidentSet<Match>()
     /// Players waiting for an opponent, by game and game-specific settings.
     private var queues: [String: [String]] = [:]
+    /// The stored queues, read on the first automatch request (after migrations).
+    private var queuesLoaded = false
+    private var queueLoad: Task<[(key: String, player: String)], any Error>?
 
     init(store: MatchStore, env: MatchEnvironment) {
         self.store = store
@@ -75,10 +78,14 @@ public actor MatchDirectory {
 
     /// Joins automatch; pairs at once with someone waiting for the same game and settings.
     func queue(_ player: String, rules: any GameRules, settings: MatchSettings) async throws -> QueueOutcome {
+        try await loadQueues()
         let key = settings.pairingKey(rules: rules)
         var waiting = queues[key, default: []]
         guard let opponentIndex = waiting.firstIndex(where: { $0 != player }) else {
-            if !waiting.contains(player) { waiting.append(player) }
+            if !waiting.contains(player) {
+                waiting.append(player)
+                await env.writer.lazy(.queued(player: player, pairingKey: key, at: env.now()))
+            }
             queues[key] = waiting
             return .waiting
         }
@@ -103,18 +110,40 @@ public actor MatchDirectory {
             queues[key, default: []].insert(opponent, at: 0)  // nothing happened; the opponent keeps their place
             throw PlyError.unavailable()
         }
+        await env.writer.lazy(.unqueued(player: opponent, pairingKey: key))
         residents.adopt(id, m)
         await m.announceStart()
         return .paired(m)
     }
 
+    /// Reads the stored queues once; requests that arrive meanwhile wait for the same read.
+    private func loadQueues() async throws {
+        guard !queuesLoaded else { return }
+        let load = queueLoad ?? Task { [store] in try await store.automatchQueue() }
+        queueLoad = load
+        let rows: [(key: String, player: String)]
+        do {
+            rows = try await load.value
+        } catch {
+            queueLoad = nil
+            throw PlyError.unavailable()
+        }
+        guard !queuesLoaded else { return }
+        for (key, player) in rows where !(queues[key]?.contains(player) ?? false) {
+            queues[key, default: []].append(player)
+        }
+        queuesLoaded = true
+    }
+
     /// Leaves every automatch queue of a game; returns whether the player was queued.
-    func unqueue(_ player: String, game: String) -> Bool {
+    func unqueue(_ player: String, game: String) async throws -> Bool {
+        try await loadQueues()
         var found = false
         for (key, list) in queues where key.hasPrefix(game + " ") && list.contains(player) {
             found = true
             let rest = list.filter { $0 != player }
             queues[key] = rest.isEmpty ? nil : rest
+            await env.writer.lazy(.unqueued(player: player, pairingKey: key))
         }
         return found
     }

@@ -112,7 +112,7 @@ extension PlayerSession {
     func unqueue(game: String) async throws -> Reply {
         let me = try me()
         let rules = try rules(game)
-        guard await engine.matches.unqueue(me.id, game: rules.id) else {
+        guard try await engine.matches.unqueue(me.id, game: rules.id) else {
             throw PlyError.notFound("you are not queued for \(rules.id)")
         }
         return .ok(nil)
