@@ -139,7 +139,7 @@ def main():
     best = med(runs, f"moves.grouped.{best_m}", "moves_per_s") if best_m else None
     w(f"| moves >= 25,000/s (grouped) | {fmt(best)}/s at {best_m} matches "
       f"| {verdict(None if best is None else best >= 25000)} |")
-    big = counts[-1] if counts else None
+    big = 64 if 64 in counts else (counts[-1] if counts else None)
     rg = ratio(med(runs, f"moves.grouped.{big}", "moves_per_s"), med(runs, f"moves.per-move.{big}", "moves_per_s"))
     w(f"| moves >= 5x per-move | {fmt(rg, 1)}x at {big} matches | {verdict(None if rg is None else rg >= 5)} |")
     for l in half:
