@@ -110,7 +110,15 @@ let package = Package(
         ),
 
         .testTarget(name: "PlyRulesTests", dependencies: ["PlyRules", "PlyJSON"], swiftSettings: strict),
-        .testTarget(name: "PlyEngineTests", dependencies: ["PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules"], swiftSettings: strict),
+        .testTarget(
+            name: "PlyEngineTests",
+            dependencies: [
+                "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "PlyServerTests",
             dependencies: [

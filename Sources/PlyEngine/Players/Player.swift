@@ -56,6 +56,17 @@ public actor Player {
     public var connectionCount: Int { connections.count }
     var idleSince: Date? { connections.isEmpty ? lastTouched : nil }
 
+    /// Set when the player leaves memory; a retired actor takes no new connection.
+    private var retired = false
+
+    /// Retires the player if no connection has used it since `cutoff` and no match is rating
+    /// it; returns whether it did.
+    func retireIfIdle(before cutoff: Date) -> Bool {
+        guard !retired, connections.isEmpty, lastTouched < cutoff, !statsHeld, statsWaiters.isEmpty else { return retired }
+        retired = true
+        return true
+    }
+
     // MARK: connections
 
     public struct Resume: Sendable {
@@ -67,7 +78,9 @@ public actor Player {
     /// Adds a connection. With `lastSeq`, first sends it the events after that number (or
     /// says it must resync when they are no longer held); nothing new can slip in between,
     /// because events are numbered and sent inside this actor.
-    func attach(connection: Int, outbound: Outbound, tokenHash: Data, lastSeq: Int? = nil) -> Resume {
+    /// Nil when this actor has retired (left memory): look the player up again.
+    func attach(connection: Int, outbound: Outbound, tokenHash: Data, lastSeq: Int? = nil) -> Resume? {
+        guard !retired else { return nil }
         connections[connection] = Connection(outbound: outbound, tokenHash: tokenHash)
         lastTouched = Date()
         guard let lastSeq else { return Resume(replayed: 0, resync: false, seq: seq) }

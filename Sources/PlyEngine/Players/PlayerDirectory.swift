@@ -28,8 +28,10 @@ public actor PlayerDirectory {
     func evictIdle(before cutoff: Date) async -> Int {
         var n = 0
         for (id, p) in residents.snapshot {
-            guard let since = await p.idleSince, since < cutoff, await !writer.hasPendingLazy(player: id),
-                await p.idleSince != nil, residents.evict(id, ifStill: p)
+            // Retiring is the actor's own decision, made where no connection can slip in;
+            // a connection that reached the old actor anyway is turned away and looks again.
+            guard await !writer.hasPendingLazy(player: id), await p.retireIfIdle(before: cutoff),
+                residents.evict(id, ifStill: p)
             else { continue }
             n += 1
         }
@@ -60,6 +62,11 @@ public actor PlayerDirectory {
             for id in cold { names[id] = found[id] ?? id }
         }
         return names
+    }
+
+    /// Lets go of a player that has retired, so the next lookup loads a fresh one.
+    nonisolated func forget(_ p: Player) {
+        _ = residents.evict(p.id, ifStill: p)
     }
 
     /// The in-memory player for a row just read or created, keeping one actor per id.

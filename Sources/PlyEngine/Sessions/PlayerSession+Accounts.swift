@@ -25,16 +25,26 @@ extension PlayerSession {
         let token = SessionToken.mint()
         let hash = SessionToken.hash(token)
         try await engine.accounts.createSession(hash: hash, player: row.id)
-        let p = try await engine.players.adopt(row)
-        await attach(p, tokenHash: hash)
+        let (p, _) = try await attach(try await engine.players.adopt(row), tokenHash: hash)
         return .ok(["player": .string(row.id), "name": .string(await p.name), "session": .string(token), "new": .bool(new)])
     }
 
+    /// Binds this connection to the player; returns the player it is bound to, which is a
+    /// fresh one if `p` left memory meanwhile.
     @discardableResult
-    func attach(_ p: Player, tokenHash: Data, lastSeq: Int? = nil) async -> Player.Resume {
-        player = p
-        self.tokenHash = tokenHash
-        return await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq)
+    func attach(_ p: Player, tokenHash: Data, lastSeq: Int? = nil) async throws -> (Player, Player.Resume) {
+        var p = p
+        for _ in 0..<8 {
+            if let resume = await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq) {
+                player = p
+                self.tokenHash = tokenHash
+                return (p, resume)
+            }
+            engine.players.forget(p)
+            guard let fresh = try await engine.players.player(p.id) else { break }
+            p = fresh
+        }
+        throw PlyError.unavailable()
     }
 
     func authDevice(_ deviceID: String) async throws -> Reply {
@@ -80,8 +90,8 @@ extension PlayerSession {
         guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
             let p = try await engine.players.player(playerID)
         else { throw await authFailed(account: nil, "unknown or ended session") }
-        let resume = await attach(p, tokenHash: hash, lastSeq: lastSeq)
-        var o: JSONObject = ["player": .string(p.id), "name": .string(await p.name)]
+        let (bound, resume) = try await attach(p, tokenHash: hash, lastSeq: lastSeq)
+        var o: JSONObject = ["player": .string(bound.id), "name": .string(await bound.name)]
         if lastSeq != nil {
             o["replayed"] = .int(resume.replayed)
             if resume.resync { o["resync"] = true }

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import PlyEngine
+@testable import PlyStore
+
+/// A player leaves memory only by retiring inside its own actor; a connection that reached
+/// the old actor afterwards is refused (and looks the player up again) instead of binding to
+/// an object nobody will send events to.
+@Suite struct PlayerRetirementTests {
+    /// A writer whose database is never contacted: these tests only enqueue lazy writes.
+    static func player() -> Player {
+        let logger = Logger(label: "ply.test.retire")
+        let client = PostgresClient(
+            configuration: .init(host: "127.0.0.1", port: 1, username: "nobody", password: nil, database: nil, tls: .disable),
+            backgroundLogger: logger)
+        let writer = DatabaseWriter(client: client, logger: logger)
+        let row = PlayerRow(id: "p1", name: "Ann", data: "{}", createdAt: Date(timeIntervalSince1970: 0))
+        return Player(row: row, stats: [], unread: [], writer: writer)
+    }
+
+    static let outbound = Outbound(send: { _ in }, close: {})
+
+    @Test func aRetiredPlayerTakesNoConnection() async {
+        let p = Self.player()
+        #expect(await p.attach(connection: 1, outbound: Self.outbound, tokenHash: Data([1])) != nil)
+        #expect(await p.retireIfIdle(before: .distantFuture) == false, "a connected player stays")
+        await p.detach(connection: 1)
+        #expect(await p.retireIfIdle(before: .distantPast) == false, "used after the cutoff: stays")
+        #expect(await p.retireIfIdle(before: .distantFuture) == true)
+        #expect(await p.attach(connection: 2, outbound: Self.outbound, tokenHash: Data([1])) == nil)
+        #expect(await p.connectionCount == 0)
+    }
+
+    @Test func aPlayerBeingRatedDoesNotRetire() async {
+        let p = Self.player()
+        await p.holdStats()
+        #expect(await p.retireIfIdle(before: .distantFuture) == false)
+        await p.releaseStats(applying: nil)
+        #expect(await p.retireIfIdle(before: .distantFuture) == true)
+    }
+}
