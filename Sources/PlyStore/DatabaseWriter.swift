@@ -22,6 +22,24 @@ public struct CommitFailure: Error, CustomStringConvertible {
     public var description: String { "commit failed: \(String(reflecting: underlying))" }
 }
 
+/// The error PostgreSQL itself answered with (a statement it refused), looking inside the
+/// wrappers of transactions and commits; nil when the server was not reached.
+public func serverRefusal(in error: any Error) -> PSQLError? {
+    switch error {
+    case let e as PSQLError:
+        return e.serverInfo != nil ? e : nil
+    case let t as PostgresTransactionError:
+        for inner in [t.closureError, t.beginError, t.commitError, t.rollbackError] {
+            if let inner, let e = serverRefusal(in: inner) { return e }
+        }
+        return nil
+    case let c as CommitFailure:
+        return serverRefusal(in: c.underlying)
+    default:
+        return nil
+    }
+}
+
 /// Executes the `WriteScheduler`'s decisions: commits critical writes (resuming each caller
 /// only after its transaction committed), flushes lazy writes, and tells when the
 /// database is unreachable so that critical writes fail fast instead of hanging.
@@ -227,7 +245,7 @@ public actor DatabaseWriter {
 
     private func noteFailure(_ error: any Error) {
         // A server-side refusal (constraint, syntax) means the database is up.
-        if let e = error as? PSQLError, e.serverInfo != nil { return }
+        if serverRefusal(in: error) != nil { return }
         if !databaseDown {
             logger.error("database unreachable; critical writes fail fast until it returns", metadata: ["error": "\(error)"])
         }
@@ -309,7 +327,7 @@ public actor DatabaseWriter {
         try await writeChanges(batch, on: conn, logger: logger)
     }
 
-    /// Match updates, new plies and stats upserts as data-modifying CTEs of one statement.
+    /// Match updates and new plies as data-modifying CTEs of the stats upsert: one statement.
     private static func writeChanges(_ batch: SortedBatch, on conn: PostgresConnection, logger: Logger) async throws {
         guard !batch.updates.isEmpty || !batch.plies.isEmpty || !batch.stats.isEmpty else { return }
         let u = MatchUpdateColumns(batch.updates)
@@ -317,6 +335,9 @@ public actor DatabaseWriter {
         let plies = batch.plies
         let pIDs = plies.map(\.match), pNumbers = plies.map(\.ply), pMoves = plies.map(\.move)
         let pTimes = plies.map { $0.playedAt.timeIntervalSince1970 }
+        // No result rows: an error in any part fails this call itself. (Had the statement
+        // returned rows, the error would wait in an unread row stream, and the COMMIT that
+        // follows would quietly roll back: a refused batch would look committed.)
         _ = try await conn.query(
             """
             WITH u AS (
@@ -331,23 +352,18 @@ public actor DatabaseWriter {
                             \(u.updated)::float8[])
                      AS u(id, status, seats, ply_count, to_move, deadline, winner, reason, updated)
                 WHERE m.id = u.id
-                RETURNING 1
             ), p AS (
                 INSERT INTO plies (match_id, ply, move, played_at)
                 SELECT u.id, u.ply, u.move, to_timestamp(u.at)
                 FROM unnest(\(pIDs)::text[], \(pNumbers)::int[], \(pMoves)::text[], \(pTimes)::float8[]) AS u(id, ply, move, at)
-                RETURNING 1
-            ), s AS (
-                INSERT INTO player_stats (player_id, game, played, won, lost, drawn, rating, deviation, volatility)
+            )
+            INSERT INTO player_stats (player_id, game, played, won, lost, drawn, rating, deviation, volatility)
                 SELECT * FROM unnest(\(s.players)::text[], \(s.games)::text[], \(s.played)::int[], \(s.won)::int[],
                                      \(s.lost)::int[], \(s.drawn)::int[], \(s.rating)::float8[], \(s.deviation)::float8[],
                                      \(s.volatility)::float8[])
                 ON CONFLICT (player_id, game) DO UPDATE SET played = EXCLUDED.played, won = EXCLUDED.won,
                     lost = EXCLUDED.lost, drawn = EXCLUDED.drawn, rating = EXCLUDED.rating,
                     deviation = EXCLUDED.deviation, volatility = EXCLUDED.volatility
-                RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM p), (SELECT count(*) FROM s)
             """, logger: logger)
     }
 

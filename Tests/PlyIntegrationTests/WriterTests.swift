@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import PlyStore
+import PostgresNIO
+import Testing
+
+/// The writer against a real PostgreSQL: a batch the database refuses must fail, never be
+/// acknowledged.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+struct WriterTests {
+    @Test func aRefusedBatchFailsAndTheGoodWritesBesideItCommit() async throws {
+        let url = try await TestDatabase.fresh()
+        let logger = Logger(label: "ply.test.writer")
+        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+            let writer = DatabaseWriter(client: client, logger: logger)
+            group.addTask { await writer.run() }
+            _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            let row = MatchRow(
+                id: "wm1", game: "reversi", settings: "{}", status: "active", creator: "w1", invitee: nil,
+                seats: ["w1", "w1"], createdAt: now, updatedAt: now)
+            try await writer.commit([.insertMatch(row)])
+            let good = PlyRow(match: "wm1", ply: 1, move: "f5", playedAt: now)
+            try await writer.commit([.ply(good)])
+            // The same ply again (primary key) and a ply of a match that does not exist
+            // (foreign key): each alone, and together with a good write.
+            await #expect(throws: CommitFailure.self) { try await writer.commit([.ply(good)]) }
+            let orphan = PlyRow(match: "no-such-match", ply: 1, move: "f5", playedAt: now)
+            await #expect(throws: CommitFailure.self) { try await writer.commit([.ply(orphan)]) }
+            // Three at once: the ones that arrive while the first is in flight share a batch,
+            // which fails and is retried write by write.
+            let fine = Task { try await writer.commit([.ply(PlyRow(match: "wm1", ply: 2, move: "d6", playedAt: now))]) }
+            let bad = Task { try await writer.commit([.ply(orphan)]) }
+            let alsoFine = Task { try await writer.commit([.ply(PlyRow(match: "wm1", ply: 3, move: "c5", playedAt: now))]) }
+            await #expect(throws: CommitFailure.self) { try await bad.value }
+            try await fine.value
+            try await alsoFine.value
+            var plies: [Int] = []
+            for try await n in try await client.query("SELECT ply FROM plies WHERE match_id = 'wm1' ORDER BY ply", logger: logger).decode(Int.self) {
+                plies.append(n)
+            }
+            #expect(plies == [1, 2, 3])
+            group.cancelAll()
+        }
+    }
+}
