@@ -42,12 +42,14 @@ public struct AccountStore: Sendable {
                  c AS (\(credentialInsert))
             SELECT id, name, data, created_at FROM p
             """
-        sql += ""
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        for try await (id, name, data, created) in rows.decode((String, String, String, Date).self) {
-            return PlayerRow(id: id, name: name, data: data, createdAt: created)
+        // Read to the end: the credential insert runs after the player row is sent, so its
+        // refusal (a duplicate) arrives only after that row.
+        var created: PlayerRow?
+        for try await (id, name, data, at) in rows.decode((String, String, String, Date).self) {
+            created = PlayerRow(id: id, name: name, data: data, createdAt: at)
         }
-        return nil
+        return created
     }
 
     public func player(_ id: String) async throws -> PlayerRow? {

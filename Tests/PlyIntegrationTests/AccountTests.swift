@@ -23,6 +23,25 @@ struct AccountTests {
         try await server.stop()
     }
 
+    /// Eight devices' first logins race for one new device id: one account is created, and
+    /// every connection is logged in to it (the losers read the winner's row).
+    @Test func racingFirstLoginsOfOneDeviceMakeOneAccount() async throws {
+        let server = try await TestServer.start()
+        let device = "device-\(UUID().uuidString)"
+        var clients: [TestClient] = []
+        for _ in 0..<8 { clients.append(try await server.client()) }
+        let logins = try await withThrowingTaskGroup(of: LoggedIn.self) { group in
+            for c in clients { group.addTask { try await c.authDevice(device) } }
+            var all: [LoggedIn] = []
+            for try await l in group { all.append(l) }
+            return all
+        }
+        #expect(Set(logins.map(\.player)).count == 1)
+        #expect(logins.filter(\.new).count == 1)
+        for c in clients { #expect(try await c.call("PING") == "OK") }
+        try await server.stop()
+    }
+
     @Test func emailLinkAndLogin() async throws {
         let server = try await TestServer.start()
         let (a, me) = try await server.player("email")
