@@ -229,7 +229,8 @@ public actor PlayerSession {
 
     func dispatch(_ command: Command) async throws -> Reply {
         switch command {
-        case .ping, .help, .quit, .games: return answerLocally(command)!
+        case .ping, .help, .quit, .games:
+            return answerLocally(command) ?? .error(PlyError(.internal, "no local answer"))
         case .authDevice(let id): return try await authDevice(id)
         case .authEmail(let email, let password): return try await authEmail(email, password)
         case .authExternal(let provider, let token): return try await authExternal(provider, token)
