@@ -1,0 +1,1 @@
+../../Fuzz/protocol/CommandShape.swift
