@@ -367,6 +367,19 @@ public actor DatabaseWriter {
             """, logger: logger)
     }
 
+    /// One `UPDATE players` for many players: `assignment` reads each player's value as `u.v`
+    /// (sent as an array of `type`).
+    private static func setPlayerColumn<Value: PostgresArrayEncodable>(
+        _ assignment: String, _ rows: [(String, Value)], as type: String, on conn: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !rows.isEmpty else { return }
+        _ = try await conn.query(
+            """
+            UPDATE players p SET \(unescaped: assignment)
+            FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1))::\(unescaped: type)[]) AS u(id, v) WHERE p.id = u.id
+            """, logger: logger)
+    }
+
     /// Flushes lazy rows: one statement per kind of row.
     static func applyLazy(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
         var names: [(String, String)] = [], data: [(String, String)] = [], seen: [(String, Double)] = []
@@ -384,26 +397,10 @@ public actor DatabaseWriter {
             case .unqueued(let p, let k): unqueued.append((p, k))
             }
         }
-        if !names.isEmpty {
-            _ = try await conn.query(
-                "UPDATE players p SET name = u.v FROM unnest(\(names.map(\.0))::text[], \(names.map(\.1))::text[]) AS u(id, v) WHERE p.id = u.id",
-                logger: logger)
-        }
-        if !data.isEmpty {
-            _ = try await conn.query(
-                "UPDATE players p SET data = u.v::json FROM unnest(\(data.map(\.0))::text[], \(data.map(\.1))::text[]) AS u(id, v) WHERE p.id = u.id",
-                logger: logger)
-        }
-        if !seen.isEmpty {
-            _ = try await conn.query(
-                "UPDATE players p SET last_seen_at = to_timestamp(u.v) FROM unnest(\(seen.map(\.0))::text[], \(seen.map(\.1))::float8[]) AS u(id, v) WHERE p.id = u.id",
-                logger: logger)
-        }
-        if !seqs.isEmpty {
-            _ = try await conn.query(
-                "UPDATE players p SET event_seq = GREATEST(p.event_seq, u.v) FROM unnest(\(seqs.map(\.0))::text[], \(seqs.map(\.1))::int8[]) AS u(id, v) WHERE p.id = u.id",
-                logger: logger)
-        }
+        try await setPlayerColumn("name = u.v", names, as: "text", on: conn, logger: logger)
+        try await setPlayerColumn("data = u.v::json", data, as: "text", on: conn, logger: logger)
+        try await setPlayerColumn("last_seen_at = to_timestamp(u.v)", seen, as: "float8", on: conn, logger: logger)
+        try await setPlayerColumn("event_seq = GREATEST(p.event_seq, u.v)", seqs, as: "int8", on: conn, logger: logger)
         if !notes.isEmpty {
             _ = try await conn.query(
                 """

@@ -13,6 +13,48 @@ struct CrashTests {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/ply")
     }
 
+    /// The binary's threading settings: `PLY_EVENT_LOOPS` sets the event-loop threads, and
+    /// with `PLY_NIO_EXECUTOR=0` actors run on Swift's own pool; a match plays either way.
+    @Test(
+        .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"),
+        arguments: [("1", "0"), ("3", "1")])
+    func threadingSettings(loops: String, nioExecutor: String) async throws {
+        let port = freePort()
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = [
+            "serve", "--port", String(port), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["PLY_EVENT_LOOPS": loops, "PLY_NIO_EXECUTOR": nioExecutor], uniquingKeysWith: { _, new in new })
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        var a: TestClient?
+        for _ in 0..<100 where a == nil {
+            a = try? await TestClient.connect(port: port)
+            if a == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let first = try #require(a, "the server came up")
+        let second = try await TestClient.connect(port: port)
+        _ = try await first.authDevice("threads-a-\(UUID().uuidString)")
+        let bo = try await second.authDevice("threads-b-\(UUID().uuidString)")
+        let m = try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)
+        let id = try #require(m["match"]?.stringValue)
+        try await second.ok("ACCEPT \(id)")
+        try await first.ok("MOVE \(id) 1 f5")
+        #expect(try await second.event("move")["move"]?.stringValue == "f5")
+        // NIO names the threads of its shared event-loop group NIO-SGLTN-<group>-#<n>.
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/task")
+        let loopThreads = try tasks.filter { t in
+            try String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(t)/comm", encoding: .utf8).hasPrefix("NIO-SGLTN-")
+        }
+        #expect(loopThreads.count == Int(loops))
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"))
     func killMinusNineLosesNoAcknowledgedMove() async throws {
         let port = freePort()
