@@ -16,7 +16,7 @@ final class ResidentSet<Value: AnyObject & Sendable>: Sendable {
     func resident(_ id: String) -> Value? { residents.withLock { $0[id] } }
 
     /// The object for `id`, from memory or from `load` (nil: there is none).
-    func value(_ id: String, load: @escaping @Sendable () async throws -> Value?) async throws -> Value? {
+    nonisolated(nonsending) func value(_ id: String, load: @escaping @Sendable () async throws -> Value?) async throws -> Value? {
         if let hit = resident(id) { return hit }
         let task: Task<Value?, any Error> = loading.withLock { tasks in
             if let t = tasks[id] { return t }

@@ -28,7 +28,7 @@ public actor MatchDirectory {
     public private(set) var evictions = 0
 
     /// The match, from memory or loaded from PostgreSQL by replaying its plies.
-    nonisolated func match(_ id: String) async throws -> Match? {
+    nonisolated(nonsending) func match(_ id: String) async throws -> Match? {
         let (store, env) = (self.store, self.env)
         return try await residents.value(id) {
             guard let (row, plies) = try await store.match(id) else { return nil }

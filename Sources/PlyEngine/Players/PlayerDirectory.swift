@@ -40,7 +40,7 @@ public actor PlayerDirectory {
     }
 
     /// The player, from memory or loaded from PostgreSQL.
-    public nonisolated func player(_ id: String) async throws -> Player? {
+    public nonisolated(nonsending) func player(_ id: String) async throws -> Player? {
         let (store, matchStore, writer) = (self.store, self.matchStore, self.writer)
         return try await residents.value(id) {
             guard let row = try await store.player(id) else { return nil }
@@ -51,7 +51,7 @@ public actor PlayerDirectory {
     /// Display names, from memory for loaded players and in one query for the rest, without
     /// loading them (showing a cold match names its players but does not wake them up). An
     /// id that cannot be read is shown as itself.
-    public nonisolated func names(of ids: [String]) async -> [String: String] {
+    public nonisolated(nonsending) func names(of ids: [String]) async -> [String: String] {
         var names: [String: String] = [:]
         var cold: [String] = []
         for id in ids {
