@@ -20,6 +20,8 @@ public struct EngineConfiguration: Sendable {
     public var durability = Durability.grouped
     /// Critical transactions in flight at once; moves that arrive meanwhile share the next.
     public var commitConcurrency = 1
+    /// Connections of their own for group commits (nil: they use the client's pool).
+    public var commitLanes: PostgresConnection.Configuration?
     /// How often turn deadlines are checked against the database.
     public var deadlinePollSeconds = 1.0
     /// Matches and players unused this long leave memory (once durable).
@@ -50,7 +52,8 @@ public final class Engine: Sendable {
         accounts = AccountStore(client: client, logger: logger)
         matchStore = MatchStore(client: client, logger: logger)
         writer = DatabaseWriter(
-            client: client, durability: configuration.durability, criticalInFlight: configuration.commitConcurrency,
+            client: client, lanes: configuration.commitLanes, durability: configuration.durability,
+            criticalInFlight: configuration.commitConcurrency,
             logger: logger)
         players = PlayerDirectory(store: accounts, matchStore: matchStore, writer: writer)
         matches = MatchDirectory(
@@ -122,6 +125,7 @@ public final class Engine: Sendable {
 
     /// Stops the hashing threads; call after the last session is gone.
     public func shutdown() async {
+        await writer.closeLanes()
         try? await threadPool.shutdownGracefully()
     }
 }

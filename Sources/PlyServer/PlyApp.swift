@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import PlyEngine
@@ -29,7 +30,12 @@ public struct PlyApp: Sendable {
         onGroup: @Sendable (ServiceGroup) -> Void = { _ in }
     ) async throws {
         let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
-        let engine = try await Engine(client: client, configuration: self.engine, logger: logger)
+        var configuration = self.engine
+        // Group commits on connections of their own (`PLY_COMMIT_LANES=0`: from the pool, to compare).
+        if configuration.commitLanes == nil, ProcessInfo.processInfo.environment["PLY_COMMIT_LANES"] != "0" {
+            configuration.commitLanes = database.connectionConfiguration()
+        }
+        let engine = try await Engine(client: client, configuration: configuration, logger: logger)
         let logger = self.logger
         let (schemaReady, ready) = AsyncStream<Void>.makeStream()
         let listener = LineServer(

@@ -80,6 +80,14 @@ public struct DatabaseURL: Sendable, Hashable, CustomStringConvertible {
     /// The URL without its password, for logs.
     public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
+    /// For a connection of its own (the writer's commit lanes).
+    public func connectionConfiguration() -> PostgresConnection.Configuration {
+        var c = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        c.options.connectTimeout = .seconds(3)
+        return c
+    }
+
     public func clientConfiguration() -> PostgresClient.Configuration {
         var c = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: .disable)

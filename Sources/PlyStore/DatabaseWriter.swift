@@ -52,6 +52,14 @@ public actor DatabaseWriter {
     let client: PostgresClient
     let logger: Logger
     public nonisolated let durability: Durability
+    /// Where group commits get their own connections (nil: from the pool, a transaction each).
+    private let laneConfiguration: PostgresConnection.Configuration?
+    /// Group-commit connections not in use, each inside an open (empty) transaction.
+    private var idleLanes: [(connection: PostgresConnection, since: ContinuousClock.Instant)] = []
+    private var lanesOpened = 0
+    /// A lane idle longer than this is replaced rather than used (a server-side idle timeout
+    /// may have ended it).
+    static let laneIdleLimit = Duration.seconds(30)
     private var schedule: WriteScheduler<Unit>
     private let start = ContinuousClock.now
     /// Longest a transaction may take before it counts as failed.
@@ -72,12 +80,15 @@ public actor DatabaseWriter {
     private var probeBackoff = 0.25
     private var wake: CheckedContinuation<Void, Never>?
 
+    /// With `lanes`, group commits run on connections of their own (see `CommitLane`);
+    /// without, each takes a connection from the client's pool and opens a transaction.
     public init(
-        client: PostgresClient, durability: Durability = .grouped, criticalInFlight: Int = 1,
-        configuration: WriteScheduler<Never>.Configuration = .init(),
+        client: PostgresClient, lanes: PostgresConnection.Configuration? = nil, durability: Durability = .grouped,
+        criticalInFlight: Int = 1, configuration: WriteScheduler<Never>.Configuration = .init(),
         commitTimeout: Duration = .seconds(5), logger: Logger
     ) {
         self.client = client
+        self.laneConfiguration = durability == .grouped ? lanes : nil
         self.durability = durability
         var c = WriteScheduler<Unit>.Configuration()
         c.flushInterval = configuration.flushInterval
@@ -210,9 +221,13 @@ public actor DatabaseWriter {
             // An explicit COMMIT: its reply comes once the transaction is durable. (A lone
             // statement's implicit transaction commits only at Sync, after its result has
             // been sent, so its reply would be no proof.)
-            try await timed { [client, logger] in
-                try await client.withTransaction(logger: logger) { conn in
-                    try await Self.apply(writes, on: conn, logger: logger)
+            if laneConfiguration != nil {
+                try await commitOnLane(writes)
+            } else {
+                try await timed { [client, logger] in
+                    try await client.withTransaction(logger: logger) { conn in
+                        try await Self.apply(writes, on: conn, logger: logger)
+                    }
                 }
             }
         } catch {
@@ -223,6 +238,71 @@ public actor DatabaseWriter {
         lastCommitSeconds = Self.seconds(ContinuousClock.now - started)
         commits += 1
         rowsCommitted += writes.reduce(0) { $0 + $1.rows }
+    }
+
+    // MARK: commit lanes
+
+    /// One group commit on a lane: a connection kept inside an open transaction between
+    /// batches, so a batch costs its statements and one `COMMIT AND CHAIN` (which replies once
+    /// the transaction is durable and opens the next one): no pool lease and no `BEGIN`
+    /// round trip. A lane that fails is closed, unless PostgreSQL merely refused the batch.
+    private func commitOnLane(_ writes: [CriticalWrite]) async throws {
+        let lane = try await takeLane()
+        do {
+            try await timed { [logger] in
+                try await Self.apply(writes, on: lane, logger: logger)
+                _ = try await lane.query("COMMIT AND CHAIN", logger: logger)
+            }
+            idleLanes.append((lane, .now))
+        } catch {
+            await recover(lane, after: error)
+            throw error
+        }
+    }
+
+    /// An idle lane, or a new connection with its transaction open.
+    private func takeLane() async throws -> PostgresConnection {
+        while let (lane, since) = idleLanes.popLast() {
+            if !lane.isClosed && ContinuousClock.now - since < Self.laneIdleLimit { return lane }
+            try? await lane.close()
+        }
+        guard let configuration = laneConfiguration else { preconditionFailure("no lane configuration") }
+        lanesOpened += 1
+        // The connection attempt has its own time limit (the configuration's connect timeout).
+        let lane = try await PostgresConnection.connect(
+            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: lanesOpened,
+            logger: logger
+        ).get()
+        do {
+            try await timed { [logger] in _ = try await lane.query("BEGIN", logger: logger) }
+        } catch {
+            try? await lane.close()
+            throw error
+        }
+        return lane
+    }
+
+    /// After a refused batch the lane's transaction is rolled back and a new one opened;
+    /// after anything else (lost connection, time-out) the lane is closed.
+    private func recover(_ lane: PostgresConnection, after error: any Error) async {
+        if serverRefusal(in: error) != nil, !lane.isClosed {
+            do {
+                try await timed { [logger] in
+                    _ = try await lane.query("ROLLBACK", logger: logger)
+                    _ = try await lane.query("BEGIN", logger: logger)
+                }
+                idleLanes.append((lane, .now))
+                return
+            } catch {}
+        }
+        try? await lane.close()
+    }
+
+    /// Closes the lanes (shutdown); their open transactions hold nothing.
+    public func closeLanes() async {
+        let lanes = idleLanes
+        idleLanes = []
+        for (lane, _) in lanes { try? await lane.close() }
     }
 
     /// Runs a database call with a time limit, so an unreachable server is an error, not a hang.

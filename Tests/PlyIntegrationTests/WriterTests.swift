@@ -8,14 +8,17 @@ import Testing
 /// acknowledged.
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
 struct WriterTests {
-    @Test func aRefusedBatchFailsAndTheGoodWritesBesideItCommit() async throws {
+    /// Both ways a group commit reaches PostgreSQL: a pooled connection per transaction, or
+    /// a commit lane (a connection of its own, kept in an open transaction).
+    @Test(arguments: [false, true])
+    func aRefusedBatchFailsAndTheGoodWritesBesideItCommit(lanes: Bool) async throws {
         let url = try await TestDatabase.fresh()
         let logger = Logger(label: "ply.test.writer")
         let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
-            let writer = DatabaseWriter(client: client, logger: logger)
+            let writer = DatabaseWriter(client: client, lanes: lanes ? url.connectionConfiguration() : nil, logger: logger)
             group.addTask { await writer.run() }
             _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
             let now = Date(timeIntervalSince1970: 1_700_000_000)
@@ -43,6 +46,58 @@ struct WriterTests {
                 plies.append(n)
             }
             #expect(plies == [1, 2, 3])
+            await writer.closeLanes()
+            group.cancelAll()
+        }
+    }
+
+    /// A commit lane whose connection PostgreSQL ended while it sat idle: the next commits
+    /// either fail (and are not in the database) or commit on a new lane (and are), never a
+    /// false acknowledgement; within a few seconds commits succeed again.
+    @Test func aLaneEndedByTheServerIsReplacedWithoutAFalseAcknowledgement() async throws {
+        let url = try await TestDatabase.fresh()
+        let logger = Logger(label: "ply.test.writer")
+        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+            let writer = DatabaseWriter(client: client, lanes: url.connectionConfiguration(), logger: logger)
+            group.addTask { await writer.run() }
+            _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            try await writer.commit([.insertMatch(MatchRow(
+                id: "lm1", game: "reversi", settings: "{}", status: "active", creator: "w1", invitee: nil,
+                seats: ["w1", "w1"], createdAt: now, updatedAt: now))])
+            try await writer.commit([.ply(PlyRow(match: "lm1", ply: 1, move: "f5", playedAt: now))])
+            // The lane waits inside its open transaction; end it from another session.
+            var ended = 0
+            for try await n in try await client.query(
+                """
+                SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'idle in transaction'
+                """, logger: logger
+            ).decode(Int.self) { ended = n }
+            #expect(ended == 1)
+            var acknowledged: [Int] = [1], refused: [Int] = []
+            var ply = 2
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline && acknowledged.count < 4 {
+                do {
+                    try await writer.commit([.ply(PlyRow(match: "lm1", ply: ply, move: "d6", playedAt: now))])
+                    acknowledged.append(ply)
+                } catch {
+                    refused.append(ply)
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                ply += 1
+            }
+            #expect(acknowledged.count == 4, "commits succeed again once the lane is replaced")
+            var stored: [Int] = []
+            for try await n in try await client.query("SELECT ply FROM plies WHERE match_id = 'lm1' ORDER BY ply", logger: logger).decode(Int.self) {
+                stored.append(n)
+            }
+            #expect(stored == acknowledged, "refused: \(refused)")
+            await writer.closeLanes()
             group.cancelAll()
         }
     }
