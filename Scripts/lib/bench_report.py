@@ -67,9 +67,11 @@ def main():
         f"{machine.get('nproc')} cores ({machine.get('cpu')})", f"{machine.get('memory')} memory",
         machine.get("kernel", ""), machine.get("postgres", ""), machine.get("redis", ""),
         machine.get("swift", ""), f"open-file limit {machine.get('fd_limit')}",
-        f"load average at the end {machine.get('load')}"]) + ". The cores are shared with other "
-      "engineers' builds, so figures move by 10-20% between runs; everything runs on loopback, "
-      "client and servers on the same two cores. PostgreSQL runs with fsync on.")
+        f"load average at the end {machine.get('load')}"]) + ". The host is shared, so its "
+      "speed moves: the same build has measured up to 2x apart from one hour to the next. The runs "
+      "being compared alternate (Ply and redis per run; grouped and per-move per run, two servers "
+      "side by side), so ratios are the figures to trust. Everything runs on loopback, client and "
+      "servers on the same two cores. PostgreSQL runs with fsync on.")
     w("")
     if reduced:
         w("Reduced on this machine: " + "; ".join(reduced) + ".")

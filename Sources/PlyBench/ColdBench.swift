@@ -88,7 +88,7 @@ public enum ColdBench {
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = options.serverArguments
             if let log = options.serverLog {
-                FileManager.default.createFile(atPath: log, contents: nil)
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
                 p.standardOutput = handle
                 p.standardError = handle

@@ -35,7 +35,7 @@ public struct AccountStore: Sendable {
     /// Creates a player together with its first credential, in one statement, so a
     /// failure leaves nothing half made.
     private func createPlayer(credentialInsert: String, binds: PostgresBindings) async throws -> PlayerRow? {
-        var sql = """
+        let sql = """
             WITH n AS (SELECT nextval('player_number') AS n),
                  p AS (INSERT INTO players (id, name) SELECT 'p' || n, 'Player ' || n FROM n
                        RETURNING id, name, data::text AS data, created_at),
@@ -131,8 +131,8 @@ public struct AccountStore: Sendable {
                 return (row, false)
             }
             var binds = PostgresBindings()
-            try binds.append(issuer)
-            try binds.append(subject)
+            binds.append(issuer)
+            binds.append(subject)
             do {
                 if let row = try await createPlayer(
                     credentialInsert:

@@ -122,7 +122,7 @@ extension PlayerSession {
         let me = try me()
         switch command {
         case .match(let id):
-            return .ok(.object(await try existingMatch(id).describe()))
+            return .ok(.object(try await existingMatch(id).describe()))
         case .move(let id, let ply, let text):
             return .ok(.object(try await onMatch(id) { try await $0.move(by: me.id, connection: connectionID, ply: ply, text: text) }))
         case .legal(let id):
@@ -169,11 +169,11 @@ extension PlayerSession {
     }
 
     func notifications() async throws -> Reply {
-        .ok(await try me().unreadJSON)
+        .ok(try await me().unreadJSON)
     }
 
     func seen(_ id: String) async throws -> Reply {
-        guard await try me().markSeen(id) else { throw PlyError.notFound("no unread notification \(id)") }
+        guard try await me().markSeen(id) else { throw PlyError.notFound("no unread notification \(id)") }
         return .ok(nil)
     }
 }
