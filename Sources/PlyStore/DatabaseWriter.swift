@@ -56,10 +56,11 @@ public actor DatabaseWriter {
     private let laneConfiguration: PostgresConnection.Configuration?
     /// Group-commit connections not in use, each inside an open (empty) transaction.
     private var idleLanes: [(connection: PostgresConnection, since: ContinuousClock.Instant)] = []
-    private var lanesOpened = 0
+    /// Lanes opened so far (a lane that fails or idles too long is replaced).
+    public private(set) var lanesOpened = 0
     /// A lane idle longer than this is replaced rather than used (a server-side idle timeout
     /// may have ended it).
-    static let laneIdleLimit = Duration.seconds(30)
+    let laneIdleLimit: Duration
     private var schedule: WriteScheduler<Unit>
     private let start = ContinuousClock.now
     /// Longest a transaction may take before it counts as failed.
@@ -85,8 +86,9 @@ public actor DatabaseWriter {
     public init(
         client: PostgresClient, lanes: PostgresConnection.Configuration? = nil, durability: Durability = .grouped,
         criticalInFlight: Int = 1, configuration: WriteScheduler<Never>.Configuration = .init(),
-        commitTimeout: Duration = .seconds(5), logger: Logger
+        commitTimeout: Duration = .seconds(5), laneIdleLimit: Duration = .seconds(30), logger: Logger
     ) {
+        self.laneIdleLimit = laneIdleLimit
         self.client = client
         self.laneConfiguration = durability == .grouped ? lanes : nil
         self.durability = durability
@@ -263,7 +265,7 @@ public actor DatabaseWriter {
     /// An idle lane, or a new connection with its transaction open.
     private func takeLane() async throws -> PostgresConnection {
         while let (lane, since) = idleLanes.popLast() {
-            if !lane.isClosed && ContinuousClock.now - since < Self.laneIdleLimit { return lane }
+            if !lane.isClosed && ContinuousClock.now - since < laneIdleLimit { return lane }
             try? await lane.close()
         }
         guard let configuration = laneConfiguration else { preconditionFailure("no lane configuration") }

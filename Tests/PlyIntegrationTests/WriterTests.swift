@@ -101,4 +101,47 @@ struct WriterTests {
             group.cancelAll()
         }
     }
+
+    /// A lane left idle past its limit is closed and a new one opened for the next commit, so
+    /// a lane a server-side idle timeout may have ended is never used; busy lanes are reused.
+    @Test func aLaneIdlePastItsLimitIsReplaced() async throws {
+        let url = try await TestDatabase.fresh()
+        let logger = Logger(label: "ply.test.writer")
+        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+            let writer = DatabaseWriter(
+                client: client, lanes: url.connectionConfiguration(), laneIdleLimit: .milliseconds(300), logger: logger)
+            group.addTask { await writer.run() }
+            _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            try await writer.commit([.insertMatch(MatchRow(
+                id: "im1", game: "reversi", settings: "{}", status: "active", creator: "w1", invitee: nil,
+                seats: ["w1", "w1"], createdAt: now, updatedAt: now))])
+            for ply in 1...3 {
+                try await writer.commit([.ply(PlyRow(match: "im1", ply: ply, move: "f5", playedAt: now))])
+            }
+            #expect(await writer.lanesOpened == 1, "back-to-back commits share one lane")
+            try await Task.sleep(for: .milliseconds(500))
+            try await writer.commit([.ply(PlyRow(match: "im1", ply: 4, move: "d6", playedAt: now))])
+            #expect(await writer.lanesOpened == 2, "the idle lane was replaced")
+            // The old lane's connection is gone: one lane (in its open transaction) remains.
+            var lanes = 0
+            for try await n in try await client.query(
+                """
+                SELECT count(*)::int FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'idle in transaction'
+                """, logger: logger
+            ).decode(Int.self) { lanes = n }
+            #expect(lanes == 1)
+            var count = 0
+            for try await n in try await client.query("SELECT count(*)::int FROM plies WHERE match_id = 'im1'", logger: logger).decode(Int.self) {
+                count = n
+            }
+            #expect(count == 4)
+            await writer.closeLanes()
+            group.cancelAll()
+        }
+    }
 }
