@@ -81,7 +81,7 @@ public actor DatabaseWriter {
     private var probeBackoff = 0.25
     private var wake: CheckedContinuation<Void, Never>?
 
-    /// With `lanes`, group commits run on connections of their own (see `CommitLane`);
+    /// With `lanes`, group commits run on connections of their own (see `commitOnLane`);
     /// without, each takes a connection from the client's pool and opens a transaction.
     public init(
         client: PostgresClient, lanes: PostgresConnection.Configuration? = nil, durability: Durability = .grouped,
@@ -220,9 +220,9 @@ public actor DatabaseWriter {
     private func execute(_ writes: [CriticalWrite]) async throws {
         let started = ContinuousClock.now
         do {
-            // An explicit COMMIT: its reply comes once the transaction is durable. (A lone
-            // statement's implicit transaction commits only at Sync, after its result has
-            // been sent, so its reply would be no proof.)
+            // An explicit COMMIT (on a lane, COMMIT AND CHAIN): its reply comes once the
+            // transaction is durable. (A lone statement's implicit transaction commits only at
+            // Sync, after its result has been sent, so its reply would be no proof.)
             if laneConfiguration != nil {
                 try await commitOnLane(writes)
             } else {
