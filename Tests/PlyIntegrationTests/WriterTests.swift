@@ -112,7 +112,7 @@ struct WriterTests {
             group.addTask { await client.run() }
             try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
             let writer = DatabaseWriter(
-                client: client, lanes: url.connectionConfiguration(), laneIdleLimit: .milliseconds(300), logger: logger)
+                client: client, lanes: url.connectionConfiguration(), laneIdleLimit: .seconds(1), logger: logger)
             group.addTask { await writer.run() }
             _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
             let now = Date(timeIntervalSince1970: 1_700_000_000)
@@ -123,17 +123,22 @@ struct WriterTests {
                 try await writer.commit([.ply(PlyRow(match: "im1", ply: ply, move: "f5", playedAt: now))])
             }
             #expect(await writer.lanesOpened == 1, "back-to-back commits share one lane")
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(1500))
             try await writer.commit([.ply(PlyRow(match: "im1", ply: 4, move: "d6", playedAt: now))])
             #expect(await writer.lanesOpened == 2, "the idle lane was replaced")
-            // The old lane's connection is gone: one lane (in its open transaction) remains.
+            // The old lane's connection is closed: once its backend has exited (it does so a
+            // moment after the client closes), one lane in its open transaction remains.
             var lanes = 0
-            for try await n in try await client.query(
-                """
-                SELECT count(*)::int FROM pg_stat_activity
-                WHERE datname = current_database() AND state = 'idle in transaction'
-                """, logger: logger
-            ).decode(Int.self) { lanes = n }
+            for _ in 0..<50 {
+                for try await n in try await client.query(
+                    """
+                    SELECT count(*)::int FROM pg_stat_activity
+                    WHERE datname = current_database() AND state = 'idle in transaction'
+                    """, logger: logger
+                ).decode(Int.self) { lanes = n }
+                if lanes == 1 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
             #expect(lanes == 1)
             var count = 0
             for try await n in try await client.query("SELECT count(*)::int FROM plies WHERE match_id = 'im1'", logger: logger).decode(Int.self) {
