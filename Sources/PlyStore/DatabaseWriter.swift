@@ -251,7 +251,7 @@ public actor DatabaseWriter {
     private func commitOnLane(_ writes: [CriticalWrite]) async throws {
         let lane = try await takeLane()
         do {
-            try await timed { [logger] in
+            try await limited(lane) {
                 try await Self.apply(writes, on: lane, logger: logger)
                 _ = try await lane.query("COMMIT AND CHAIN", logger: logger)
             }
@@ -276,7 +276,7 @@ public actor DatabaseWriter {
             logger: logger
         ).get()
         do {
-            try await timed { [logger] in _ = try await lane.query("BEGIN", logger: logger) }
+            try await limited(lane) { _ = try await lane.query("BEGIN", logger: logger) }
         } catch {
             try? await lane.close()
             throw error
@@ -289,7 +289,7 @@ public actor DatabaseWriter {
     private func recover(_ lane: PostgresConnection, after error: any Error) async {
         if serverRefusal(in: error) != nil, !lane.isClosed {
             do {
-                try await timed { [logger] in
+                try await limited(lane) {
                     _ = try await lane.query("ROLLBACK", logger: logger)
                     _ = try await lane.query("BEGIN", logger: logger)
                 }
@@ -298,6 +298,19 @@ public actor DatabaseWriter {
             } catch {}
         }
         try? await lane.close()
+    }
+
+    /// Runs `body` on a lane within the commit time-out: past it the lane is closed, which
+    /// fails the call in flight at once. (A timer racing the call, as `timed` does, is not
+    /// enough here: its task group waits for the call, and a call to a server that stopped
+    /// answering — a suspended backend, a network black hole — does not return.)
+    private func limited(_ lane: PostgresConnection, _ body: () async throws -> Void) async throws {
+        let nanoseconds = Int64(Self.seconds(commitTimeout) * 1e9)
+        let limit = lane.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            let _: EventLoopFuture<Void> = lane.close()
+        }
+        defer { limit.cancel() }
+        try await body()
     }
 
     /// Closes the lanes (shutdown); their open transactions hold nothing.

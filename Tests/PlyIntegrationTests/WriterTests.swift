@@ -149,4 +149,63 @@ struct WriterTests {
             group.cancelAll()
         }
     }
+
+    /// A lane whose server stops answering (its backend is suspended with SIGSTOP, as a
+    /// network black hole would look): the commit fails within the commit time-out instead of
+    /// waiting for an answer that does not come, nothing of it is stored, and once the
+    /// database answers again commits go through on a new lane.
+    @Test func aCommitOnALaneThatStopsAnsweringFailsInTime() async throws {
+        let url = try await TestDatabase.fresh()
+        let logger = Logger(label: "ply.test.writer")
+        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+            let writer = DatabaseWriter(
+                client: client, lanes: url.connectionConfiguration(), commitTimeout: .seconds(1), logger: logger)
+            group.addTask { await writer.run() }
+            _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            try await writer.commit([.insertMatch(MatchRow(
+                id: "sm1", game: "reversi", settings: "{}", status: "active", creator: "w1", invitee: nil,
+                seats: ["w1", "w1"], createdAt: now, updatedAt: now))])
+            try await writer.commit([.ply(PlyRow(match: "sm1", ply: 1, move: "f5", playedAt: now))])
+            var pid: Int32 = 0
+            for try await p in try await client.query(
+                """
+                SELECT pid FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'idle in transaction'
+                """, logger: logger
+            ).decode(Int32.self) { pid = p }
+            try #require(pid > 0)
+            try #require(kill(pid, SIGSTOP) == 0, "cannot suspend the lane's backend")
+            let started = ContinuousClock.now
+            do {
+                try await writer.commit([.ply(PlyRow(match: "sm1", ply: 2, move: "d6", playedAt: now))])
+                Issue.record("a commit on a suspended backend was acknowledged")
+            } catch {}
+            let waited = ContinuousClock.now - started
+            kill(pid, SIGCONT)
+            #expect(waited < .seconds(4), "the commit waited \(waited) for a backend that does not answer")
+            // The database answers again: commits go through (on a new lane) within seconds.
+            var committed = false
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !committed && ContinuousClock.now < deadline {
+                do {
+                    try await writer.commit([.ply(PlyRow(match: "sm1", ply: 2, move: "d6", playedAt: now))])
+                    committed = true
+                } catch {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            #expect(committed)
+            var stored: [Int] = []
+            for try await n in try await client.query("SELECT ply FROM plies WHERE match_id = 'sm1' ORDER BY ply", logger: logger).decode(Int.self) {
+                stored.append(n)
+            }
+            #expect(stored == [1, 2])
+            await writer.closeLanes()
+            group.cancelAll()
+        }
+    }
 }
