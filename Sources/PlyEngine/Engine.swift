@@ -20,8 +20,8 @@ public struct EngineConfiguration: Sendable {
     public var durability = Durability.grouped
     /// Critical transactions in flight at once; moves that arrive meanwhile share the next.
     public var commitConcurrency = 1
-    /// Connections of their own for group commits (nil: they use the client's pool).
-    public var commitLanes: PostgresConnection.Configuration?
+    /// Group commits on connections of their own (false: each takes one from the pool).
+    public var commitLanes = true
     /// How often turn deadlines are checked against the database.
     public var deadlinePollSeconds = 1.0
     /// Matches and players unused this long leave memory (once durable).
@@ -46,13 +46,18 @@ public final class Engine: Sendable {
     public let counters: Counters
     let threadPool: NIOThreadPool
 
-    public init(client: PostgresClient, configuration: EngineConfiguration, logger: Logger) async throws {
+    /// `lanes`: how to open the group-commit connections (`configuration.commitLanes`); without
+    /// it, group commits use the client's pool.
+    public init(
+        client: PostgresClient, lanes: PostgresConnection.Configuration? = nil, configuration: EngineConfiguration,
+        logger: Logger
+    ) async throws {
         self.configuration = configuration
         self.logger = logger
         accounts = AccountStore(client: client, logger: logger)
         matchStore = MatchStore(client: client, logger: logger)
         writer = DatabaseWriter(
-            client: client, lanes: configuration.commitLanes, durability: configuration.durability,
+            client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
             criticalInFlight: configuration.commitConcurrency,
             logger: logger)
         players = PlayerDirectory(store: accounts, matchStore: matchStore, writer: writer)

@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NIOCore
 import PlyEngine
@@ -30,12 +29,8 @@ public struct PlyApp: Sendable {
         onGroup: @Sendable (ServiceGroup) -> Void = { _ in }
     ) async throws {
         let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
-        var configuration = self.engine
-        // Group commits on connections of their own (`PLY_COMMIT_LANES=0`: from the pool, to compare).
-        if configuration.commitLanes == nil, ProcessInfo.processInfo.environment["PLY_COMMIT_LANES"] != "0" {
-            configuration.commitLanes = database.connectionConfiguration()
-        }
-        let engine = try await Engine(client: client, configuration: configuration, logger: logger)
+        let engine = try await Engine(
+            client: client, lanes: database.connectionConfiguration(), configuration: self.engine, logger: logger)
         let logger = self.logger
         let (schemaReady, ready) = AsyncStream<Void>.makeStream()
         let listener = LineServer(

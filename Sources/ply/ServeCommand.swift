@@ -104,6 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         engine.durability = mode
         engine.commitConcurrency = try commitConcurrency ?? Environment.int("PLY_COMMIT_CONCURRENCY") ?? 1
         guard (1...16).contains(engine.commitConcurrency) else { throw ValidationError("commit-concurrency must be 1 to 16") }
+        engine.commitLanes = Environment.value("PLY_COMMIT_LANES") != "0"
         var identity = IdentityConfiguration()
         identity.hs256Secret = jwtSecret ?? Environment.value("PLY_JWT_SECRET")
         if let path = jwtJWKSFile ?? Environment.value("PLY_JWT_JWKS_FILE") {

@@ -1,6 +1,9 @@
 import Foundation
+import Logging
 import PlyJSON
 import PlyRules
+import PlyStore
+import PostgresNIO
 import Testing
 
 /// `kill -9` at any moment loses no acknowledged move: the real `ply` binary is killed
@@ -19,40 +22,83 @@ struct CrashTests {
         .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"),
         arguments: [("1", "0"), ("3", "1")])
     func threadingSettings(loops: String, nioExecutor: String) async throws {
+        try await Self.withBinary(environment: ["PLY_EVENT_LOOPS": loops, "PLY_NIO_EXECUTOR": nioExecutor]) { port, pid in
+            try await Self.playOneMove(port: port)
+            // NIO names the threads of its shared event-loop group NIO-SGLTN-<group>-#<n>.
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+            let loopThreads = try tasks.filter { t in
+                try String(contentsOfFile: "/proc/\(pid)/task/\(t)/comm", encoding: .utf8).hasPrefix("NIO-SGLTN-")
+            }
+            #expect(loopThreads.count == Int(loops))
+        }
+    }
+
+    /// `PLY_COMMIT_LANES`: by default group commits run on a lane (a connection of its own,
+    /// waiting in an open transaction between batches); with `0` they take pooled connections
+    /// and none waits in a transaction. A move commits either way.
+    @Test(
+        .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"),
+        arguments: [("1", 1), ("0", 0)])
+    func commitLanesSetting(setting: String, lanesExpected: Int) async throws {
+        let url = try await TestDatabase.fresh()
+        try await Self.withBinary(environment: ["PLY_COMMIT_LANES": setting], databaseURL: url.description) { port, _ in
+            try await Self.playOneMove(port: port)
+            let logger = Logger(label: "ply.test.lanes")
+            let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                var waiting = -1
+                for try await n in try await client.query(
+                    """
+                    SELECT count(*)::int FROM pg_stat_activity
+                    WHERE datname = current_database() AND state = 'idle in transaction'
+                    """, logger: logger
+                ).decode(Int.self) { waiting = n }
+                #expect(waiting == lanesExpected)
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Runs the real binary (`ply serve` on a free port, the test database unless another is
+    /// given) with extra environment variables, until `body` returns.
+    static func withBinary(
+        environment: [String: String], databaseURL: String? = nil, _ body: (Int, Int32) async throws -> Void
+    ) async throws {
         let port = freePort()
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = binary
         process.arguments = [
-            "serve", "--port", String(port), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error",
+            "serve", "--port", String(port), "--database-url", try databaseURL ?? #require(TestDatabase.urlText),
+            "--log-level", "error",
         ]
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["PLY_EVENT_LOOPS": loops, "PLY_NIO_EXECUTOR": nioExecutor], uniquingKeysWith: { _, new in new })
+        process.environment = ProcessInfo.processInfo.environment.merging(environment, uniquingKeysWith: { _, new in new })
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer {
             process.terminate()
             process.waitUntilExit()
         }
-        var a: TestClient?
-        for _ in 0..<100 where a == nil {
-            a = try? await TestClient.connect(port: port)
-            if a == nil { try await Task.sleep(for: .milliseconds(100)) }
+        var up = false
+        for _ in 0..<100 where !up {
+            up = (try? await TestClient.connect(port: port)) != nil
+            if !up { try await Task.sleep(for: .milliseconds(100)) }
         }
-        let first = try #require(a, "the server came up")
+        try #require(up, "the server came up")
+        try await body(port, process.processIdentifier)
+    }
+
+    /// Two players, one match, one move, and the opponent sees it.
+    static func playOneMove(port: Int) async throws {
+        let first = try await TestClient.connect(port: port)
         let second = try await TestClient.connect(port: port)
-        _ = try await first.authDevice("threads-a-\(UUID().uuidString)")
-        let bo = try await second.authDevice("threads-b-\(UUID().uuidString)")
+        _ = try await first.authDevice("one-move-a-\(UUID().uuidString)")
+        let bo = try await second.authDevice("one-move-b-\(UUID().uuidString)")
         let m = try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)
         let id = try #require(m["match"]?.stringValue)
         try await second.ok("ACCEPT \(id)")
         try await first.ok("MOVE \(id) 1 f5")
         #expect(try await second.event("move")["move"]?.stringValue == "f5")
-        // NIO names the threads of its shared event-loop group NIO-SGLTN-<group>-#<n>.
-        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/task")
-        let loopThreads = try tasks.filter { t in
-            try String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(t)/comm", encoding: .utf8).hasPrefix("NIO-SGLTN-")
-        }
-        #expect(loopThreads.count == Int(loops))
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"))
