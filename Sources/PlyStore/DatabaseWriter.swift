@@ -191,8 +191,8 @@ public actor DatabaseWriter {
             var failed = false
             do {
                 let started = ContinuousClock.now
-                try await timed { [client, logger] in
-                    try await client.withTransaction(logger: logger) { conn in
+                try await pooled { [logger] conn in
+                    try await conn.withTransaction(logger: logger) { conn in
                         try await Self.applyLazy(writes, on: conn, logger: logger)
                     }
                 }
@@ -226,8 +226,8 @@ public actor DatabaseWriter {
             if laneConfiguration != nil {
                 try await commitOnLane(writes)
             } else {
-                try await timed { [client, logger] in
-                    try await client.withTransaction(logger: logger) { conn in
+                try await pooled { [logger] conn in
+                    try await conn.withTransaction(logger: logger) { conn in
                         try await Self.apply(writes, on: conn, logger: logger)
                     }
                 }
@@ -300,16 +300,22 @@ public actor DatabaseWriter {
         try? await lane.close()
     }
 
-    /// Runs `body` on a lane within the commit time-out: past it the lane is closed, which
-    /// fails the call in flight at once. (A timer racing the call, as `timed` does, is not
-    /// enough here: its task group waits for the call, and a call to a server that stopped
-    /// answering — a suspended backend, a network black hole — does not return.)
+    /// Runs `body` on a lane within the commit time-out.
     private func limited(_ lane: PostgresConnection, _ body: () async throws -> Void) async throws {
-        let nanoseconds = Int64(Self.seconds(commitTimeout) * 1e9)
-        let limit = lane.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
-            let _: EventLoopFuture<Void> = lane.close()
+        try await Self.limited(lane, within: commitTimeout, body)
+    }
+
+    /// Runs `body` on a connection within `limit`: past it the connection is closed, which
+    /// fails the call in flight at once. (Cancelling the call is not enough: a call to a
+    /// server that stopped answering — a suspended backend, a network black hole — does not
+    /// return until the connection ends.)
+    nonisolated(nonsending) static func limited(
+        _ connection: PostgresConnection, within limit: Duration, _ body: () async throws -> Void
+    ) async throws {
+        let scheduled = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds(limit) * 1e9))) {
+            let _: EventLoopFuture<Void> = connection.close()
         }
-        defer { limit.cancel() }
+        defer { scheduled.cancel() }
         try await body()
     }
 
@@ -320,12 +326,18 @@ public actor DatabaseWriter {
         for (lane, _) in lanes { try? await lane.close() }
     }
 
-    /// Runs a database call with a time limit, so an unreachable server is an error, not a hang.
-    private func timed(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    /// Runs `body` on a connection from the pool within the commit time-out, so an
+    /// unreachable server is an error, not a hang. Two waits are limited: for a connection
+    /// (the pool keeps trying to connect to a server that is down, so that wait is cancelled
+    /// when the time is up) and for the calls on it (`limited`: the connection is closed and
+    /// the pool replaces it).
+    private func pooled(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
         let limit = commitTimeout
-        try await withThrowingTaskGroup(of: Bool.self) { group in
+        try await withThrowingTaskGroup(of: Bool.self) { [client] group in
             group.addTask {
-                try await body()
+                try await client.withConnection { conn in
+                    try await Self.limited(conn, within: limit) { try await body(conn) }
+                }
                 return true
             }
             group.addTask {
@@ -350,8 +362,8 @@ public actor DatabaseWriter {
 
     private func probe() async {
         do {
-            try await timed { [client, logger] in
-                _ = try await client.query("SELECT 1", logger: logger)
+            try await pooled { [logger] conn in
+                _ = try await conn.query("SELECT 1", logger: logger)
             }
             databaseDown = false
             probeBackoff = 0.25

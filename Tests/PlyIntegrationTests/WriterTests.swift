@@ -5,7 +5,8 @@ import PostgresNIO
 import Testing
 
 /// The writer against a real PostgreSQL: a batch the database refuses must fail, never be
-/// acknowledged; a commit lane that dies, idles or stops answering is replaced.
+/// acknowledged; a commit lane that dies, idles or stops answering is replaced; a pooled
+/// connection that stops answering fails its call in time.
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
 struct WriterTests {
     /// A running writer on a fresh, migrated database holding player `w1` and the active
@@ -42,11 +43,21 @@ struct WriterTests {
                 WHERE datname = current_database() AND state = 'idle in transaction'
                 """)
         }
+
+        /// Every backend of this database serving a client (the pool's connections, lanes).
+        func clientBackendPIDs() async throws -> [Int32] {
+            try await ints(
+                """
+                SELECT pid FROM pg_stat_activity
+                WHERE datname = current_database() AND backend_type = 'client backend'
+                """
+            ).map { Int32($0) }
+        }
     }
 
     static func withWriter(
-        lanes: Bool = true, commitTimeout: Duration = .seconds(5), laneIdleLimit: Duration = .seconds(30),
-        _ body: (Fixture) async throws -> Void
+        lanes: Bool = true, durability: Durability = .grouped, commitTimeout: Duration = .seconds(5),
+        laneIdleLimit: Duration = .seconds(30), _ body: (Fixture) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.fresh()
         let logger = Logger(label: "ply.test.writer")
@@ -55,8 +66,8 @@ struct WriterTests {
             group.addTask { await client.run() }
             try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
             let writer = DatabaseWriter(
-                client: client, lanes: lanes ? url.connectionConfiguration() : nil, commitTimeout: commitTimeout,
-                laneIdleLimit: laneIdleLimit, logger: logger)
+                client: client, lanes: lanes ? url.connectionConfiguration() : nil, durability: durability,
+                commitTimeout: commitTimeout, laneIdleLimit: laneIdleLimit, logger: logger)
             group.addTask { await writer.run() }
             _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
             let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1")
@@ -174,6 +185,59 @@ struct WriterTests {
             let acknowledged = try await Self.commitUntilAcknowledged(f, from: 2)
             #expect(acknowledged.count == 4)
             #expect(try await f.storedPlies() == [1] + acknowledged)
+        }
+    }
+
+    /// The same on a pooled connection (the `per-move` durability): every backend of the
+    /// database is suspended, so the commit's pooled connection stops answering mid-call.
+    /// The commit fails within the time-out instead of waiting on TCP, and once the backends
+    /// answer again commits go through.
+    @Test func aPerMoveCommitOnAConnectionThatStopsAnsweringFailsInTime() async throws {
+        try await Self.withWriter(lanes: false, durability: .perMove, commitTimeout: .seconds(1)) { f in
+            try await f.writer.commit([f.ply(1)])
+            let pids = try await f.clientBackendPIDs()
+            try #require(!pids.isEmpty)
+            for pid in pids { kill(pid, SIGSTOP) }
+            let started = ContinuousClock.now
+            var acknowledged = false
+            do {
+                try await f.writer.commit([f.ply(2, "d6")])
+                acknowledged = true
+            } catch {}
+            let waited = ContinuousClock.now - started
+            for pid in pids { kill(pid, SIGCONT) }
+            #expect(!acknowledged, "a commit on a suspended backend was acknowledged")
+            #expect(waited < .seconds(4), "the commit waited \(waited) for a backend that does not answer")
+            let later = try await Self.commitUntilAcknowledged(f, from: 2)
+            #expect(later.count == 4)
+            #expect(try await f.storedPlies() == [1] + later)
+        }
+    }
+
+    /// A lazy flush whose pooled connection stops answering fails within the time-out (the
+    /// writer then knows the database is away) and its rows stay queued: once the database
+    /// answers again they are written.
+    @Test func aLazyFlushOnAConnectionThatStopsAnsweringFailsInTimeAndIsKept() async throws {
+        try await Self.withWriter(lanes: false, commitTimeout: .seconds(1)) { f in
+            let pids = try await f.clientBackendPIDs()
+            try #require(!pids.isEmpty)
+            for pid in pids { kill(pid, SIGSTOP) }
+            let queued = await f.writer.lazy(.name(player: "w1", name: "Later"))
+            // The flush starts within a second (the flush interval) and must fail a second later.
+            var noticed = false
+            for _ in 0..<40 where !noticed {
+                try? await Task.sleep(for: .milliseconds(100))
+                noticed = await f.writer.databaseDown
+            }
+            for pid in pids { kill(pid, SIGCONT) }
+            #expect(queued)
+            #expect(noticed, "the flush did not fail within its time-out")
+            var stored = 0
+            for _ in 0..<100 where stored == 0 {
+                stored = try await f.ints("SELECT count(*)::int FROM players WHERE id = 'w1' AND name = 'Later'")[0]
+                if stored == 0 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(stored == 1, "the lazy write was lost")
         }
     }
 }
