@@ -23,11 +23,12 @@ public enum LinkConflict: Error, Sendable, Hashable {
 /// Accounts and credentials. Every method is one durable statement or transaction: these
 /// are critical writes, acknowledged only after they commit.
 public struct AccountStore: Sendable {
-    public let client: PostgresClient
+    /// Every read within a time limit: an unreachable database is `DatabaseUnavailable`.
+    let database: LimitedClient
     public let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(client: PostgresClient, timeLimit: Duration = .seconds(5), logger: Logger) {
+        database = LimitedClient(client, limit: timeLimit)
         self.logger = logger
     }
 
@@ -42,7 +43,7 @@ public struct AccountStore: Sendable {
                  c AS (\(credentialInsert))
             SELECT id, name, data, created_at FROM p
             """
-        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        let rows = try await database.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         // Read to the end: the credential insert runs after the player row is sent, so its
         // refusal (a duplicate) arrives only after that row.
         var created: PlayerRow?
@@ -53,7 +54,7 @@ public struct AccountStore: Sendable {
     }
 
     public func player(_ id: String) async throws -> PlayerRow? {
-        let rows = try await client.query(
+        let rows = try await database.query(
             "SELECT id, name, data::text, created_at, event_seq FROM players WHERE id = \(id)", logger: logger)
         for try await (id, name, data, created, seq) in rows.decode((String, String, String, Date, Int).self) {
             return PlayerRow(id: id, name: name, data: data, createdAt: created, eventSeq: seq)
@@ -64,7 +65,7 @@ public struct AccountStore: Sendable {
     // MARK: devices
 
     public func playerForDevice(_ hash: Data) async throws -> String? {
-        let rows = try await client.query("SELECT player_id FROM devices WHERE device_hash = \(hash)", logger: logger)
+        let rows = try await database.query("SELECT player_id FROM devices WHERE device_hash = \(hash)", logger: logger)
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
@@ -91,21 +92,21 @@ public struct AccountStore: Sendable {
     // MARK: email
 
     public func emailLogin(_ email: String) async throws -> (player: String, passwordHash: String)? {
-        let rows = try await client.query(
+        let rows = try await database.query(
             "SELECT player_id, password_hash FROM emails WHERE email = \(email)", logger: logger)
         for try await (p, h) in rows.decode((String, String).self) { return (p, h) }
         return nil
     }
 
     public func email(of player: String) async throws -> String? {
-        let rows = try await client.query("SELECT email FROM emails WHERE player_id = \(player)", logger: logger)
+        let rows = try await database.query("SELECT email FROM emails WHERE player_id = \(player)", logger: logger)
         for try await e in rows.decode(String.self) { return e }
         return nil
     }
 
     public func linkEmail(player: String, email: String, passwordHash: String) async throws(LinkConflictOrError) {
         do {
-            _ = try await client.query(
+            _ = try await database.query(
                 "INSERT INTO emails (email, player_id, password_hash) VALUES (\(email), \(player), \(passwordHash))",
                 logger: logger)
         } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
@@ -119,7 +120,7 @@ public struct AccountStore: Sendable {
     // MARK: external identities
 
     public func playerForIdentity(issuer: String, subject: String) async throws -> String? {
-        let rows = try await client.query(
+        let rows = try await database.query(
             "SELECT player_id FROM external_identities WHERE issuer = \(issuer) AND subject = \(subject)", logger: logger)
         for try await id in rows.decode(String.self) { return id }
         return nil
@@ -154,7 +155,7 @@ public struct AccountStore: Sendable {
                 if owner == player { return }
                 throw LinkConflictOrError.conflict(.takenByAnother)
             }
-            _ = try await client.query(
+            _ = try await database.query(
                 "INSERT INTO external_identities (issuer, subject, player_id) VALUES (\(issuer), \(subject), \(player))",
                 logger: logger)
         } catch let e as LinkConflictOrError {
@@ -169,18 +170,18 @@ public struct AccountStore: Sendable {
     // MARK: sessions
 
     public func createSession(hash: Data, player: String) async throws {
-        _ = try await client.query(
+        _ = try await database.query(
             "INSERT INTO sessions (token_hash, player_id) VALUES (\(hash), \(player))", logger: logger)
     }
 
     public func sessionPlayer(hash: Data) async throws -> String? {
-        let rows = try await client.query("SELECT player_id FROM sessions WHERE token_hash = \(hash)", logger: logger)
+        let rows = try await database.query("SELECT player_id FROM sessions WHERE token_hash = \(hash)", logger: logger)
         for try await id in rows.decode(String.self) { return id }
         return nil
     }
 
     public func deleteSession(hash: Data) async throws {
-        _ = try await client.query("DELETE FROM sessions WHERE token_hash = \(hash)", logger: logger)
+        _ = try await database.query("DELETE FROM sessions WHERE token_hash = \(hash)", logger: logger)
     }
 }
 

@@ -49,7 +49,8 @@ public actor DatabaseWriter {
         var done: CheckedContinuation<Void, any Error>
     }
 
-    let client: PostgresClient
+    /// The pool, for transactions of their own (per-move commits, lazy flushes, the probe).
+    let database: LimitedClient
     let logger: Logger
     public nonisolated let durability: Durability
     /// Where group commits get their own connections (nil: from the pool, a transaction each).
@@ -89,7 +90,7 @@ public actor DatabaseWriter {
         commitTimeout: Duration = .seconds(5), laneIdleLimit: Duration = .seconds(30), logger: Logger
     ) {
         self.laneIdleLimit = laneIdleLimit
-        self.client = client
+        database = LimitedClient(client, limit: commitTimeout)
         self.laneConfiguration = durability == .grouped ? lanes : nil
         self.durability = durability
         var c = WriteScheduler<Unit>.Configuration()
@@ -191,7 +192,7 @@ public actor DatabaseWriter {
             var failed = false
             do {
                 let started = ContinuousClock.now
-                try await pooled { [logger] conn in
+                try await database.withConnection { [logger] conn in
                     try await conn.withTransaction(logger: logger) { conn in
                         try await Self.applyLazy(writes, on: conn, logger: logger)
                     }
@@ -226,7 +227,7 @@ public actor DatabaseWriter {
             if laneConfiguration != nil {
                 try await commitOnLane(writes)
             } else {
-                try await pooled { [logger] conn in
+                try await database.withConnection { [logger] conn in
                     try await conn.withTransaction(logger: logger) { conn in
                         try await Self.apply(writes, on: conn, logger: logger)
                     }
@@ -300,23 +301,9 @@ public actor DatabaseWriter {
         try? await lane.close()
     }
 
-    /// Runs `body` on a lane within the commit time-out.
+    /// Runs `body` on a lane within the commit time-out: past it the lane is closed.
     private func limited(_ lane: PostgresConnection, _ body: () async throws -> Void) async throws {
-        try await Self.limited(lane, within: commitTimeout, body)
-    }
-
-    /// Runs `body` on a connection within `limit`: past it the connection is closed, which
-    /// fails the call in flight at once. (Cancelling the call is not enough: a call to a
-    /// server that stopped answering — a suspended backend, a network black hole — does not
-    /// return until the connection ends.)
-    nonisolated(nonsending) static func limited(
-        _ connection: PostgresConnection, within limit: Duration, _ body: () async throws -> Void
-    ) async throws {
-        let scheduled = connection.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds(limit) * 1e9))) {
-            let _: EventLoopFuture<Void> = connection.close()
-        }
-        defer { scheduled.cancel() }
-        try await body()
+        try await LimitedClient.limited(lane, within: commitTimeout, body)
     }
 
     /// Closes the lanes (shutdown); their open transactions hold nothing.
@@ -324,30 +311,6 @@ public actor DatabaseWriter {
         let lanes = idleLanes
         idleLanes = []
         for (lane, _) in lanes { try? await lane.close() }
-    }
-
-    /// Runs `body` on a connection from the pool within the commit time-out, so an
-    /// unreachable server is an error, not a hang. Two waits are limited: for a connection
-    /// (the pool keeps trying to connect to a server that is down, so that wait is cancelled
-    /// when the time is up) and for the calls on it (`limited`: the connection is closed and
-    /// the pool replaces it).
-    private func pooled(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
-        let limit = commitTimeout
-        try await withThrowingTaskGroup(of: Bool.self) { [client] group in
-            group.addTask {
-                try await client.withConnection { conn in
-                    try await Self.limited(conn, within: limit) { try await body(conn) }
-                }
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return false
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            if !first { throw DatabaseUnavailable() }
-        }
     }
 
     private func noteFailure(_ error: any Error) {
@@ -362,7 +325,7 @@ public actor DatabaseWriter {
 
     private func probe() async {
         do {
-            try await pooled { [logger] conn in
+            try await database.withConnection { [logger] conn in
                 _ = try await conn.query("SELECT 1", logger: logger)
             }
             databaseDown = false

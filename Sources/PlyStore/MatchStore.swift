@@ -4,11 +4,12 @@ import PostgresNIO
 
 /// Reads of matches and stats. Writes go through `DatabaseWriter`.
 public struct MatchStore: Sendable {
-    public let client: PostgresClient
+    /// Every read within a time limit: an unreachable database is `DatabaseUnavailable`.
+    let database: LimitedClient
     public let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(client: PostgresClient, timeLimit: Duration = .seconds(5), logger: Logger) {
+        database = LimitedClient(client, limit: timeLimit)
         self.logger = logger
     }
 
@@ -29,14 +30,14 @@ public struct MatchStore: Sendable {
 
     private func rows(_ query: PostgresQuery) async throws -> [MatchRow] {
         var out: [MatchRow] = []
-        let seq = try await client.query(query, logger: logger)
+        let seq = try await database.query(query, logger: logger)
         for try await c in seq.decode(Columns.self) { out.append(Self.row(c)) }
         return out
     }
 
     /// A fresh id: `m` and a number, short enough to type.
     public func newMatchID() async throws -> String {
-        for try await n in try await client.query("SELECT nextval('match_number')", logger: logger).decode(Int.self) {
+        for try await n in try await database.query("SELECT nextval('match_number')", logger: logger).decode(Int.self) {
             return "m\(n)"
         }
         throw CommitFailure(underlying: MigrationError("no match number"))
@@ -45,7 +46,7 @@ public struct MatchStore: Sendable {
     /// A match and its moves in notation, oldest first, in one round trip (a cold match's
     /// first access waits on this).
     public func match(_ id: String) async throws -> (MatchRow, [String])? {
-        let seq = try await client.query(
+        let seq = try await database.query(
             """
             SELECT \(unescaped: Self.columns), ARRAY(SELECT move FROM plies WHERE match_id = matches.id ORDER BY ply)
             FROM matches WHERE id = \(id)
@@ -92,7 +93,7 @@ public struct MatchStore: Sendable {
     /// Active matches whose turn deadline has passed.
     public func overdue(now: Date, limit: Int = 200) async throws -> [String] {
         var out: [String] = []
-        let seq = try await client.query(
+        let seq = try await database.query(
             "SELECT id FROM matches WHERE status = 'active' AND deadline < \(now) ORDER BY deadline LIMIT \(limit)",
             logger: logger)
         for try await id in seq.decode(String.self) { out.append(id) }
@@ -111,7 +112,7 @@ public struct MatchStore: Sendable {
 
     public func stats(of player: String) async throws -> [StatsRow] {
         var out: [StatsRow] = []
-        let seq = try await client.query(
+        let seq = try await database.query(
             "SELECT \(unescaped: Self.statsColumns) FROM player_stats s WHERE s.player_id = \(player) ORDER BY s.game",
             logger: logger)
         for try await c in seq.decode(StatsColumns.self) { out.append(Self.statsRow(c)) }
@@ -121,7 +122,7 @@ public struct MatchStore: Sendable {
     /// The best-rated players of a game, with their names.
     public func top(game: String, limit: Int) async throws -> [(StatsRow, String)] {
         var out: [(StatsRow, String)] = []
-        let seq = try await client.query(
+        let seq = try await database.query(
             """
             SELECT \(unescaped: Self.statsColumns), p.name FROM player_stats s JOIN players p ON p.id = s.player_id
             WHERE s.game = \(game) AND s.played > 0 ORDER BY s.rating DESC, s.player_id LIMIT \(limit)
@@ -135,7 +136,7 @@ public struct MatchStore: Sendable {
     /// The automatch queues as stored: (pairing key, player), first come first.
     public func automatchQueue() async throws -> [(key: String, player: String)] {
         var out: [(key: String, player: String)] = []
-        let seq = try await client.query(
+        let seq = try await database.query(
             "SELECT pairing_key, player_id FROM automatch ORDER BY queued_at, player_id", logger: logger)
         for try await (key, player) in seq.decode((String, String).self) { out.append((key, player)) }
         return out
@@ -145,7 +146,7 @@ public struct MatchStore: Sendable {
     public func names(_ ids: [String]) async throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }
         var out: [String: String] = [:]
-        let seq = try await client.query("SELECT id, name FROM players WHERE id = ANY(\(ids)::text[])", logger: logger)
+        let seq = try await database.query("SELECT id, name FROM players WHERE id = ANY(\(ids)::text[])", logger: logger)
         for try await (id, name) in seq.decode((String, String).self) { out[id] = name }
         return out
     }
@@ -153,7 +154,7 @@ public struct MatchStore: Sendable {
     /// A player's unread notifications, oldest first.
     public func unreadNotifications(of player: String, limit: Int = 200) async throws -> [NotificationRow] {
         var out: [NotificationRow] = []
-        let seq = try await client.query(
+        let seq = try await database.query(
             """
             SELECT id, kind, match_id, created_at FROM notifications
             WHERE player_id = \(player) AND read_at IS NULL ORDER BY created_at LIMIT \(limit)

@@ -29,6 +29,12 @@ struct DurabilityTests {
         try await t.second.err("MOVE \(t.match) 2 d6", "unavailable")
         #expect(ContinuousClock.now - again < .seconds(1), "once the database is known to be down, at once")
         #expect(try await t.second.ok("MATCH \(t.match)")["ply"]?.intValue == 1, "the match stays at the previous ply")
+        // A read that needs the database (a new device's login) answers unavailable in time:
+        // the pool waits for a server that is down, the read does not.
+        let newcomer = try await server.client()
+        let login = ContinuousClock.now
+        try await newcomer.err("AUTH DEVICE outage-newcomer", "unavailable")
+        #expect(ContinuousClock.now - login < .seconds(8))
         // Lazy writes are acknowledged and wait.
         try await t.second.ok("NAME Patient Bo")
         let stats = try await t.first.ok("STATS")
@@ -42,6 +48,7 @@ struct DurabilityTests {
         }
         #expect(moved.hasPrefix("OK"), "the same ply goes through once the database is back: \(moved)")
         _ = try await t.first.event("move")
+        #expect(try await newcomer.call("AUTH DEVICE outage-newcomer").hasPrefix("OK"), "logins work again")
         try await server.stop()
         // The lazy name reached the database.
         let name = try await query(cluster.url, "SELECT name FROM players WHERE id = '\(t.secondID)'")
