@@ -3,6 +3,7 @@ import NIOPosix
 import PlyClient
 import PlyJSON
 import PlyRules
+import PlyStore
 import Synchronization
 
 /// `ply bench moves`: pairs of players play real games as fast as the server answers.
@@ -40,6 +41,9 @@ public enum MovesBench {
         public var commits: Int?
         public var rowsCommitted: Int?
         public var rssBytes: Int?
+        /// The server's own view of its recent group commits (`STATS`), read at the end.
+        public var commitP50: Double?
+        public var commitP99: Double?
 
         public var report: BenchReport {
             let rowsPerCommit: Double? =
@@ -54,6 +58,7 @@ public enum MovesBench {
                     ("matches_finished", Double(matchesFinished)), ("errors", Double(errors)),
                     ("commits", commits.map(Double.init)), ("rows_committed", rowsCommitted.map(Double.init)),
                     ("rows_per_commit", rowsPerCommit),
+                    ("commit_p50_ms", commitP50), ("commit_p99_ms", commitP99),
                     ("rss_mb", rssBytes.map { Double($0) / 1_048_576 }),
                 ])
         }
@@ -133,7 +138,8 @@ public enum MovesBench {
         return Result(
             moves: tallies.reply.count, seconds: seconds, reply: tallies.reply.summary(),
             event: sent.samples().summary(), matchesFinished: tallies.finished, errors: tallies.errors,
-            commits: delta("commits"), rowsCommitted: delta("rows_committed"), rssBytes: after["rss_bytes"]?.intValue)
+            commits: delta("commits"), rowsCommitted: delta("rows_committed"), rssBytes: after["rss_bytes"]?.intValue,
+            commitP50: after["commit_p50_ms"]?.doubleValue, commitP99: after["commit_p99_ms"]?.doubleValue)
     }
 
     struct Tally: Sendable {

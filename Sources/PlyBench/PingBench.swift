@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PlyStore
 
 /// `ply bench ping`: one-line request, one-line reply round trips, one in flight per
 /// connection. It sends `PING` and counts any line back except `EVENT ...`, so it measures

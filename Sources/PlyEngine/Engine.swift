@@ -101,6 +101,7 @@ public final class Engine: Sendable {
     /// The server's counters, as `STATS` returns them and the metrics export them.
     public func statsSnapshot() async -> JSONObject {
         let w = writer
+        let recent = await w.recentCommits()
         return [
             "connections": .int(counters.connections.load(ordering: .relaxed)),
             "connections_total": .int(counters.connectionsTotal.load(ordering: .relaxed)),
@@ -117,6 +118,8 @@ public final class Engine: Sendable {
             "rows_committed": .int(await w.rowsCommitted),
             "failed_commits": .int(await w.failedCommits),
             "last_commit_ms": .double(Self.milliseconds(await w.lastCommitSeconds)),
+            "commit_p50_ms": recent.p50.map { .double(Self.milliseconds($0 / 1000)) } ?? .null,
+            "commit_p99_ms": recent.p99.map { .double(Self.milliseconds($0 / 1000)) } ?? .null,
             "lazy_flushes": .int(await w.lazyFlushes),
             "lazy_rows_flushed": .int(await w.lazyRowsFlushed),
             "last_flush_ms": .double(Self.milliseconds(await w.lastFlushSeconds)),

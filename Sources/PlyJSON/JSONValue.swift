@@ -102,6 +102,15 @@ extension JSONValue {
         }
     }
 
+    /// Any number, as a double (`3` is 3.0).
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
     public subscript(key: String) -> JSONValue? {
         objectValue?[key]
     }

@@ -74,6 +74,8 @@ public actor DatabaseWriter {
     public private(set) var lazyRowsFlushed = 0
     public private(set) var lazyRefused = 0
     public private(set) var lastCommitSeconds = 0.0
+    /// How long the last 1,024 commits took, from handing them to PostgreSQL to its answer.
+    private var commitDurations = RecentDurations(capacity: 1024)
     public private(set) var lastFlushSeconds = 0.0
     /// Set after a failure to reach the database; critical writes fail at once until a
     /// probe succeeds.
@@ -108,6 +110,9 @@ public actor DatabaseWriter {
         let d = ContinuousClock.now - start
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
+
+    /// Percentiles of the recent commits' durations, in milliseconds.
+    public func recentCommits() -> LatencySummary { commitDurations.summary() }
 
     /// Critical writes waiting for the next transaction.
     public var waiting: Int { schedule.critical.count }
@@ -239,6 +244,7 @@ public actor DatabaseWriter {
             throw error
         }
         lastCommitSeconds = Self.seconds(ContinuousClock.now - started)
+        commitDurations.record(seconds: lastCommitSeconds)
         commits += 1
         rowsCommitted += writes.reduce(0) { $0 + $1.rows }
     }

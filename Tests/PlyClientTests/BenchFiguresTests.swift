@@ -2,25 +2,8 @@ import PlyBench
 import PlyJSON
 import Testing
 
+/// (The percentile arithmetic itself is tested with `LatencySummary` in PlyStoreTests.)
 @Suite struct LatencyTests {
-    @Test func nearestRankPercentiles() {
-        let samples = LatencySamples(milliseconds: (1...1000).reversed().map(Double.init))
-        let s = samples.summary()
-        #expect(s.p50 == 500)
-        #expect(s.p99 == 990)
-        #expect(s.p999 == 999)
-        #expect(s.max == 1000)
-        #expect(s.percentile(0) == 1)
-        #expect(s.percentile(100) == 1000)
-    }
-
-    @Test func fewSamplesNameARealLatency() {
-        let s = LatencySamples(milliseconds: [3, 1, 2]).summary()
-        #expect(s.p50 == 2)
-        #expect(s.p99 == 3)
-        #expect(LatencySamples().summary().p99 == nil)
-    }
-
     @Test func durationsBecomeMilliseconds() {
         var samples = LatencySamples()
         samples.record(.microseconds(1500))

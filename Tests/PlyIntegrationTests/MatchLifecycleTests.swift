@@ -293,6 +293,10 @@ struct MatchLifecycleTests {
         let rows = try #require(after["rows_committed"]?.intValue) - (before["rows_committed"]?.intValue ?? 0)
         #expect(rows == 48, "a ply row and a match row per move")
         #expect(commits >= 1 && commits <= 12, "24 concurrent moves took \(commits) commits")
+        // How long the recent commits took, as the writer saw them.
+        let p50 = try #require(after["commit_p50_ms"]?.doubleValue, "STATS has commit_p50_ms after commits")
+        let p99 = try #require(after["commit_p99_ms"]?.doubleValue)
+        #expect(p50 > 0 && p50 <= p99 && p99 < 5000, "commit p50 \(p50) ms, p99 \(p99) ms")
         try await server.stop()
     }
 }

@@ -93,6 +93,16 @@ struct JSONValueTests {
         #expect(value.intValue == expected)
     }
 
+    static let doubleValues: [(JSONValue, Double?)] = [
+        (.int(42), 42), (.int(-3), -3), (.double(2.5), 2.5), (.double(-0.125), -0.125),
+        (.string("2.5"), nil), (.bool(false), nil), (.null, nil), (["a": 1], nil),
+    ]
+
+    @Test("doubleValue reads any number, nothing else", arguments: doubleValues)
+    func doubleValue(value: JSONValue, expected: Double?) {
+        #expect(value.doubleValue == expected)
+    }
+
     @Test("intValue of parsed text")
     func intValueOfParsedText() throws {
         #expect(try JSONValue(parsing: "60").intValue == 60)
