@@ -89,25 +89,29 @@ public actor MatchDirectory {
             queues[key] = waiting
             return .waiting
         }
+        // Taken out of the queue before the first wait, so no other request pairs them too.
         let opponent = waiting.remove(at: opponentIndex)
         queues[key] = waiting.isEmpty ? nil : waiting
-        // Automatch seats are random; the deadline is the game's default or what the first asked.
+        // Automatch seats are random; the time per turn is the one both asked for.
         var s = settings
         s.side = .random
-        let id = try await store.newMatchID()
-        let now = env.now().wholeSeconds
-        var seats = [opponent, player]
-        if Bool.random() { seats.reverse() }
-        var row = MatchRow(
-            id: id, game: rules.id, settings: JSONValue.object(s.json(rules: rules)).description, status: "active",
-            creator: opponent, invitee: player, seats: seats, createdAt: now, updatedAt: now)
-        row.toMove = seats[0]
-        row.deadline = now.addingTimeInterval(Double(s.turnSeconds))
-        let m = try Match(row: row, rules: rules, settings: s, plies: [], env: env)
+        let m: Match
+        let id: String
         do {
+            id = try await store.newMatchID()
+            let now = env.now().wholeSeconds
+            var seats = [opponent, player]
+            if Bool.random() { seats.reverse() }
+            var row = MatchRow(
+                id: id, game: rules.id, settings: JSONValue.object(s.json(rules: rules)).description, status: "active",
+                creator: opponent, invitee: player, seats: seats, createdAt: now, updatedAt: now)
+            row.toMove = seats[0]
+            row.deadline = now.addingTimeInterval(Double(s.turnSeconds))
+            m = try Match(row: row, rules: rules, settings: s, plies: [], env: env)
             try await env.writer.commit([.insertMatch(row)])
         } catch {
-            queues[key, default: []].insert(opponent, at: 0)  // nothing happened; the opponent keeps their place
+            // Nothing happened: the opponent keeps their place (once, even if they queued again meanwhile).
+            if !(queues[key]?.contains(opponent) ?? false) { queues[key, default: []].insert(opponent, at: 0) }
             throw PlyError.unavailable()
         }
         await env.writer.lazy(.unqueued(player: opponent, pairingKey: key))

@@ -50,9 +50,11 @@ public struct MatchSettings: Sendable, Hashable {
         return o
     }
 
-    /// Automatch pairs players with the same game-specific settings.
+    /// Automatch pairs players with the same game-specific settings and the same time per
+    /// turn (so nobody is paired into a clock they did not ask for). The side is not in it:
+    /// automatch seats are random.
     public func pairingKey(rules: any GameRules) -> String {
-        var o = JSONObject()
+        var o: JSONObject = ["turn_seconds": .int(turnSeconds)]
         for f in rules.defaultSettingsJSON { o[f.key] = f.value }
         for f in game { o[f.key] = f.value }
         let sorted = o.fields.sorted { $0.key < $1.key }

@@ -136,12 +136,16 @@ public actor Player {
 
     /// The same for an event encoded once for several players; with `notice`, then stores
     /// a notification if the player is away (one call for both, one hop from the match).
+    ///
+    /// Numbering, keeping and sending happen without a suspension between them: were there
+    /// one, another event could be numbered and sent meanwhile, and connections would see
+    /// the numbers out of order (or a resume replay this one before it is sent).
     func deliver(_ event: NumberedEvent, to audience: Audience = .all, notice: AwayNotice? = nil) async {
         seq += 1
-        let line = event.line(seq: seq)
-        recent.append((seq, line, Date()))
+        let numbered = seq
+        let line = event.line(seq: numbered)
+        recent.append((numbered, line, Date()))
         trimRecent()
-        if (seq - 1) % Self.seqStride == 0 { await writer.lazy(.eventSeq(player: id, seq: seq)) }
         for (cid, c) in connections {
             switch audience {
             case .all: c.outbound.send(line)
@@ -150,6 +154,7 @@ public actor Player {
             default: break
             }
         }
+        if (numbered - 1) % Self.seqStride == 0 { await writer.lazy(.eventSeq(player: id, seq: numbered)) }
         if let notice { await notifyIfAway(kind: notice.kind, match: notice.match, turn: notice.turn) }
     }
 
