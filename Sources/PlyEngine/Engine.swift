@@ -26,6 +26,9 @@ public struct EngineConfiguration: Sendable {
     public var deadlinePollSeconds = 1.0
     /// Matches and players unused this long leave memory (once durable).
     public var idleSeconds = 600.0
+    /// Longest any call to PostgreSQL may take (a commit, a read); past it the call fails
+    /// with `unavailable` and its connection is closed.
+    public var databaseTimeLimitSeconds = 5.0
 
     public init() {}
 }
@@ -54,11 +57,12 @@ public final class Engine: Sendable {
     ) async throws {
         self.configuration = configuration
         self.logger = logger
-        accounts = AccountStore(client: client, logger: logger)
-        matchStore = MatchStore(client: client, logger: logger)
+        let limit = Duration.milliseconds(Int64(configuration.databaseTimeLimitSeconds * 1000))
+        accounts = AccountStore(client: client, timeLimit: limit, logger: logger)
+        matchStore = MatchStore(client: client, timeLimit: limit, logger: logger)
         writer = DatabaseWriter(
             client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
-            criticalInFlight: configuration.commitConcurrency,
+            criticalInFlight: configuration.commitConcurrency, commitTimeout: limit,
             logger: logger)
         players = PlayerDirectory(store: accounts, matchStore: matchStore, writer: writer)
         matches = MatchDirectory(

@@ -20,6 +20,16 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
 public struct CommitFailure: Error, CustomStringConvertible {
     public var underlying: any Error
     public var description: String { "commit failed: \(String(reflecting: underlying))" }
+    /// The writes may be durable after all: the `COMMIT` had left when the connection failed
+    /// or timed out. Whoever holds their state in memory must read it back from the database.
+    public var outcomeUnknown: Bool { underlying is CommitOutcomeUnknown }
+}
+
+/// A `COMMIT` was sent and no answer came (the connection failed or timed out): the
+/// transaction may or may not be durable, and only reading it back can tell.
+public struct CommitOutcomeUnknown: Error, CustomStringConvertible {
+    public var underlying: any Error
+    public var description: String { "no answer to COMMIT: \(String(reflecting: underlying))" }
 }
 
 /// The error PostgreSQL itself answered with (a statement it refused), looking inside the
@@ -233,8 +243,13 @@ public actor DatabaseWriter {
                 try await commitOnLane(writes)
             } else {
                 try await database.withConnection { [logger] conn in
-                    try await conn.withTransaction(logger: logger) { conn in
-                        try await Self.apply(writes, on: conn, logger: logger)
+                    _ = try await conn.query("BEGIN", logger: logger)
+                    do {
+                        try await Self.applyAndCommit(writes, on: conn, commit: "COMMIT", logger: logger)
+                    } catch {
+                        // Back to the pool outside any transaction (if it can still answer).
+                        if !(error is CommitOutcomeUnknown) { _ = try? await conn.query("ROLLBACK", logger: logger) }
+                        throw error
                     }
                 }
             }
@@ -259,8 +274,7 @@ public actor DatabaseWriter {
         let lane = try await takeLane()
         do {
             try await limited(lane) {
-                try await Self.apply(writes, on: lane, logger: logger)
-                _ = try await lane.query("COMMIT AND CHAIN", logger: logger)
+                try await Self.applyAndCommit(writes, on: lane, commit: "COMMIT AND CHAIN", logger: logger)
             }
             idleLanes.append((lane, .now))
         } catch {
@@ -375,6 +389,20 @@ public actor DatabaseWriter {
                 }
             }
             stats = order.compactMap { latest[$0] }
+        }
+    }
+
+    /// The batch in the transaction the caller opened, then `commit`. A failure once the
+    /// `COMMIT` has left (other than PostgreSQL refusing it) is `CommitOutcomeUnknown`; one
+    /// before it leaves nothing stored.
+    static func applyAndCommit(
+        _ writes: [CriticalWrite], on conn: PostgresConnection, commit: PostgresQuery, logger: Logger
+    ) async throws {
+        try await apply(writes, on: conn, logger: logger)
+        do {
+            _ = try await conn.query(commit, logger: logger)
+        } catch where serverRefusal(in: error) == nil {
+            throw CommitOutcomeUnknown(underlying: error)
         }
     }
 

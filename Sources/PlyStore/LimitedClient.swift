@@ -36,10 +36,26 @@ public struct LimitedClient: Sendable {
                 try await Task.sleep(until: deadline)
                 return nil
             }
-            let first = try await group.next()!
-            group.cancelAll()
-            guard let first else { throw DatabaseUnavailable() }
-            return first
+            // The timer only ends the wait for a connection (by cancelling it); a call already
+            // on one is ended by the close at the same deadline, and its own outcome (a late
+            // success, an error, an unknown commit) is the one to report.
+            var timedOut = false
+            do {
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                    timedOut = true
+                    group.cancelAll()
+                }
+            } catch let unknown as CommitOutcomeUnknown {
+                throw unknown
+            } catch {
+                if timedOut { throw DatabaseUnavailable() }
+                throw error
+            }
+            throw DatabaseUnavailable()
         }
     }
 

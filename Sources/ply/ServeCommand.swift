@@ -41,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which unused matches and players leave memory (env PLY_IDLE_SECONDS, default 600)")
     var idleSeconds: Int?
 
+    @Option(help: "Longest a call to PostgreSQL (commit or read) may take before it fails with unavailable (env PLY_DATABASE_TIMEOUT_SECONDS, default 5)")
+    var databaseTimeoutSeconds: Int?
+
     @Option(help: "Failed AUTH attempts allowed per connection (env PLY_AUTH_FAILURES_PER_CONNECTION, default 5)")
     var authFailuresPerConnection: Int?
 
@@ -92,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard app.server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
         var engine = EngineConfiguration()
         engine.idleSeconds = Double(try idleSeconds ?? Environment.int("PLY_IDLE_SECONDS") ?? 600)
+        let databaseTimeout = try databaseTimeoutSeconds ?? Environment.int("PLY_DATABASE_TIMEOUT_SECONDS") ?? 5
+        guard databaseTimeout > 0 else { throw ValidationError("database-timeout-seconds must be positive") }
+        engine.databaseTimeLimitSeconds = Double(databaseTimeout)
         engine.authFailuresPerConnection =
             try authFailuresPerConnection ?? Environment.int("PLY_AUTH_FAILURES_PER_CONNECTION") ?? engine.authFailuresPerConnection
         engine.authFailuresPerAccount =

@@ -115,16 +115,4 @@ struct DurabilityTests {
         #expect(flushed >= 1 && flushed <= 3, "rows flushed: \(flushed)")
         try await server.stop()
     }
-
-    func query(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
-        let logger = Logger(label: "ply.test.query")
-        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            var out: [String] = []
-            for try await v in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) { out.append(v) }
-            group.cancelAll()
-            return out
-        }
-    }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import PlyEngine
 import PlyJSON
+import PlyServer
 import Testing
 
 /// Behaviours a hostile or unlucky client could otherwise break: event numbering under
@@ -62,6 +64,81 @@ struct SafeguardTests {
         #expect(try await quick.ok("MATCH \(match)")["settings"]?["turn_seconds"]?.intValue == 60)
         try await patient.ok("UNQUEUE reversi")  // still waiting: it was never paired
         try await server.stop()
+    }
+
+    /// A move whose commit outlives the time limit but is durable after all (a deferred
+    /// trigger sleeps inside `COMMIT`): the mover gets `unavailable` and retries the same ply;
+    /// the server then reads the match back and answers `duplicate`, with the match at that
+    /// ply, instead of refusing the retry forever or playing on from a stale position.
+    @Test func aMoveWhoseCommitOutcomeWasUnknownIsADuplicateWhenRetried() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 1 }
+        let t = try await server.table("reversi")
+        try await query(
+            database, """
+                CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
+                AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$
+                """)
+        try await query(
+            database, """
+                CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON plies DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW WHEN (NEW.move = 'f5') EXECUTE FUNCTION slow_commit()
+                """)
+        try await t.first.err("MOVE \(t.match) 1 f5", "unavailable")
+        var stored: [String] = []
+        for _ in 0..<50 where stored.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            stored = try await query(database, "SELECT move FROM plies WHERE match_id = '\(t.match)'")
+        }
+        #expect(stored == ["f5"], "the move was durable after all")
+        var retried = ""
+        for _ in 0..<40 where !retried.hasPrefix("OK") {
+            retried = try await t.first.call("MOVE \(t.match) 1 f5")
+            if !retried.hasPrefix("OK") { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(retried.hasPrefix("OK") && retried.contains(#""duplicate":true"#), "retry answered \(retried)")
+        let m = try await t.second.ok("MATCH \(t.match)")
+        #expect(m["ply"]?.intValue == 1 && m["to_move"]?.stringValue == t.secondID)
+        try await t.second.ok("MOVE \(t.match) 2 d6")
+        try await server.stop()
+    }
+
+    /// `PLY_DATABASE_TIMEOUT_SECONDS` on the real binary: with 1 s, a move whose `COMMIT`
+    /// takes 3 s answers `unavailable` (with the default 5 s it would answer `OK` after 3 s);
+    /// 0 is refused at start-up.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary.path), "build the ply binary first"))
+    func databaseTimeoutSetting() async throws {
+        let database = try await TestDatabase.fresh()
+        try await CrashTests.withBinary(environment: ["PLY_DATABASE_TIMEOUT_SECONDS": "1"], databaseURL: "\(database)") { port, _ in
+            try await query(
+                database, """
+                    CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
+                    AS $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$
+                    """)
+            try await query(
+                database, """
+                    CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON plies DEFERRABLE INITIALLY DEFERRED
+                    FOR EACH ROW EXECUTE FUNCTION slow_commit()
+                    """)
+            let first = try await TestClient.connect(port: port)
+            let second = try await TestClient.connect(port: port)
+            _ = try await first.authDevice("timeout-a-\(UUID().uuidString)")
+            let bo = try await second.authDevice("timeout-b-\(UUID().uuidString)")
+            let id = try #require(try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)["match"]?.stringValue)
+            try await second.ok("ACCEPT \(id)")
+            let started = ContinuousClock.now
+            try await first.err("MOVE \(id) 1 f5", "unavailable")
+            #expect(ContinuousClock.now - started < .seconds(3), "answered before the commit could finish")
+        }
+        let refused = Process()
+        refused.executableURL = CrashTests.binary
+        refused.arguments = ["serve", "--port", "0", "--database-url", "\(database)"]
+        refused.environment = ProcessInfo.processInfo.environment.merging(["PLY_DATABASE_TIMEOUT_SECONDS": "0"]) { _, new in new }
+        refused.standardOutput = FileHandle.nullDevice
+        refused.standardError = FileHandle.nullDevice
+        try refused.run()
+        refused.waitUntilExit()
+        #expect(refused.terminationStatus != 0, "a zero time limit is refused")
     }
 
     static func seq(_ line: String) -> Int? {

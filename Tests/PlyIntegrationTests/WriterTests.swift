@@ -240,4 +240,56 @@ struct WriterTests {
             #expect(stored == 1, "the lazy write was lost")
         }
     }
+
+    /// A commit PostgreSQL makes durable only after the writer stopped waiting (a deferred
+    /// trigger sleeps inside `COMMIT` past the time-out): the writer cannot know the outcome
+    /// and says so (`outcomeUnknown`), rather than "nothing was stored" — which here would be
+    /// false, as the row shows once the sleep ends.
+    @Test(arguments: [false, true])
+    func aCommitWhoseAnswerDoesNotComeHasAnUnknownOutcome(lanes: Bool) async throws {
+        try await Self.withWriter(lanes: lanes, commitTimeout: .seconds(1)) { f in
+            try await f.writer.commit([f.ply(1)])
+            try await Self.slowCommits(f, forMove: "slow", seconds: 2)
+            do {
+                try await f.writer.commit([f.ply(2, "slow")])
+                Issue.record("a commit that outlived its time-out was acknowledged")
+            } catch let failure as CommitFailure {
+                #expect(failure.outcomeUnknown, "\(failure)")
+            }
+            var stored: [Int] = []
+            for _ in 0..<50 where stored != [1, 2] {
+                try await Task.sleep(for: .milliseconds(100))
+                stored = try await f.storedPlies()
+            }
+            #expect(stored == [1, 2], "the transaction was durable after all")
+        }
+    }
+
+    /// A failure before `COMMIT` leaves nothing stored, and says so.
+    @Test func aRefusedBatchHasAKnownOutcome() async throws {
+        try await Self.withWriter { f in
+            try await f.writer.commit([f.ply(1)])
+            do {
+                try await f.writer.commit([f.ply(1, "d6")])
+                Issue.record("a duplicate ply was acknowledged")
+            } catch let failure as CommitFailure {
+                #expect(!failure.outcomeUnknown)
+            }
+        }
+    }
+
+    /// Makes the `COMMIT` of any transaction that stores `move` take `seconds` (a deferred
+    /// constraint trigger runs at commit time).
+    static func slowCommits(_ f: Fixture, forMove move: String, seconds: Int) async throws {
+        _ = try await f.client.query(
+            PostgresQuery(unsafeSQL: """
+                CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
+                AS $$ BEGIN PERFORM pg_sleep(\(seconds)); RETURN NULL; END $$
+                """), logger: f.logger)
+        _ = try await f.client.query(
+            PostgresQuery(unsafeSQL: """
+                CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON plies DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW WHEN (NEW.move = '\(move)') EXECUTE FUNCTION slow_commit()
+                """), logger: f.logger)
+    }
 }

@@ -4,6 +4,7 @@ import PlyJSON
 import PlyProtocol
 import PlyRules
 import PlyStore
+import Synchronization
 
 /// One match in memory. It alone decides what happens to the match: every change runs
 /// in an exclusive section that spans the commit, so two devices racing for one ply are
@@ -25,9 +26,11 @@ public actor Match {
     private var busy = false
     private var queue: [CheckedContinuation<Void, Never>] = []
     private(set) var lastTouched: Date
-    /// Set when the directory lets this actor go; a request that still reaches it is
-    /// sent back to the directory, which loads a fresh one.
-    private var retired = false
+    /// Set when the directory lets this actor go, or when a commit's outcome is unknown (the
+    /// database may hold a change this actor does not); a request that still reaches it is
+    /// sent back to the directory, which loads the match afresh from the database.
+    private let retiredFlag = Atomic<Bool>(false)
+    nonisolated var retired: Bool { retiredFlag.load(ordering: .acquiring) }
 
     init(row: MatchRow, rules: any GameRules, settings: MatchSettings, plies: [String], env: MatchEnvironment) throws {
         id = row.id
@@ -58,7 +61,7 @@ public actor Match {
     /// Everything about a match is durable after each change, so nothing is lost.
     func retireIfIdle(before cutoff: Date) -> Bool {
         guard !busy, queue.isEmpty, watchers.isEmpty, lastTouched < cutoff else { return false }
-        retired = true
+        retiredFlag.store(true, ordering: .releasing)
         return true
     }
 
@@ -81,6 +84,12 @@ public actor Match {
             try await env.writer.commit(writes)
         } catch {
             env.logger.warning("commit failed", metadata: ["match": "\(id)", "error": "\(error)"])
+            if (error as? CommitFailure)?.outcomeUnknown == true {
+                // The change may be durable after all. This actor no longer knows the match, so
+                // it retires; the next request reads the match as stored (a retried move is
+                // then a duplicate if it was kept, or is played if it was not).
+                retiredFlag.store(true, ordering: .releasing)
+            }
             throw PlyError.unavailable()
         }
     }

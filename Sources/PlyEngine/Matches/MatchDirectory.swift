@@ -28,12 +28,18 @@ public actor MatchDirectory {
     public private(set) var evictions = 0
 
     /// The match, from memory or loaded from PostgreSQL by replaying its plies.
+    /// A retired match still in the set (its commit's outcome was unknown) is replaced.
     nonisolated(nonsending) func match(_ id: String) async throws -> Match? {
         let (store, env) = (self.store, self.env)
-        return try await residents.value(id) {
-            guard let (row, plies) = try await store.match(id) else { return nil }
-            return try Self.make(row, plies: plies, env: env)
+        for _ in 0..<3 {
+            let m = try await residents.value(id) {
+                guard let (row, plies) = try await store.match(id) else { return nil }
+                return try Self.make(row, plies: plies, env: env)
+            }
+            guard let m, m.retired else { return m }
+            residents.evict(id, ifStill: m)
         }
+        throw PlyError.unavailable("the match is being reloaded; retry")
     }
 
     /// Lets go of matches nobody has used since `cutoff`; they come back on next access.
