@@ -8,9 +8,19 @@ public enum LineFrame: Sendable {
     case tooLong
 }
 
+/// Whether the connection takes more lines now; confined to the connection's event loop.
+/// While it is shut, the framing splits off no more lines and leaves the bytes in its
+/// buffer: a client that sends more than the read-ahead limit in one burst has the rest
+/// wait as bytes (at most one read's worth) instead of as queued requests.
+public final class LineGate {
+    public var isOpen = true
+    public init() {}
+}
+
 /// Splits bytes into lines with a bound on length, before any Swift string is built. A line
 /// over `maximumLineBytes` is reported once and skipped up to its newline, keeping the
 /// connection; `maximumUnterminatedBytes` without a newline at all is an error that closes it.
+/// With a `gate`, no line is split off while the gate is shut.
 public struct LineFrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = LineFrame
 
@@ -23,12 +33,16 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
 
     public struct UnterminatedLine: Error {}
 
-    public init(maximumLineBytes: Int = 8192, maximumUnterminatedBytes: Int = 1 << 20) {
+    let gate: LineGate?
+
+    public init(maximumLineBytes: Int = 8192, maximumUnterminatedBytes: Int = 1 << 20, gate: LineGate? = nil) {
         self.maximumLineBytes = maximumLineBytes
         self.maximumUnterminatedBytes = maximumUnterminatedBytes
+        self.gate = gate
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if let gate, !gate.isOpen { return .needMoreData }
         if let d = discarded {
             if let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
                 buffer.moveReaderIndex(to: nl + 1)
@@ -72,6 +86,11 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seeEOF: Bool) throws -> DecodingState {
+        // The connection ended with the gate shut: what it held back will not be answered.
+        if let gate, !gate.isOpen {
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+            return .needMoreData
+        }
         // A last line without a newline still counts as a line.
         while try decode(context: context, buffer: &buffer) == .continue {}
         if discarded == nil, buffer.readableBytes > 0 {

@@ -51,6 +51,7 @@ public final class LineServer: Service {
                     let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
                         + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
                     let pipeline = channel.pipeline.syncOperations
+                    let gate = LineGate()
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
                     try pipeline.addHandler(CloseWhenIdle())
                     try pipeline.addHandler(CloseSlowReader())
@@ -58,9 +59,10 @@ public final class LineServer: Service {
                         ByteToMessageHandler(
                             LineFrameDecoder(
                                 maximumLineBytes: configuration.maximumLineBytes,
-                                maximumUnterminatedBytes: configuration.maximumUnterminatedBytes),
-                            maximumBufferSize: configuration.maximumUnterminatedBytes + 65536))
-                    try pipeline.addHandler(SessionHandler(server: self))
+                                maximumUnterminatedBytes: configuration.maximumUnterminatedBytes, gate: gate),
+                            // Room for one read's worth held back behind a shut gate (4 x 64 KiB).
+                            maximumBufferSize: configuration.maximumUnterminatedBytes + 5 * 65536))
+                    try pipeline.addHandler(SessionHandler(server: self, gate: gate))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -139,6 +141,8 @@ final class SessionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let server: LineServer
+    /// Shut while the session is behind, so the framing splits off no more lines.
+    private let gate: LineGate
     private var session: PlayerSession?
     private var context: ChannelHandlerContext?
     private var remote = "unknown"
@@ -147,8 +151,9 @@ final class SessionHandler: ChannelDuplexHandler {
     private var readWanted = false
     private var flushScheduled = false
 
-    init(server: LineServer) {
+    init(server: LineServer, gate: LineGate) {
         self.server = server
+        self.gate = gate
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -180,7 +185,7 @@ final class SessionHandler: ChannelDuplexHandler {
             close: { onLoop { bound.value.close() } })
         let flow = InboundFlow(
             maximumQueued: server.configuration.maximumPipelinedRequests,
-            pause: { onLoop { bound.value.readingPaused = true } },
+            pause: { onLoop { bound.value.pauseReading() } },
             resume: { onLoop { bound.value.resumeReading() } })
         let session = PlayerSession(
             engine: server.engine, outbound: outbound, remoteAddress: remote, executor: loop.executor, flow: flow)
@@ -249,8 +254,16 @@ final class SessionHandler: ChannelDuplexHandler {
         }
     }
 
+    private func pauseReading() {
+        readingPaused = true
+        gate.isOpen = false
+    }
+
     private func resumeReading() {
         readingPaused = false
+        gate.isOpen = true
+        // Lines held back in the framing's buffer go first: an empty read makes it decode.
+        context?.pipeline.fireChannelRead(NIOAny(ByteBuffer()))
         if readWanted, let context {
             readWanted = false
             context.read()

@@ -141,6 +141,30 @@ struct SafeguardTests {
         #expect(refused.terminationStatus != 0, "a zero time limit is refused")
     }
 
+    /// A client that sends thousands of requests in one burst behind a slow one does not get
+    /// them all queued: past the read-ahead limit (`--max-pipelined`, 64) the framing splits
+    /// off no more lines. Here the client hangs up right after the burst, so what was held
+    /// back as bytes is never run: the server counts about 64 requests, not 5,001.
+    @Test func aBurstPastTheReadAheadLimitWaitsAsBytes() async throws {
+        let server = try await TestServer.start()
+        let (observer, _) = try await server.player("observer")
+        let before = try #require(try await observer.ok("STATS")["requests"]?.intValue)
+        let burst = try await server.client()
+        let lines = "AUTH SESSION " + String(repeating: "x", count: 43) + "\n" + String(repeating: "MATCHES\n", count: 5000)
+        try await burst.sendRaw(Array(lines.utf8))
+        await burst.close()
+        // Let the server finish whatever it took in.
+        var counted = 0
+        for _ in 0..<10 {
+            try await Task.sleep(for: .milliseconds(200))
+            let now = try #require(try await observer.ok("STATS")["requests"]?.intValue)
+            if now - before == counted { break }
+            counted = now - before
+        }
+        #expect(counted > 1 && counted < 1000, "requests taken from the burst: \(counted)")
+        try await server.stop()
+    }
+
     static func seq(_ line: String) -> Int? {
         guard line.hasPrefix("EVENT "), let brace = line.firstIndex(of: "{") else { return nil }
         return (try? JSONValue(parsing: String(line[brace...])))?["seq"]?.intValue
