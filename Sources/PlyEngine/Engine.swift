@@ -17,6 +17,9 @@ public struct EngineConfiguration: Sendable {
     public var authWindowSeconds = 900.0
     public var identity = IdentityConfiguration()
     public var passwordCost = PasswordHasher.Cost.standard
+    /// Password hashes waiting or running at once; past it `AUTH EMAIL`/`LINK EMAIL` answer
+    /// `rate_limited` instead of queueing (each takes tens of milliseconds and 16 MiB).
+    public var maximumPasswordJobs = 64
     public var durability = Durability.grouped
     /// Critical transactions in flight at once; moves that arrive meanwhile share the next.
     public var commitConcurrency = 1
@@ -70,7 +73,7 @@ public final class Engine: Sendable {
             env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }))
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()
-        passwords = PasswordHasher(pool: threadPool, cost: configuration.passwordCost)
+        passwords = PasswordHasher(pool: threadPool, cost: configuration.passwordCost, maximumJobs: configuration.maximumPasswordJobs)
         identities = try await IdentityVerifier(configuration.identity)
         authGuard = AuthGuard(configuration)
         counters = Counters()
@@ -158,16 +161,31 @@ actor AuthGuard {
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    func allows(account: String?, ip: String) -> Bool {
+    /// Admits a login attempt, or returns nil when a limit is reached. A password attempt
+    /// counts against its account from the start, so guesses sent in parallel count before
+    /// any of them has been checked (the check takes tens of milliseconds); `settle` takes it
+    /// back unless the password was wrong. (Attempts per address count once refused: many
+    /// players may share one address and log in at once, and tokens cannot be guessed.)
+    func begin(account: String?, ip: String) -> Double? {
         let t = now
-        if let account, !perAccount.allows(account, now: t) { return false }
-        return perIP.allows(ip, now: t)
+        if let account, !perAccount.allows(account, now: t) { return nil }
+        guard perIP.allows(ip, now: t) else { return nil }
+        if let account { perAccount.recordFailure(account, now: t) }
+        return t
     }
 
-    func failed(account: String?, ip: String) {
-        let t = now
-        if let account { perAccount.recordFailure(account, now: t) }
-        perIP.recordFailure(ip, now: t)
+    /// The attempt begun at `started` ended: `refused` if its credential was wrong.
+    func settle(account: String?, ip: String, startedAt started: Double, refused: Bool) {
+        if refused {
+            perIP.recordFailure(ip, now: now)
+        } else if let account {
+            perAccount.withdraw(account, recordedAt: started)
+        }
+    }
+
+    /// A refused credential outside a login (an identity token when linking).
+    func failed(ip: String) {
+        perIP.recordFailure(ip, now: now)
     }
 }
 

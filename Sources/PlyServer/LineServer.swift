@@ -263,7 +263,7 @@ final class SessionHandler: ChannelDuplexHandler {
         readingPaused = false
         gate.isOpen = true
         // Lines held back in the framing's buffer go first: an empty read makes it decode.
-        context?.pipeline.fireChannelRead(NIOAny(ByteBuffer()))
+        context?.pipeline.syncOperations.fireChannelRead(NIOAny(ByteBuffer()))
         if readWanted, let context {
             readWanted = false
             context.read()

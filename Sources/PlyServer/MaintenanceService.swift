@@ -8,7 +8,7 @@ struct MaintenanceService: Service {
 
     func run() async throws {
         for await _ in schemaReady {}  // finishes when migrations are done
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await engine.runMaintenance()
         }
     }

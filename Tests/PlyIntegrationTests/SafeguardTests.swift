@@ -165,6 +165,29 @@ struct SafeguardTests {
         try await server.stop()
     }
 
+    /// Password guesses sent in parallel count against the account's limit before any is
+    /// checked: of twelve at once with a limit of three, at most three are tried.
+    @Test func parallelPasswordGuessesStillMeetTheAccountLimit() async throws {
+        let server = try await TestServer.start { $0.engine.authFailuresPerAccount = 3 }
+        let (owner, _) = try await server.player("owner")
+        let email = "guarded-\(UUID().uuidString.prefix(8))@example.com"
+        try await owner.ok("LINK EMAIL \(email) correct-horse-battery")
+        var guessers: [TestClient] = []
+        for _ in 0..<12 { guessers.append(try await server.client()) }
+        let replies = try await withThrowingTaskGroup(of: String.self) { group in
+            for g in guessers { group.addTask { try await g.call("AUTH EMAIL \(email) wrong-guess-1234") } }
+            var all: [String] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        let tried = replies.filter { $0.hasPrefix("ERR unauthenticated") }.count
+        let limited = replies.filter { $0.hasPrefix("ERR rate_limited") }.count
+        #expect(tried <= 3 && tried + limited == 12, "\(replies)")
+        // The right password is refused too now: the account's limit holds for the window.
+        try await guessers[0].err("AUTH EMAIL \(email) correct-horse-battery", "rate_limited")
+        try await server.stop()
+    }
+
     static func seq(_ line: String) -> Int? {
         guard line.hasPrefix("EVENT "), let brace = line.firstIndex(of: "{") else { return nil }
         return (try? JSONValue(parsing: String(line[brace...])))?["seq"]?.intValue

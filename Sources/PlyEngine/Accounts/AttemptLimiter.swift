@@ -31,6 +31,14 @@ public struct AttemptLimiter: Sendable {
         failures[key, default: []].append(now)
     }
 
+    /// Takes back one failure recorded at `time` (an attempt counted in advance that did
+    /// not fail after all).
+    public mutating func withdraw(_ key: String, recordedAt time: Double) {
+        guard var times = failures[key], let i = times.lastIndex(of: time) else { return }
+        times.remove(at: i)
+        failures[key] = times.isEmpty ? nil : times
+    }
+
     public mutating func reset(_ key: String) { failures[key] = nil }
 
     public mutating func prune(now: Double) {

@@ -2,6 +2,8 @@ import Crypto
 import CryptoExtras
 import Foundation
 import NIOPosix
+import PlyProtocol
+import Synchronization
 
 /// Hashes passwords with scrypt on a thread pool, so a login never stalls the event loops
 /// or the actors' cooperative threads.
@@ -21,16 +23,35 @@ public struct PasswordHasher: Sendable {
 
     let pool: NIOThreadPool
     let cost: Cost
+    /// Hashes waiting or running; past `maximumJobs` a request is refused at once
+    /// (`rate_limited`) instead of queueing behind a flood of them.
+    private let jobs = JobCount()
+    public let maximumJobs: Int
 
-    public init(pool: NIOThreadPool, cost: Cost = .standard) {
+    public init(pool: NIOThreadPool, cost: Cost = .standard, maximumJobs: Int = 64) {
         self.pool = pool
         self.cost = cost
+        self.maximumJobs = max(1, maximumJobs)
+    }
+
+    private final class JobCount: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    /// Runs `body` on the pool as one of at most `maximumJobs`.
+    private func limited<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard jobs.count.wrappingAdd(1, ordering: .relaxed).newValue <= maximumJobs else {
+            jobs.count.wrappingSubtract(1, ordering: .relaxed)
+            throw PlyError(.rateLimited, "the server is busy checking passwords; retry")
+        }
+        defer { jobs.count.wrappingSubtract(1, ordering: .relaxed) }
+        return try await pool.runIfActive(body)
     }
 
     /// `scrypt$N$r$p$salt$hash`, salt and hash in base64.
     public func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await pool.runIfActive {
+        return try await limited {
             var salt = [UInt8](repeating: 0, count: 16)
             var rng = SystemRandomNumberGenerator()
             for i in salt.indices { salt[i] = rng.next() }
@@ -49,7 +70,7 @@ public struct PasswordHasher: Sendable {
             n <= 1 << 20, r <= 32, p <= 16,
             let salt = Data(base64Encoded: String(parts[4])), let expected = Data(base64Encoded: String(parts[5]))
         else { return false }
-        let ok = try await pool.runIfActive {
+        let ok = try await limited {
             let key = try Self.derive(password, salt: [UInt8](salt), cost: Cost(rounds: n, blockSize: r, parallelism: p))
             return constantTimeEqual(key, [UInt8](expected))
         }

@@ -5,19 +5,34 @@ import PlyProtocol
 import PlyStore
 
 extension PlayerSession {
-    /// Refuses a login attempt when this connection, this account or this address has
-    /// failed too often.
-    func checkAuthAllowed(account: String?) async throws(PlyError) {
-        guard player == nil else { throw .conflict("already logged in; QUIT and reconnect to change player") }
+    /// Runs a login attempt, refused at once when this connection, this account or this
+    /// address has failed too often (see `AuthGuard.begin`).
+    func loginAttempt(account: String?, _ body: () async throws -> Reply) async throws -> Reply {
+        guard player == nil else { throw PlyError.conflict("already logged in; QUIT and reconnect to change player") }
         guard failedAuth < engine.configuration.authFailuresPerConnection,
-            await engine.authGuard.allows(account: account, ip: remoteAddress)
+            let started = await engine.authGuard.begin(account: account, ip: remoteAddress)
         else { throw PlyError(.rateLimited, "too many failed logins; retry later") }
+        let refused: CredentialRefused?
+        let outcome: Result<Reply, any Error>
+        do {
+            outcome = .success(try await body())
+            refused = nil
+        } catch let r as CredentialRefused {
+            failedAuth += 1
+            outcome = .failure(PlyError.unauthenticated(r.message))
+            refused = r
+        } catch {
+            outcome = .failure(error)
+            refused = nil
+        }
+        await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: refused != nil)
+        return try outcome.get()
     }
 
-    func authFailed(account: String?, _ message: String) async -> PlyError {
-        failedAuth += 1
-        await engine.authGuard.failed(account: account, ip: remoteAddress)
-        return .unauthenticated(message)
+    /// A credential was wrong: inside `loginAttempt` the attempt keeps counting; elsewhere
+    /// (linking an identity) the failure is counted here.
+    struct CredentialRefused: Error {
+        var message: String
     }
 
     /// Binds this connection to a player with a new session token.
@@ -48,27 +63,30 @@ extension PlayerSession {
     }
 
     func authDevice(_ deviceID: String) async throws -> Reply {
-        try await checkAuthAllowed(account: nil)
-        let (row, new) = try await engine.accounts.loginDevice(DeviceCredential.hash(deviceID))
-        if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "device"]) }
-        return try await startSession(row, new: new)
+        try await loginAttempt(account: nil) {
+            let (row, new) = try await engine.accounts.loginDevice(DeviceCredential.hash(deviceID))
+            if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "device"]) }
+            return try await startSession(row, new: new)
+        }
     }
 
     func authEmail(_ email: String, _ password: String) async throws -> Reply {
-        try await checkAuthAllowed(account: email)
-        let found = try await engine.accounts.emailLogin(email)
-        guard try await engine.passwords.verify(password, against: found?.passwordHash), let found,
-            let row = try await engine.accounts.player(found.player)
-        else { throw await authFailed(account: email, "wrong email or password") }
-        return try await startSession(row, new: false)
+        try await loginAttempt(account: email) {
+            let found = try await engine.accounts.emailLogin(email)
+            guard try await engine.passwords.verify(password, against: found?.passwordHash), let found,
+                let row = try await engine.accounts.player(found.player)
+            else { throw CredentialRefused(message: "wrong email or password") }
+            return try await startSession(row, new: false)
+        }
     }
 
     func authExternal(_ provider: String, _ token: String) async throws -> Reply {
-        try await checkAuthAllowed(account: nil)
-        let identity = try await verifyIdentity(provider, token)
-        let (row, new) = try await engine.accounts.loginIdentity(issuer: identity.issuer, subject: identity.subject)
-        if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "external"]) }
-        return try await startSession(row, new: new)
+        try await loginAttempt(account: nil) {
+            let identity = try await verifyIdentity(provider, token)
+            let (row, new) = try await engine.accounts.loginIdentity(issuer: identity.issuer, subject: identity.subject)
+            if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "external"]) }
+            return try await startSession(row, new: new)
+        }
     }
 
     func verifyIdentity(_ provider: String, _ token: String) async throws -> (issuer: String, subject: String) {
@@ -80,28 +98,36 @@ extension PlayerSession {
             throw PlyError.notFound("this server has no identity provider configured")
         } catch .invalid(let why) {
             logger.info("identity token refused", metadata: ["why": "\(why)"])
-            throw await authFailed(account: nil, "the identity token was refused")
+            throw CredentialRefused(message: "the identity token was refused")
         }
     }
 
     func authSession(_ token: String, lastSeq: Int?) async throws -> Reply {
-        try await checkAuthAllowed(account: nil)
-        let hash = SessionToken.hash(token)
-        guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
-            let p = try await engine.players.player(playerID)
-        else { throw await authFailed(account: nil, "unknown or ended session") }
-        let (bound, resume) = try await attach(p, tokenHash: hash, lastSeq: lastSeq)
-        var o: JSONObject = ["player": .string(bound.id), "name": .string(await bound.name)]
-        if lastSeq != nil {
-            o["replayed"] = .int(resume.replayed)
-            if resume.resync { o["resync"] = true }
+        try await loginAttempt(account: nil) {
+            let hash = SessionToken.hash(token)
+            guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
+                let p = try await engine.players.player(playerID)
+            else { throw CredentialRefused(message: "unknown or ended session") }
+            let (bound, resume) = try await attach(p, tokenHash: hash, lastSeq: lastSeq)
+            var o: JSONObject = ["player": .string(bound.id), "name": .string(await bound.name)]
+            if lastSeq != nil {
+                o["replayed"] = .int(resume.replayed)
+                if resume.resync { o["resync"] = true }
+            }
+            o["seq"] = .int(resume.seq)
+            return .ok(.object(o))
         }
-        o["seq"] = .int(resume.seq)
-        return .ok(.object(o))
     }
 
     func linkEmail(_ email: String, _ password: String) async throws -> Reply {
         guard let player else { throw PlyError.unauthenticated("log in first") }
+        // The cheap refusals first: hashing costs tens of milliseconds and 16 MiB.
+        if let owner = try await engine.accounts.emailLogin(email)?.player, owner != player.id {
+            throw PlyError.conflict("that email belongs to another account")
+        }
+        if try await engine.accounts.email(of: player.id) != nil {
+            throw PlyError.conflict("this account already has an email")
+        }
         let hash = try await engine.passwords.hash(password)
         do {
             try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash)
@@ -117,7 +143,14 @@ extension PlayerSession {
 
     func linkExternal(_ provider: String, _ token: String) async throws -> Reply {
         guard let player else { throw PlyError.unauthenticated("log in first") }
-        let identity = try await verifyIdentity(provider, token)
+        let identity: (issuer: String, subject: String)
+        do {
+            identity = try await verifyIdentity(provider, token)
+        } catch let refused as CredentialRefused {
+            failedAuth += 1
+            await engine.authGuard.failed(ip: remoteAddress)
+            throw PlyError.unauthenticated(refused.message)
+        }
         do {
             try await engine.accounts.linkIdentity(player: player.id, issuer: identity.issuer, subject: identity.subject)
         } catch .conflict {
