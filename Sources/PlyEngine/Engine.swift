@@ -29,6 +29,10 @@ public struct EngineConfiguration: Sendable {
     public var deadlinePollSeconds = 1.0
     /// Matches and players unused this long leave memory (once durable).
     public var idleSeconds = 600.0
+    /// Matches one connection may watch at once (a watched match stays in memory).
+    public var maximumWatchesPerConnection = 32
+    /// Chat lines (`SAY`) one connection may send per minute.
+    public var maximumChatPerMinute = 60
     /// Longest any call to PostgreSQL may take (a commit, a read); past it the call fails
     /// with `unavailable` and its connection is closed.
     public var databaseTimeLimitSeconds = 5.0

@@ -20,6 +20,10 @@ public enum CommandParser {
             guard word.count <= 64 else {
                 return Request(tag: nil, command: .failure(.badRequest("tag longer than 64 characters")))
             }
+            // Echoed at the start of the reply: nothing in it may break or disguise that line.
+            guard word.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+                return Request(tag: nil, command: .failure(.badRequest("a tag is printable ASCII without spaces")))
+            }
         }
         return Request(tag: tag, command: Result { () throws(PlyError) in try command(rest) })
     }

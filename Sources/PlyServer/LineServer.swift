@@ -41,6 +41,8 @@ public final class LineServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A client that shuts its sending side (`nc -N`) still gets its replies.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(
                 .writeBufferWaterMark,
                 value: .init(low: min(32 * 1024, configuration.maximumOutboundBytes / 2), high: configuration.maximumOutboundBytes))
@@ -229,6 +231,10 @@ final class SessionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             readingPaused = true
+            if let session { session.assumeIsolated { $0.quiesce() } } else { context.close(promise: nil) }
+        } else if let e = event as? ChannelEvent, e == .inputClosed {
+            // The client sent its last request: answer what was read, then close. (Lines
+            // still held back behind a shut gate at that moment are not run.)
             if let session { session.assumeIsolated { $0.quiesce() } } else { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)

@@ -41,6 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds after which unused matches and players leave memory (env PLY_IDLE_SECONDS, default 600)")
     var idleSeconds: Int?
 
+    @Option(help: "Matches one connection may watch at once (env PLY_MAX_WATCHES, default 32)")
+    var maxWatches: Int?
+
+    @Option(help: "Chat lines (SAY) one connection may send per minute (env PLY_MAX_CHAT_PER_MINUTE, default 60)")
+    var maxChatPerMinute: Int?
+
     @Option(help: "Longest a call to PostgreSQL (commit or read) may take before it fails with unavailable (env PLY_DATABASE_TIMEOUT_SECONDS, default 5)")
     var databaseTimeoutSeconds: Int?
 
@@ -95,6 +101,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard app.server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
         var engine = EngineConfiguration()
         engine.idleSeconds = Double(try idleSeconds ?? Environment.int("PLY_IDLE_SECONDS") ?? 600)
+        engine.maximumWatchesPerConnection = try maxWatches ?? Environment.int("PLY_MAX_WATCHES") ?? engine.maximumWatchesPerConnection
+        engine.maximumChatPerMinute = try maxChatPerMinute ?? Environment.int("PLY_MAX_CHAT_PER_MINUTE") ?? engine.maximumChatPerMinute
+        guard engine.maximumWatchesPerConnection >= 0, engine.maximumChatPerMinute >= 0 else {
+            throw ValidationError("max-watches and max-chat-per-minute must not be negative")
+        }
         let databaseTimeout = try databaseTimeoutSeconds ?? Environment.int("PLY_DATABASE_TIMEOUT_SECONDS") ?? 5
         guard databaseTimeout > 0 else { throw ValidationError("database-timeout-seconds must be positive") }
         engine.databaseTimeLimitSeconds = Double(databaseTimeout)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PlyEngine
 import PlyJSON
 import PlyServer
@@ -185,6 +186,43 @@ struct SafeguardTests {
         #expect(tried <= 3 && tried + limited == 12, "\(replies)")
         // The right password is refused too now: the account's limit holds for the window.
         try await guessers[0].err("AUTH EMAIL \(email) correct-horse-battery", "rate_limited")
+        try await server.stop()
+    }
+
+    /// One connection watches at most `maximumWatchesPerConnection` matches (a watched match
+    /// stays in memory) and chats at most `maximumChatPerMinute` lines a minute.
+    @Test func watchingAndChatAreLimitedPerConnection() async throws {
+        let server = try await TestServer.start {
+            $0.engine.maximumWatchesPerConnection = 2
+            $0.engine.maximumChatPerMinute = 3
+        }
+        var tables: [Table] = []
+        for _ in 0..<3 { tables.append(try await server.table("reversi")) }
+        let (w, _) = try await server.player("watcher")
+        try await w.ok("WATCH \(tables[0].match)")
+        try await w.ok("WATCH \(tables[1].match)")
+        try await w.ok("WATCH \(tables[1].match)")  // again: still two
+        try await w.err("WATCH \(tables[2].match)", "rate_limited")
+        try await w.ok("UNWATCH \(tables[0].match)")
+        try await w.ok("WATCH \(tables[2].match)")
+        for n in 0..<3 { try await tables[0].first.ok("SAY \(tables[0].match) hello \(n)") }
+        try await tables[0].first.err("SAY \(tables[0].match) one too many", "rate_limited")
+        try await tables[0].second.ok("SAY \(tables[0].match) the other player may still talk")
+        try await server.stop()
+    }
+
+    /// A client that shuts its sending side after its requests (`printf ... | nc -N`) gets
+    /// every reply, then the server closes.
+    @Test func aHalfClosedConnectionGetsItsReplies() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        try await c.sendRaw(Array("AUTH DEVICE half-close-\(UUID().uuidString)\nMATCHES\nPING\n".utf8))
+        try await c.channel.close(mode: .output)
+        let auth = try await c.reply()
+        let matches = try await c.reply()
+        let ping = try await c.reply()
+        #expect(auth.hasPrefix("OK {") && matches.hasPrefix("OK [") && ping == "OK", "\([auth, matches, ping])")
+        #expect(await c.isClosed(within: .seconds(5)), "the server closes after the replies")
         try await server.stop()
     }
 

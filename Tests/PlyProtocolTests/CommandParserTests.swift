@@ -231,6 +231,17 @@ struct CommandParserTests {
         #expect(request.failure?.code == .badRequest)
     }
 
+    /// A tag is echoed at the start of the reply line: a control character (a carriage
+    /// return splits the line for some clients) or anything outside printable ASCII is refused,
+    /// and the refusal carries no tag.
+    @Test("a tag outside printable ASCII is refused", arguments: ["#a\rb", "#a\u{7F}", "#t\u{2028}", "#é", "#a\tb"])
+    func unprintableTag(tag: String) throws {
+        let request = CommandParser.parse(tag + " PING")
+        #expect(request.failure?.code == .badRequest)
+        #expect(request.tag == nil)
+        #expect(CommandParser.parse("#a-b_c.9!~ PING").tag == "#a-b_c.9!~", "printable ASCII is fine")
+    }
+
     // MARK: Before AUTH
 
     /// The commands PROTOCOL.md lists before "Every command below needs an authenticated

@@ -58,9 +58,10 @@ public actor Match {
     }
 
     /// Retires the match if nothing uses it and it was last touched before `cutoff`.
-    /// Everything about a match is durable after each change, so nothing is lost.
+    /// Everything about a match is durable after each change, so nothing is lost. Watchers
+    /// keep an unfinished match in memory; a finished one has no more moves to show them.
     func retireIfIdle(before cutoff: Date) -> Bool {
-        guard !busy, queue.isEmpty, watchers.isEmpty, lastTouched < cutoff else { return false }
+        guard !busy, queue.isEmpty, watchers.isEmpty || isFinished, lastTouched < cutoff else { return false }
         retiredFlag.store(true, ordering: .releasing)
         return true
     }

@@ -136,6 +136,10 @@ extension PlayerSession {
         case .draw(let id, let action):
             return .ok(.object(try await onMatch(id) { try await $0.draw(by: me.id, action: action) }))
         case .watch(let id):
+            let limit = engine.configuration.maximumWatchesPerConnection
+            guard watching.contains(id) || watching.count < limit else {
+                throw PlyError(.rateLimited, "this connection watches \(limit) matches already; UNWATCH one first")
+            }
             let m = try await onMatch(id) { m in
                 try await m.watch(connection: connectionID, player: me.id)
                 return m
@@ -148,6 +152,12 @@ extension PlayerSession {
             watching.remove(id)
             return .ok(nil)
         case .say(let id, let text):
+            let now = ContinuousClock.now
+            chatTimes.removeAll { now - $0 >= .seconds(60) }
+            guard chatTimes.count < engine.configuration.maximumChatPerMinute else {
+                throw PlyError(.rateLimited, "at most \(engine.configuration.maximumChatPerMinute) chat lines a minute")
+            }
+            chatTimes.append(now)
             try await onMatch(id) { try await $0.say(by: me.id, connection: connectionID, text: text) }
             return .ok(nil)
         default:

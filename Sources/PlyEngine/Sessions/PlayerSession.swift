@@ -28,6 +28,8 @@ public actor PlayerSession {
     var failedAuth = 0
     /// Matches this connection watches, to stop watching when it closes.
     var watching: Set<String> = []
+    /// When this connection's recent chat lines were sent, oldest first (the last minute).
+    var chatTimes: [ContinuousClock.Instant] = []
     public var isAuthenticated: Bool { player != nil }
 
     /// Set by QUIT: the server closes the connection after the reply.
