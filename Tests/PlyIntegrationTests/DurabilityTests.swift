@@ -35,6 +35,11 @@ struct DurabilityTests {
         let login = ContinuousClock.now
         try await newcomer.err("AUTH DEVICE outage-newcomer", "unavailable")
         #expect(ContinuousClock.now - login < .seconds(8))
+        // So does a match not in memory, and a list read from the database.
+        let cold = ContinuousClock.now
+        try await t.first.err("MATCH m987654321", "unavailable")
+        try await t.first.err("MATCHES finished", "unavailable")
+        #expect(ContinuousClock.now - cold < .seconds(14))
         // Lazy writes are acknowledged and wait.
         try await t.second.ok("NAME Patient Bo")
         let stats = try await t.first.ok("STATS")

@@ -1,0 +1,99 @@
+import Foundation
+import PlyJSON
+import Testing
+
+/// The `ply` binary's commands as the README shows them, and `serve` stopping cleanly.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary.path), "build the ply binary first"))
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var reason: Process.TerminationReason
+        var out: String
+        var err: String
+    }
+
+    /// Runs `ply` with `arguments` to the end.
+    static func ply(_ arguments: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = CrashTests.binary
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(
+            status: p.terminationStatus, reason: p.terminationReason,
+            out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func perftCountsTheReadmesFigure() throws {
+        let r = try Self.ply(["perft", "reversi", "10"])
+        #expect(r.status == 0)
+        #expect(r.out.split(separator: "\n").first == "24571284", "\(r.out)")
+    }
+
+    @Test func legalListsTheOpeningMoves() throws {
+        let r = try Self.ply(["legal", "reversi"])
+        #expect(r.status == 0)
+        #expect(Set(r.out.split(separator: "\n").map(String.init)) == ["d3", "c4", "f5", "e6"])
+        let hive = try Self.ply(["legal", "hive", "--settings", #"{"expansions":"MLP"}"#, "--moves", "wS1;bG1 -wS1"])
+        #expect(hive.status == 0)
+        #expect(hive.out.contains("wQ"), "white may place its queen: \(hive.out.prefix(200))")
+    }
+
+    @Test func replayDescribesThePosition() throws {
+        let r = try Self.ply(["replay", "khet", "--moves", "d1-d2;g8-g7"])
+        #expect(r.status == 0)
+        let o = try JSONValue(parsing: r.out.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(o["ply"]?.intValue == 2 && o["status"]?.stringValue == "active")
+        #expect(o["laser"]?.arrayValue?.isEmpty == false)
+    }
+
+    /// Bad input is a message and a failing exit status, never a crash.
+    @Test(arguments: [
+        (["perft", "chess", "3"], "unknown game"),
+        (["replay", "reversi", "--moves", "z9"], "z9"),
+        (["legal", "hive", "--settings", "{not json"], "settings"),
+        (["perft", "reversi", "-1"], "depth"),
+    ])
+    func badInputIsRefusedClearly(arguments: [String], says: String) throws {
+        let r = try Self.ply(arguments)
+        #expect(r.reason == .exit && r.status != 0, "exit \(r.status) (\(r.reason))")
+        #expect((r.err + r.out).contains(says), "\(r.err)")
+    }
+
+    /// SIGTERM: the server stops accepting, finishes, and exits with status 0.
+    @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+    func serveExitsCleanlyOnSigterm() async throws {
+        let port = freePort()
+        let p = Process()
+        p.executableURL = CrashTests.binary
+        p.arguments = ["serve", "--port", String(port), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error"]
+        p.standardOutput = FileHandle.nullDevice
+        let ended = AsyncStream<Void>.makeStream()
+        p.terminationHandler = { _ in ended.continuation.finish() }
+        try p.run()
+        var up = false
+        for _ in 0..<100 where !up {
+            up = (try? await TestClient.connect(port: port)) != nil
+            if !up { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        guard up else {
+            p.terminate()
+            Issue.record("the server did not come up")
+            return
+        }
+        try await CrashTests.playOneMove(port: port)
+        kill(p.processIdentifier, SIGTERM)
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(20))
+            kill(p.processIdentifier, SIGKILL)
+        }
+        for await _ in ended.stream {}
+        watchdog.cancel()
+        #expect(p.terminationReason == .exit && p.terminationStatus == 0, "status \(p.terminationStatus), \(p.terminationReason)")
+    }
+}
