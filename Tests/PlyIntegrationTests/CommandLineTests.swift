@@ -65,6 +65,33 @@ struct CommandLineTests {
         #expect((r.err + r.out).contains(says), "\(r.err)")
     }
 
+    /// A flag wins over its environment variable; a flag out of range stops start-up with a message.
+    @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+    func flagsWinOverEnvironmentAndBadValuesAreRefused() async throws {
+        let flagPort = freePort(), envPort = freePort()
+        let p = Process()
+        p.executableURL = CrashTests.binary
+        p.arguments = ["serve", "--port", String(flagPort), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["PLY_PORT": String(envPort)]) { _, new in new }
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        var up = false
+        for _ in 0..<100 where !up {
+            up = (try? await TestClient.connect(port: flagPort)) != nil
+            if !up { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(up, "listening on the flag's port")
+        #expect((try? await TestClient.connect(port: envPort)) == nil, "not on the variable's")
+
+        let refused = try Self.ply(["serve", "--port", "0", "--max-line-bytes", "10", "--database-url", try #require(TestDatabase.urlText)])
+        #expect(refused.reason == .exit && refused.status != 0)
+        #expect(refused.err.contains("max-line-bytes"), "\(refused.err)")
+    }
+
     /// SIGTERM: the server stops accepting, finishes, and exits with status 0.
     @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
     func serveExitsCleanlyOnSigterm() async throws {

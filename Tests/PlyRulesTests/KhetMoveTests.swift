@@ -83,6 +83,7 @@ struct KhetMoveTests {
     @Test("text that is not a move", arguments: [
         ("e4", "notation"), ("e4-e6", "notation"), ("e4-e4", "notation"), ("cw", "notation"), ("spin e4", "notation"),
         ("", "notation"), ("e4 e5", "notation"), ("cw e4 e5", "notation"), ("4e-5e", "notation"),
+        ("pass", "notation"),  // Khet has no passing: a player always has a move
         ("j1-k1", "off_board"), ("j8-j9", "off_board"), ("cw k5", "off_board"), ("a0-a1", "off_board"),
     ])
     func badText(text: String, rule: String) {
