@@ -88,7 +88,21 @@ struct PlyClientIntegrationTests {
         let resumed = try await ann.resume()
         #expect(resumed.player == annID)
         #expect(ann.isConnected)
-        for ply in 5...8 { try await play(ply) }
+
+        // Now Bo drops and misses Ann's move; his resume replays what he has not seen (his
+        // own last move's event, Ann's move, the your-turn notice left while he was away) on
+        // the same stream, numbered on from the last event he had.
+        let seenByBo = try #require(bo.lastSeq)
+        await bo.disconnect()
+        _ = try await ann.move(match: match, ply: 5, move: moves[4])
+        let boBack = try await bo.resume()
+        let replayed = try #require(boBack.replayed)
+        #expect(replayed >= 1 && !boBack.resync, "\(boBack)")
+        var missed = try await boInbox.next("move")
+        while missed.body["ply"]?.intValue != 5 { missed = try await boInbox.next("move") }
+        #expect(missed.body["move"]?.stringValue == moves[4])
+        #expect(bo.lastSeq == seenByBo + replayed, "the replayed events are numbered on without a gap")
+        for ply in 6...8 { try await play(ply) }
         let duplicate = try await bo.move(match: match, ply: 8, move: moves[7])
         #expect(duplicate["duplicate"] == true)
 
@@ -144,8 +158,8 @@ final class EventInbox: Sendable {
     }
 }
 
-/// The server does not number its events yet, so `seq` tracking and the `last-seq` that
-/// `resume()` sends are checked against a scripted server that does.
+/// The exact `last-seq` that `resume()` sends, and `seq` tracking when events arrive out of
+/// order, checked against a scripted server (the real server is used above).
 @Suite struct PlyClientResumeTests {
     @Test func resumeAsksForTheEventsAfterTheHighestSeqSeen() async throws {
         let server = try await ScriptedServer.start()
