@@ -18,11 +18,15 @@ struct ConnectionTimeoutTests {
     }
 
     @Test func connectionsThatNeverLogInAreClosed() async throws {
-        let server = try await TestServer.start { $0.server.handshakeTimeout = .seconds(1) }
+        // Three seconds leave room for the anonymous PING and the member's whole AUTH inside
+        // the window, even on a loaded machine; with less, the expiry ERR could arrive first
+        // and be taken for the PING's reply, or close the member before it logs in.
+        let server = try await TestServer.start { $0.server.handshakeTimeout = .seconds(3) }
         let anonymous = try await server.client()
-        let (member, _) = try await server.player("member")
+        // PING first, right after connecting: its reply must come before the window ends.
         #expect(try await anonymous.call("PING") == "OK")
-        let last = try await anonymous.nextLine(timeout: .seconds(4))
+        let (member, _) = try await server.player("member")
+        let last = try await anonymous.nextLine(timeout: .seconds(8))
         #expect(last.hasPrefix("ERR unauthenticated "))
         #expect(await anonymous.isClosed(within: .seconds(2)))
         #expect(try await member.call("PING") == "OK", "logged-in connections stay")

@@ -4,6 +4,7 @@ import PlyJSON
 import PlyRules
 import PlyStore
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// `kill -9` at any moment loses no acknowledged move: the real `ply` binary is killed
@@ -137,8 +138,15 @@ struct CrashTests {
             try await b.ok("ACCEPT \(id)")
             pairs.append(Pair(a: a, b: b, match: id))
         }
-        // Each pair plays as fast as it can, recording every move it got an OK for.
-        let acknowledged = await withTaskGroup(of: (String, [String]).self) { group in
+        // Each pair plays as fast as it can, recording every move it got an OK for. The
+        // server is killed once `killAfter` moves are acknowledged in all, so the kill lands
+        // while games are still going (a Reversi game is about 60 moves; ten of them, 600).
+        let killAfter = 120
+        let progress = KillProgress()
+        struct Played: Sendable {
+            var match: String, moves: [String], finished: Bool
+        }
+        let played = await withTaskGroup(of: Played?.self) { group in
             for (i, p) in pairs.enumerated() {
                 group.addTask {
                     var acked: [String] = []
@@ -148,26 +156,42 @@ struct CrashTests {
                         let legal = state.legalMoves()
                         let move = legal[Int(rng.next() % UInt64(legal.count))]
                         let mover = acked.count % 2 == 0 ? p.a : p.b
-                        guard let r = try? await mover.call("MOVE \(p.match) \(acked.count + 1) \(move)"), r.hasPrefix("OK") else {
-                            break  // the server is gone
+                        let line = "MOVE \(p.match) \(acked.count + 1) \(move)"
+                        guard let r = try? await mover.call(line) else {
+                            // The server gone: expected only once the kill was sent.
+                            if !progress.killSent { Issue.record("\(line): no reply before the kill") }
+                            break
+                        }
+                        guard r.hasPrefix("OK") else {
+                            // SIGKILL closes sockets without a word, so an ERR always comes
+                            // from the live server refusing a legal move.
+                            Issue.record("\(line) -> \(r) (kill sent: \(progress.killSent))")
+                            break
                         }
                         acked.append(move)
+                        progress.acknowledge()
                         state = try! state.applying(move).state
                     }
-                    return (p.match, acked)
+                    return Played(match: p.match, moves: acked, finished: state.outcome.isOver)
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(700))
+                let deadline = ContinuousClock.now + .seconds(60)
+                while progress.acknowledged < killAfter && ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(1))
+                }
+                progress.markKillSent()
                 kill(process.processIdentifier, SIGKILL)
-                return ("", [])
+                return nil
             }
-            var out: [String: [String]] = [:]
-            for await (m, moves) in group where !m.isEmpty { out[m] = moves }
+            var out: [Played] = []
+            for await result in group { if let result { out.append(result) } }
             return out
         }
-        let total = acknowledged.values.reduce(0) { $0 + $1.count }
-        #expect(total > 0, "some moves were acknowledged before the kill")
+        #expect(progress.acknowledgedAtKill >= killAfter, "the kill waits for \(killAfter) acknowledged moves")
+        let cutShort = played.filter { !$0.finished }
+        #expect(!cutShort.isEmpty, "no match was cut short: the kill did not land mid-game")
+        let acknowledged = Dictionary(uniqueKeysWithValues: played.map { ($0.match, $0.moves) })
 
         let server = try await TestServer.start()
         let (reader, _) = try await server.player("reader")
@@ -179,4 +203,23 @@ struct CrashTests {
         }
         try await server.stop()
     }
+}
+
+/// Moves acknowledged across all matches, and whether the kill was sent, shared by the
+/// players' tasks and the one that kills the server.
+private final class KillProgress: Sendable {
+    private struct State {
+        var acknowledged = 0
+        var acknowledgedAtKill: Int?
+    }
+    private let state = Mutex(State())
+
+    var acknowledged: Int { state.withLock { $0.acknowledged } }
+    var killSent: Bool { state.withLock { $0.acknowledgedAtKill != nil } }
+    var acknowledgedAtKill: Int { state.withLock { $0.acknowledgedAtKill ?? 0 } }
+
+    func acknowledge() { state.withLock { $0.acknowledged += 1 } }
+    /// Called just before the signal is sent, so a reply read while this is unset came
+    /// from a server that had not been killed.
+    func markKillSent() { state.withLock { $0.acknowledgedAtKill = $0.acknowledged } }
 }

@@ -91,7 +91,31 @@ struct MatchLifecycleTests {
         let end = try await a.event("end")
         #expect(end["match"]?.stringValue == m2)
         #expect(end["result"]?["reason"]?.stringValue == "declined")
+        let declined = try await b.event("end")
+        #expect(declined["match"]?.stringValue == m2)
         try await b.err("ACCEPT \(m2)", "game_over")
+
+        // Withdrawn open challenge: the creator's DECLINE takes it off the list for good.
+        let open2 = try await a.ok("CHALLENGE open hive")
+        let m3 = try #require(open2["match"]?.stringValue)
+        #expect(try await c.ok("OPEN hive").arrayValue?.contains { $0["match"]?.stringValue == m3 } == true)
+        let withdrawn = try await a.ok("DECLINE \(m3)")
+        #expect(withdrawn["result"]?["reason"]?.stringValue == "withdrawn")
+        #expect(try await a.event("end")["match"]?.stringValue == m3)
+        #expect(try await c.ok("OPEN hive").arrayValue?.contains { $0["match"]?.stringValue == m3 } == false)
+        try await c.err("ACCEPT \(m3)", "game_over")
+
+        // Withdrawn invitation: the creator's RESIGN before an answer; the invited player hears of it.
+        let invited2 = try await a.ok("CHALLENGE \(bo.player) hive")
+        let m4 = try #require(invited2["match"]?.stringValue)
+        _ = try await b.event("challenge")
+        let resigned = try await a.ok("RESIGN \(m4)")
+        #expect(resigned["result"]?["reason"]?.stringValue == "withdrawn")
+        let heard = try await b.event("end")
+        #expect(heard["match"]?.stringValue == m4)
+        #expect(heard["result"]?["reason"]?.stringValue == "withdrawn")
+        #expect(heard["result"]?["winner"] == .null, "a withdrawn challenge has no winner")
+        try await b.err("ACCEPT \(m4)", "game_over")
         try await server.stop()
     }
 
@@ -180,10 +204,15 @@ struct MatchLifecycleTests {
 
     @Test func aMissedDeadlineEndsTheMatch() async throws {
         let server = try await TestServer.start(database: try await TestDatabase.fresh()) { $0.engine.deadlinePollSeconds = 0.2 }
-        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":1}"#)
-        try await t.first.ok("MOVE \(t.match) 1 f5")
+        // A deadline is the whole second now falls in plus turn_seconds, so with 1 the first
+        // player could run out of time before its own move commits. With 3 it has at least
+        // 2 s for one move, and only the second player, who never moves, can miss a deadline.
+        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":3}"#)
+        let moved = try await t.first.ok("MOVE \(t.match) 1 f5")
         _ = try await t.second.event("move")
+        let deadline = try Date(try #require(moved["deadline"]?.stringValue), strategy: .iso8601)
         let end = try await t.first.event("end", timeout: .seconds(30))
+        #expect(Date() >= deadline, "the match ended before the second player's deadline \(deadline)")
         #expect(end["result"]?["reason"]?.stringValue == "timeout")
         #expect(end["result"]?["winner"]?.stringValue == t.firstID, "the player who let the clock run out loses")
         _ = try await t.second.event("end")

@@ -127,7 +127,10 @@ struct MatchTests {
         #expect(again["ply"]?.intValue == 1)
         try await t.first.err("MOVE \(t.match) 1 d3", "stale_ply")
         try await t.second.ok("MOVE \(t.match) 2 d6")
-        try await t.first.ok("MOVE \(t.match) 1 f5")  // an older ply retried still answers duplicate
+        // An older ply retried (not the latest) still answers duplicate instead of stale_ply.
+        let older = try await t.first.ok("MOVE \(t.match) 1 f5")
+        #expect(older["duplicate"]?.boolValue == true)
+        #expect(older["ply"]?.intValue == 1)
         let m = try await t.first.ok("MATCH \(t.match)")
         #expect(m["moves"] == ["f5", "d6"])
         try await server.stop()

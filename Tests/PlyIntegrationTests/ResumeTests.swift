@@ -128,14 +128,22 @@ struct ResumeTests {
         let t = try await server.table("reversi")
         await t.second.close()
         try await t.first.waitOffline(t.secondID)
-        try await t.first.ok("MOVE \(t.match) 1 f5")
-        // The away player's device comes back briefly without reading, then leaves again;
-        // a second "your turn" for the same match must not pile up.
-        try await t.first.ok("SAY \(t.match) your move")
+        try await t.first.ok("MOVE \(t.match) 1 f5")  // your_turn for ply 2, unread
+        // The away player comes back, plays without reading (no SEEN), and leaves again.
+        let visit = try await server.client()
+        try await visit.ok("AUTH SESSION \(t.secondSession)")
+        try await visit.ok("MOVE \(t.match) 2 d6")
+        _ = try await t.first.event("move")
+        await visit.close()
+        try await t.first.waitOffline(t.secondID)
+        // Their turn again while the first notice is still unread: a second your_turn for
+        // the same match (it would have its own id, for ply 4) must not pile up.
+        try await t.first.ok("MOVE \(t.match) 3 c3")
         let back = try await server.client()
         try await back.ok("AUTH SESSION \(t.secondSession)")
         let notes = try #require(try await back.ok("NOTIFICATIONS").arrayValue)
-        #expect(notes.filter { $0["kind"]?.stringValue == "your_turn" && $0["match"]?.stringValue == t.match }.count == 1)
+        let turns = notes.filter { $0["kind"]?.stringValue == "your_turn" && $0["match"]?.stringValue == t.match }
+        #expect(turns.count == 1, "\(turns)")
         try await server.stop()
     }
 

@@ -16,7 +16,10 @@ enum HiveVectors {
 
     static func text(_ name: String) -> String {
         let path = directory + "/" + name
-        guard let s = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+        guard let s = try? String(contentsOfFile: path, encoding: .utf8) else {
+            // An empty list would make parameterized tests pass vacuously; fail loudly.
+            fatalError("missing reference file \(path)")
+        }
         return s.replacingOccurrences(of: "\u{FEFF}", with: "")
     }
 
@@ -129,7 +132,10 @@ enum HiveVectors {
 
     static func games() -> [RecordedGame] {
         let dir = directory + "/games"
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".pgn") }.sorted()
+        guard let listed = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            fatalError("missing reference folder \(dir)")
+        }
+        let files = listed.filter { $0.hasSuffix(".pgn") }.sorted()
         return files.map { file in
             var type = "", result = ""
             var moves: [String] = []
