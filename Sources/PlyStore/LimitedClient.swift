@@ -21,41 +21,36 @@ public struct LimitedClient: Sendable {
     }
 
     /// Runs `body` on a pooled connection; the lease and the calls together get `limit`.
+    ///
+    /// The body runs in a task of its own that a timer on an event loop cancels at the
+    /// deadline (cancelling ends the wait for a connection); a call already on a connection
+    /// is ended by the close `limited` schedules for the same deadline, and its own outcome (a
+    /// late success, an error, an unknown commit) is the one reported. One task and one timer
+    /// per call: a task group racing a timer task cost 2 KB of heap per session during a
+    /// login storm (`Scripts/bench` sessions), for the same effect.
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = self.client
         let deadline = ContinuousClock.now + limit
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await client.withConnection { conn in
-                    try await Self.limited(conn, within: max(deadline - .now, .zero)) { try await body(conn) }
-                }
+        let work = Task {
+            try await client.withConnection { conn in
+                try await Self.limited(conn, within: max(deadline - .now, .zero)) { try await body(conn) }
             }
-            group.addTask {
-                try await Task.sleep(until: deadline)
-                return nil
-            }
-            // The timer only ends the wait for a connection (by cancelling it); a call already
-            // on one is ended by the close at the same deadline, and its own outcome (a late
-            // success, an error, an unknown commit) is the one to report.
-            var timedOut = false
+        }
+        let timer = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: Self.nanoseconds(limit)) { work.cancel() }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
             do {
-                while let next = try await group.next() {
-                    if let value = next {
-                        group.cancelAll()
-                        return value
-                    }
-                    timedOut = true
-                    group.cancelAll()
-                }
+                return try await work.value
             } catch let unknown as CommitOutcomeUnknown {
                 throw unknown
             } catch {
-                if timedOut { throw DatabaseUnavailable() }
+                if work.isCancelled { throw DatabaseUnavailable() }
                 throw error
             }
-            throw DatabaseUnavailable()
+        } onCancel: {
+            work.cancel()
         }
     }
 
@@ -74,13 +69,18 @@ public struct LimitedClient: Sendable {
     nonisolated(nonsending) public static func limited<T>(
         _ connection: PostgresConnection, within limit: Duration, _ body: () async throws -> T
     ) async throws -> T {
-        let (seconds, attoseconds) = limit.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        let scheduled = connection.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+        let scheduled = connection.eventLoop.scheduleTask(in: nanoseconds(limit)) {
             let _: EventLoopFuture<Void> = connection.close()
         }
         defer { scheduled.cancel() }
         return try await body()
+    }
+}
+
+extension LimitedClient {
+    static func nanoseconds(_ d: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = d.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 
