@@ -3,7 +3,7 @@ import PlyJSON
 import Testing
 
 /// Who may do what: one test per rule.
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct AccessControlTests {
     @Test func onlyPlayersMoveResignOrOfferDraws() async throws {
         let server = try await TestServer.start()

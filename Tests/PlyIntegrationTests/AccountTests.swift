@@ -4,7 +4,7 @@ import PlyEngine
 import PlyServer
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct AccountTests {
     @Test func deviceLoginCreatesOnceAndKeepsThePlayer() async throws {
         let server = try await TestServer.start()

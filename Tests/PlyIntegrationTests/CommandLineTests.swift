@@ -66,7 +66,7 @@ struct CommandLineTests {
     }
 
     /// A flag wins over its environment variable; a flag out of range stops start-up with a message.
-    @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+    @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
     func flagsWinOverEnvironmentAndBadValuesAreRefused() async throws {
         let flagPort = freePort(), envPort = freePort()
         let p = Process()
@@ -93,7 +93,7 @@ struct CommandLineTests {
     }
 
     /// SIGTERM: the server stops accepting, finishes, and exits with status 0.
-    @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+    @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
     func serveExitsCleanlyOnSigterm() async throws {
         let port = freePort()
         let p = Process()

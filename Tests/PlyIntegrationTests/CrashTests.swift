@@ -10,7 +10,7 @@ import Testing
 /// `kill -9` at any moment loses no acknowledged move: the real `ply` binary is killed
 /// under a stream of moves from many matches, and every acknowledged move must be there
 /// after a restart.
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct CrashTests {
     static var binary: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -7,7 +7,7 @@ import PlyStore
 import PostgresNIO
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct DurabilityTests {
     @Test func anOutageFailsCriticalWritesFastAndRecovers() async throws {
         let cluster = try await PrivateCluster.make()

@@ -36,7 +36,7 @@ enum TokenFactory {
     }
 }
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct IdentityTests {
     @Test func validTokenCreatesThenFindsThePlayer() async throws {
         let server = try await TestServer.start()

@@ -4,7 +4,7 @@ import Testing
 
 /// `LEGAL <match>` through the protocol: the server's list is the rules' list for the
 /// match's position, for whoever asks.
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
 struct LegalMovesTests {
     @Test func legalListsTheMovesOfThePosition() async throws {
         let server = try await TestServer.start()

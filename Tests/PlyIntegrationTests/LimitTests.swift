@@ -6,7 +6,7 @@ import PlyJSON
 import PlyServer
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct LimitTests {
     /// Connects and returns the first line the server sends.
     func firstLine(port: Int) async throws -> (TestClient?, String) {

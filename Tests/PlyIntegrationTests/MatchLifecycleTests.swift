@@ -4,7 +4,7 @@ import PlyJSON
 import PlyServer
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct MatchLifecycleTests {
     @Test func automatchPairsSameGameAndSettings() async throws {
         // Its own database: automatch queues are stored, and other tests' must not pair here.

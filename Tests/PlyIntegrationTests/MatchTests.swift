@@ -49,7 +49,7 @@ extension TestServer {
     }
 }
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct MatchTests {
     @Test func aReversiGameToItsEnd() async throws {
         let server = try await TestServer.start()

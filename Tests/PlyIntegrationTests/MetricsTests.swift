@@ -5,7 +5,7 @@ import FoundationNetworking
 import PlyServer
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
 struct MetricsTests {
     @Test func prometheusEndpointServesTheStatsFigures() async throws {
         let metricsPort = freePort()

@@ -3,7 +3,7 @@ import PlyStore
 import PostgresNIO
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
 struct MigrationTests {
     @Test func migratingTwiceAndConcurrentlyIsSafe() async throws {
         let logger = Logger(label: "ply.test.migrate")

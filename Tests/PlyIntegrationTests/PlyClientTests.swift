@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// The client library against a real server: the same paths a game or `ply bench` takes.
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct PlyClientIntegrationTests {
     @Test func logsInPingsAndPipelines() async throws {
         let server = try await TestServer.start()

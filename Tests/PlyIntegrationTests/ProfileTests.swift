@@ -3,7 +3,7 @@ import PlyJSON
 import PlyServer
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct ProfileTests {
     @Test func profileNameAndDataWithEvents() async throws {
         let server = try await TestServer.start()

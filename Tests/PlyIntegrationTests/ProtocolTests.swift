@@ -4,7 +4,7 @@ import PlyServer
 import Testing
 
 /// Framing, replies, tags, errors: the parts of the protocol every command shares.
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct ProtocolTests {
     @Test func helloPingHelpQuit() async throws {
         let server = try await TestServer.start()

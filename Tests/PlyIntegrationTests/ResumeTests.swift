@@ -7,7 +7,7 @@ import PostgresNIO
 import Logging
 import Testing
 
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .serialized)
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
 struct ResumeTests {
     @Test func aDroppedConnectionResumesWithExactlyTheMissedEvents() async throws {
         let server = try await TestServer.start()
@@ -191,7 +191,7 @@ struct ResumeTests {
 
 /// The example mailer drains the outbox and marks rows sent.
 @Suite(
-    .enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"),
+    .enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)),
     .enabled(if: MailerExample.isRunnable, "needs python3 with psycopg2 (Scripts/test installs it)"))
 struct MailerExampleTests {
     @Test func theExampleMailerSendsEachAlertOnce() async throws {

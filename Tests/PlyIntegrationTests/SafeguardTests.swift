@@ -7,7 +7,7 @@ import Testing
 
 /// Behaviours a hostile or unlucky client could otherwise break: event numbering under
 /// concurrent events, automatch clocks, watch limits, login limits under parallel attempts.
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
 struct SafeguardTests {
     /// A player in several matches receives events from all of them at once; on the wire
     /// their `seq` still rises by exactly one, with no gap, no repeat and no reordering.

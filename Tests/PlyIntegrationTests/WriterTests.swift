@@ -7,7 +7,7 @@ import Testing
 /// The writer against a real PostgreSQL: a batch the database refuses must fail, never be
 /// acknowledged; a commit lane that dies, idles or stops answering is replaced; a pooled
 /// connection that stops answering fails its call in time.
-@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"))
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
 struct WriterTests {
     /// A running writer on a fresh, migrated database holding player `w1` and the active
     /// match `match` (committed through the writer).
