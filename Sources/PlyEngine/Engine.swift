@@ -174,14 +174,14 @@ actor AuthGuard {
         let t = now
         if let account, !perAccount.allows(account, now: t) { return nil }
         guard perIP.allows(ip, now: t) else { return nil }
-        if let account { perAccount.recordFailure(account, now: t) }
+        if let account { perAccount.record(account, now: t) }
         return t
     }
 
     /// The attempt begun at `started` ended: `refused` if its credential was wrong.
     func settle(account: String?, ip: String, startedAt started: Double, refused: Bool) {
         if refused {
-            perIP.recordFailure(ip, now: now)
+            perIP.record(ip, now: now)
         } else if let account {
             perAccount.withdraw(account, recordedAt: started)
         }
@@ -189,7 +189,7 @@ actor AuthGuard {
 
     /// A refused credential outside a login (an identity token when linking).
     func failed(ip: String) {
-        perIP.recordFailure(ip, now: now)
+        perIP.record(ip, now: now)
     }
 }
 

@@ -69,22 +69,13 @@ struct CommandLineTests {
     @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
     func flagsWinOverEnvironmentAndBadValuesAreRefused() async throws {
         let flagPort = freePort(), envPort = freePort()
-        let p = Process()
-        p.executableURL = CrashTests.binary
-        p.arguments = ["serve", "--port", String(flagPort), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["PLY_PORT": String(envPort)]) { _, new in new }
-        p.standardOutput = FileHandle.nullDevice
+        let p = try serveProcess(port: flagPort, environment: ["PLY_PORT": String(envPort)])
         try p.run()
         defer {
             p.terminate()
             p.waitUntilExit()
         }
-        var up = false
-        for _ in 0..<100 where !up {
-            up = (try? await TestClient.connect(port: flagPort)) != nil
-            if !up { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(up, "listening on the flag's port")
+        #expect(try await isListening(port: flagPort), "listening on the flag's port")
         #expect((try? await TestClient.connect(port: envPort)) == nil, "not on the variable's")
 
         let refused = try Self.ply(["serve", "--port", "0", "--max-line-bytes", "10", "--database-url", try #require(TestDatabase.urlText)])
@@ -96,19 +87,11 @@ struct CommandLineTests {
     @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
     func serveExitsCleanlyOnSigterm() async throws {
         let port = freePort()
-        let p = Process()
-        p.executableURL = CrashTests.binary
-        p.arguments = ["serve", "--port", String(port), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error"]
-        p.standardOutput = FileHandle.nullDevice
+        let p = try serveProcess(port: port)
         let ended = AsyncStream<Void>.makeStream()
         p.terminationHandler = { _ in ended.continuation.finish() }
         try p.run()
-        var up = false
-        for _ in 0..<100 where !up {
-            up = (try? await TestClient.connect(port: port)) != nil
-            if !up { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        guard up else {
+        guard try await isListening(port: port) else {
             p.terminate()
             Issue.record("the server did not come up")
             return

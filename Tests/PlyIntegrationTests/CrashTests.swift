@@ -67,25 +67,13 @@ struct CrashTests {
         environment: [String: String], databaseURL: String? = nil, _ body: (Int, Int32) async throws -> Void
     ) async throws {
         let port = freePort()
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = [
-            "serve", "--port", String(port), "--database-url", try databaseURL ?? #require(TestDatabase.urlText),
-            "--log-level", "error",
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment, uniquingKeysWith: { _, new in new })
-        process.standardOutput = FileHandle.nullDevice
+        let process = try serveProcess(port: port, databaseURL: databaseURL, environment: environment)
         try process.run()
         defer {
             process.terminate()
             process.waitUntilExit()
         }
-        var up = false
-        for _ in 0..<100 where !up {
-            up = (try? await TestClient.connect(port: port)) != nil
-            if !up { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        try #require(up, "the server came up")
+        try #require(try await isListening(port: port), "the server came up")
         try await body(port, process.processIdentifier)
     }
 
@@ -105,24 +93,10 @@ struct CrashTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"))
     func killMinusNineLosesNoAcknowledgedMove() async throws {
         let port = freePort()
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = [
-            "serve", "--port", String(port), "--database-url", try #require(TestDatabase.urlText), "--log-level", "error",
-        ]
-        process.standardOutput = FileHandle.nullDevice
+        let process = try serveProcess(port: port)
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-        var clients: [TestClient] = []
-        for _ in 0..<100 {
-            if let c = try? await TestClient.connect(port: port) {
-                clients.append(c)
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(!clients.isEmpty, "the server came up")
+        try #require(try await isListening(port: port), "the server came up")
         // Ten matches between twenty players.
         struct Pair: Sendable {
             var a: TestClient, b: TestClient, match: String

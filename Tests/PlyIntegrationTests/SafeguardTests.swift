@@ -75,16 +75,7 @@ struct SafeguardTests {
         let database = try await TestDatabase.fresh()
         let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 1 }
         let t = try await server.table("reversi")
-        try await query(
-            database, """
-                CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
-                AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$
-                """)
-        try await query(
-            database, """
-                CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON plies DEFERRABLE INITIALLY DEFERRED
-                FOR EACH ROW WHEN (NEW.move = 'f5') EXECUTE FUNCTION slow_commit()
-                """)
+        try await slowCommits(database, seconds: 2, when: "NEW.move = 'f5'")
         try await t.first.err("MOVE \(t.match) 1 f5", "unavailable")
         var stored: [String] = []
         for _ in 0..<50 where stored.isEmpty {
@@ -111,16 +102,7 @@ struct SafeguardTests {
     func databaseTimeoutSetting() async throws {
         let database = try await TestDatabase.fresh()
         try await CrashTests.withBinary(environment: ["PLY_DATABASE_TIMEOUT_SECONDS": "1"], databaseURL: "\(database)") { port, _ in
-            try await query(
-                database, """
-                    CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
-                    AS $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$
-                    """)
-            try await query(
-                database, """
-                    CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON plies DEFERRABLE INITIALLY DEFERRED
-                    FOR EACH ROW EXECUTE FUNCTION slow_commit()
-                    """)
+            try await slowCommits(database, seconds: 3)
             let first = try await TestClient.connect(port: port)
             let second = try await TestClient.connect(port: port)
             _ = try await first.authDevice("timeout-a-\(UUID().uuidString)")
@@ -131,11 +113,7 @@ struct SafeguardTests {
             try await first.err("MOVE \(id) 1 f5", "unavailable")
             #expect(ContinuousClock.now - started < .seconds(3), "answered before the commit could finish")
         }
-        let refused = Process()
-        refused.executableURL = CrashTests.binary
-        refused.arguments = ["serve", "--port", "0", "--database-url", "\(database)"]
-        refused.environment = ProcessInfo.processInfo.environment.merging(["PLY_DATABASE_TIMEOUT_SECONDS": "0"]) { _, new in new }
-        refused.standardOutput = FileHandle.nullDevice
+        let refused = try serveProcess(port: 0, databaseURL: "\(database)", environment: ["PLY_DATABASE_TIMEOUT_SECONDS": "0"])
         refused.standardError = FileHandle.nullDevice
         try refused.run()
         refused.waitUntilExit()
@@ -208,6 +186,44 @@ struct SafeguardTests {
         for n in 0..<3 { try await tables[0].first.ok("SAY \(tables[0].match) hello \(n)") }
         try await tables[0].first.err("SAY \(tables[0].match) one too many", "rate_limited")
         try await tables[0].second.ok("SAY \(tables[0].match) the other player may still talk")
+        try await server.stop()
+    }
+
+    /// A watched match stays in memory while it is played; once finished, watchers no longer
+    /// keep it there (it has no more moves to show them).
+    @Test func watchersKeepOnlyUnfinishedMatchesInMemory() async throws {
+        let server = try await TestServer.start {
+            $0.engine.idleSeconds = 0.5
+            $0.engine.deadlinePollSeconds = 0.1
+        }
+        let ended = try await server.table("reversi")
+        let playing = try await server.table("reversi")
+        let (w, _) = try await server.player("watcher")
+        try await w.ok("WATCH \(ended.match)")
+        try await w.ok("WATCH \(playing.match)")
+        try await ended.first.ok("RESIGN \(ended.match)")
+        let (observer, _) = try await server.player("observer")
+        var evicted = 0
+        for _ in 0..<40 where evicted == 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            evicted = try await observer.ok("STATS")["match_evictions"]?.intValue ?? 0
+        }
+        #expect(evicted == 1, "the finished match left memory")
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await observer.ok("STATS")["match_evictions"]?.intValue == 1, "the watched, unfinished one stays")
+        try await server.stop()
+    }
+
+    /// A tag is echoed at the start of the reply line, so one with a control character is
+    /// refused, and the refusal carries no tag.
+    @Test func aTagWithAControlCharacterIsRefused() async throws {
+        let server = try await TestServer.start()
+        let c = try await server.client()
+        try await c.sendRaw(Array("#a\u{7F}b PING\n#ok PING\n".utf8))
+        let refused = try await c.reply()
+        #expect(refused.hasPrefix("ERR bad_request "), "\(refused)")
+        #expect(!refused.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        #expect(try await c.reply() == "#ok OK")
         try await server.stop()
     }
 

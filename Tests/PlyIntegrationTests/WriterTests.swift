@@ -278,18 +278,10 @@ struct WriterTests {
         }
     }
 
-    /// Makes the `COMMIT` of any transaction that stores `move` take `seconds` (a deferred
-    /// constraint trigger runs at commit time).
+    /// Makes the `COMMIT` of any transaction that stores `move` take `seconds`.
     static func slowCommits(_ f: Fixture, forMove move: String, seconds: Int) async throws {
-        _ = try await f.client.query(
-            PostgresQuery(unsafeSQL: """
-                CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
-                AS $$ BEGIN PERFORM pg_sleep(\(seconds)); RETURN NULL; END $$
-                """), logger: f.logger)
-        _ = try await f.client.query(
-            PostgresQuery(unsafeSQL: """
-                CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON plies DEFERRABLE INITIALLY DEFERRED
-                FOR EACH ROW WHEN (NEW.move = '\(move)') EXECUTE FUNCTION slow_commit()
-                """), logger: f.logger)
+        for sql in slowCommitStatements(seconds: seconds, when: "NEW.move = '\(move)'") {
+            _ = try await f.client.query(PostgresQuery(unsafeSQL: sql), logger: f.logger)
+        }
     }
 }

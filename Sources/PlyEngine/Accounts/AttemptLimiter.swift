@@ -1,5 +1,5 @@
-/// Counts failed attempts per key in a sliding window. Pure: the caller passes the time,
-/// so tests need no clock.
+/// Counts attempts per key in a sliding window (failed logins per account and address, chat
+/// lines per connection). Pure: the caller passes the time, so tests need no clock.
 public struct AttemptLimiter: Sendable {
     public let limit: Int
     public let window: Double
@@ -21,7 +21,7 @@ public struct AttemptLimiter: Sendable {
         return times.count < limit
     }
 
-    public mutating func recordFailure(_ key: String, now: Double) {
+    public mutating func record(_ key: String, now: Double) {
         if failures[key] == nil && failures.count >= maxKeys {
             prune(now: now)
             if failures.count >= maxKeys, let victim = failures.min(by: { ($0.value.last ?? 0) < ($1.value.last ?? 0) })?.key {
@@ -31,8 +31,8 @@ public struct AttemptLimiter: Sendable {
         failures[key, default: []].append(now)
     }
 
-    /// Takes back one failure recorded at `time` (an attempt counted in advance that did
-    /// not fail after all).
+    /// Takes back one attempt recorded at `time` (one counted in advance that turned out
+    /// not to count).
     public mutating func withdraw(_ key: String, recordedAt time: Double) {
         guard var times = failures[key], let i = times.lastIndex(of: time) else { return }
         times.remove(at: i)

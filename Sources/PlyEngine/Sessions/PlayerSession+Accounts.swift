@@ -12,21 +12,18 @@ extension PlayerSession {
         guard failedAuth < engine.configuration.authFailuresPerConnection,
             let started = await engine.authGuard.begin(account: account, ip: remoteAddress)
         else { throw PlyError(.rateLimited, "too many failed logins; retry later") }
-        let refused: CredentialRefused?
-        let outcome: Result<Reply, any Error>
         do {
-            outcome = .success(try await body())
-            refused = nil
-        } catch let r as CredentialRefused {
+            let reply = try await body()
+            await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: false)
+            return reply
+        } catch let refused as CredentialRefused {
             failedAuth += 1
-            outcome = .failure(PlyError.unauthenticated(r.message))
-            refused = r
+            await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: true)
+            throw PlyError.unauthenticated(refused.message)
         } catch {
-            outcome = .failure(error)
-            refused = nil
+            await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: false)
+            throw error
         }
-        await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: refused != nil)
-        return try outcome.get()
     }
 
     /// A credential was wrong: inside `loginAttempt` the attempt keeps counting; elsewhere

@@ -152,12 +152,11 @@ extension PlayerSession {
             watching.remove(id)
             return .ok(nil)
         case .say(let id, let text):
-            let now = ContinuousClock.now
-            chatTimes.removeAll { now - $0 >= .seconds(60) }
-            guard chatTimes.count < engine.configuration.maximumChatPerMinute else {
-                throw PlyError(.rateLimited, "at most \(engine.configuration.maximumChatPerMinute) chat lines a minute")
+            let now = Date().timeIntervalSinceReferenceDate
+            guard chat.allows("say", now: now) else {
+                throw PlyError(.rateLimited, "at most \(chat.limit) chat lines a minute")
             }
-            chatTimes.append(now)
+            chat.record("say", now: now)
             try await onMatch(id) { try await $0.say(by: me.id, connection: connectionID, text: text) }
             return .ok(nil)
         default:

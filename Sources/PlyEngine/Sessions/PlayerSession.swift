@@ -28,8 +28,8 @@ public actor PlayerSession {
     var failedAuth = 0
     /// Matches this connection watches, to stop watching when it closes.
     var watching: Set<String> = []
-    /// When this connection's recent chat lines were sent, oldest first (the last minute).
-    var chatTimes: [ContinuousClock.Instant] = []
+    /// This connection's chat lines in the last minute.
+    var chat: AttemptLimiter
     public var isAuthenticated: Bool { player != nil }
 
     /// Set by QUIT: the server closes the connection after the reply.
@@ -57,6 +57,7 @@ public actor PlayerSession {
         self.remoteAddress = remoteAddress
         self.executor = executor
         self.flow = flow
+        chat = AttemptLimiter(limit: engine.configuration.maximumChatPerMinute, window: 60)
         connectionID = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         engine.counters.connected()
     }

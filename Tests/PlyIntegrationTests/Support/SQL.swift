@@ -18,3 +18,23 @@ func query(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
         return out
     }
 }
+
+/// Makes the `COMMIT` of any transaction that inserts a ply matching `condition` (SQL on
+/// `NEW`, e.g. `NEW.move = 'f5'`) take `seconds`: a deferred constraint trigger runs at
+/// commit time, so the commit is durable only after the sleep.
+func slowCommitStatements(seconds: Int, when condition: String = "true") -> [String] {
+    [
+        """
+        CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql
+        AS $$ BEGIN PERFORM pg_sleep(\(seconds)); RETURN NULL; END $$
+        """,
+        """
+        CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON plies DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW WHEN (\(condition)) EXECUTE FUNCTION slow_commit()
+        """,
+    ]
+}
+
+func slowCommits(_ url: DatabaseURL, seconds: Int, when condition: String = "true") async throws {
+    for sql in slowCommitStatements(seconds: seconds, when: condition) { try await query(url, sql) }
+}

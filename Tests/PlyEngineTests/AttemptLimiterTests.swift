@@ -1,0 +1,36 @@
+import PlyEngine
+import Testing
+
+@Suite struct AttemptLimiterTests {
+    @Test func allowsUpToTheLimitWithinTheWindow() {
+        var l = AttemptLimiter(limit: 2, window: 60)
+        let allowed1 = l.allows("a", now: 0)
+        #expect(allowed1)
+        l.record("a", now: 0)
+        l.record("a", now: 10)
+        let allowed2 = l.allows("a", now: 20)
+        #expect(!allowed2, "two within the minute")
+        let allowed3 = l.allows("b", now: 20)
+        #expect(allowed3, "keys are apart")
+        let allowed4 = l.allows("a", now: 60)
+        #expect(allowed4, "the first has left the window")
+    }
+
+    /// An attempt counted in advance and taken back no longer counts; another at the same
+    /// moment still does.
+    @Test func withdrawTakesBackOneAttempt() {
+        var l = AttemptLimiter(limit: 2, window: 60)
+        l.record("a", now: 5)
+        l.record("a", now: 5)
+        l.withdraw("a", recordedAt: 5)
+        let allowed5 = l.allows("a", now: 6)
+        #expect(allowed5)
+        l.withdraw("a", recordedAt: 5)
+        l.withdraw("a", recordedAt: 5)  // nothing left to take back
+        #expect(l.trackedKeys == 0)
+        l.record("a", now: 7)
+        l.record("a", now: 8)
+        let allowed6 = l.allows("a", now: 9)
+        #expect(!allowed6)
+    }
+}
