@@ -116,7 +116,15 @@ def main():
         m = l.split(".")[2]
         row(l, "moves_per_s", f"moves at half the best grouped rate, {m} matches")
         row(l, "p99_ms", f"moves at half the best grouped rate, {m} matches")
-        row(l, "commit_p99_ms", f"moves at half the best grouped rate, {m} matches (the server's last 1,024 commits)")
+        row(l, "commit_p99_ms", f"moves at half the best grouped rate, {m} matches: the server's commits in the run")
+        row(l, "commit_max_ms", f"moves at half the best grouped rate, {m} matches: the server's commits in the run")
+        row(f"disk.during.{l}", "max_ms", f"disk flushes during those runs (`ply bench fsync`, one each 10 ms)")
+        row(f"disk.during.{l}", "stalls", f"disk flushes during those runs: flushes over 20 ms", digits=0)
+    if "disk.alone" in runs:
+        row("disk.alone", "fsyncs_per_s", "disk alone, flushes back to back (`ply bench fsync`)")
+        row("disk.alone", "p99_ms", "disk alone, flushes back to back")
+        row("disk.alone", "max_ms", "disk alone, flushes back to back")
+        row("disk.alone", "stalls", "disk alone: flushes over 20 ms", digits=0)
 
     sess = sorted({int(l.split(".")[1]) for l in runs if l.startswith("sessions.")})
     for n in sess:
@@ -150,7 +158,11 @@ def main():
     w(f"| moves >= 5x per-move | {fmt(rg, 1)}x at {big} matches | {verdict(None if rg is None else rg >= 5)} |")
     for l in half:
         p99 = med(runs, l, "p99_ms")
-        w(f"| moves p99 < 10 ms at half that load | {fmt(p99)} ms at {fmt(med(runs, l, 'moves_per_s'))} moves/s "
+        stalls = all_values(runs, f"disk.during.{l}", "stalls")
+        longest = all_values(runs, f"disk.during.{l}", "max_ms")
+        disk = (f"; the disk stalled {', '.join(fmt(x, 0) for x in stalls)} times in those runs, up to "
+                f"{fmt(max(longest))} ms" if stalls and longest else "")
+        w(f"| moves p99 < 10 ms at half that load | {fmt(p99)} ms at {fmt(med(runs, l, 'moves_per_s'))} moves/s{disk} "
           f"| {verdict(None if p99 is None else p99 < 10)} |")
     if sess:
         n = sess[-1]

@@ -41,9 +41,9 @@ public enum MovesBench {
         public var commits: Int?
         public var rowsCommitted: Int?
         public var rssBytes: Int?
-        /// The server's own view of its recent group commits (`STATS`), read at the end.
-        public var commitP50: Double?
-        public var commitP99: Double?
+        /// The server's commits during the run (`STATS` histograms before and after): p50
+        /// and p99 are bucket bounds (within 12%), the maximum is exact where it can be.
+        public var commitLatencies: DurationHistogram?
 
         public var report: BenchReport {
             let rowsPerCommit: Double? =
@@ -58,7 +58,8 @@ public enum MovesBench {
                     ("matches_finished", Double(matchesFinished)), ("errors", Double(errors)),
                     ("commits", commits.map(Double.init)), ("rows_committed", rowsCommitted.map(Double.init)),
                     ("rows_per_commit", rowsPerCommit),
-                    ("commit_p50_ms", commitP50), ("commit_p99_ms", commitP99),
+                    ("commit_p50_ms", commitLatencies?.percentile(50)), ("commit_p99_ms", commitLatencies?.percentile(99)),
+                    ("commit_max_ms", commitLatencies.flatMap { $0.total > 0 ? $0.maximum : nil }),
                     ("rss_mb", rssBytes.map { Double($0) / 1_048_576 }),
                 ])
         }
@@ -139,7 +140,20 @@ public enum MovesBench {
             moves: tallies.reply.count, seconds: seconds, reply: tallies.reply.summary(),
             event: sent.samples().summary(), matchesFinished: tallies.finished, errors: tallies.errors,
             commits: delta("commits"), rowsCommitted: delta("rows_committed"), rssBytes: after["rss_bytes"]?.intValue,
-            commitP50: after["commit_p50_ms"]?.doubleValue, commitP99: after["commit_p99_ms"]?.doubleValue)
+            commitLatencies: commitHistogram(after).flatMap { a in commitHistogram(before).map { a.since($0) } })
+    }
+
+    /// The commit histogram a `STATS` reply lists (nil from a server without one).
+    public static func commitHistogram(_ stats: JSONObject) -> DurationHistogram? {
+        guard case .array(let rows)? = stats["commit_histogram_ms"], let maximum = stats["commit_max_ms"]?.doubleValue
+        else { return nil }
+        var buckets: [(upperBound: Double, count: Int)] = []
+        for row in rows {
+            guard case .array(let pair) = row, pair.count == 2, let bound = pair[0].doubleValue, let count = pair[1].intValue
+            else { return nil }
+            buckets.append((bound, count))
+        }
+        return DurationHistogram(buckets: buckets, maximum: maximum)
     }
 
     struct Tally: Sendable {

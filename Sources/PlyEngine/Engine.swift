@@ -113,6 +113,7 @@ public final class Engine: Sendable {
     public func statsSnapshot() async -> JSONObject {
         let w = writer
         let recent = await w.recentCommits()
+        let histogram = await w.commitHistogram
         return [
             "connections": .int(counters.connections.load(ordering: .relaxed)),
             "connections_total": .int(counters.connectionsTotal.load(ordering: .relaxed)),
@@ -131,6 +132,8 @@ public final class Engine: Sendable {
             "last_commit_ms": .double(Self.milliseconds(await w.lastCommitSeconds)),
             "commit_p50_ms": recent.p50.map { .double(Self.milliseconds($0 / 1000)) } ?? .null,
             "commit_p99_ms": recent.p99.map { .double(Self.milliseconds($0 / 1000)) } ?? .null,
+            "commit_max_ms": .double(Self.milliseconds(histogram.maximum / 1000)),
+            "commit_histogram_ms": .array(histogram.buckets.map { [.double($0.upperBound), .int($0.count)] }),
             "lazy_flushes": .int(await w.lazyFlushes),
             "lazy_rows_flushed": .int(await w.lazyRowsFlushed),
             "last_flush_ms": .double(Self.milliseconds(await w.lastFlushSeconds)),

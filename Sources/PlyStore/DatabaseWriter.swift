@@ -86,6 +86,8 @@ public actor DatabaseWriter {
     public private(set) var lastCommitSeconds = 0.0
     /// How long the last 1,024 commits took, from handing them to PostgreSQL to its answer.
     private var commitDurations = RecentDurations(capacity: 1024)
+    /// Every commit's duration since start, for percentiles over any window.
+    public private(set) var commitHistogram = DurationHistogram()
     public private(set) var lastFlushSeconds = 0.0
     /// Set after a failure to reach the database; critical writes fail at once until a
     /// probe succeeds.
@@ -260,6 +262,7 @@ public actor DatabaseWriter {
         }
         lastCommitSeconds = Self.seconds(ContinuousClock.now - started)
         commitDurations.record(seconds: lastCommitSeconds)
+        commitHistogram.record(milliseconds: lastCommitSeconds * 1000)
         commits += 1
         rowsCommitted += writes.reduce(0) { $0 + $1.rows }
     }

@@ -2,13 +2,13 @@ import ArgumentParser
 import PlyBench
 import PlyJSON
 
-/// `ply bench ping|moves|sessions|cold`: load against a server. Each prints a table, then
+/// `ply bench ping|moves|sessions|cold|fsync`: load against a server. Each prints a table, then
 /// its figures as one JSON object on the last line.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure a running server: round trips or whole games under load.",
-        subcommands: [Ping.self, Moves.self, Sessions.self, Cold.self]
+        subcommands: [Ping.self, Moves.self, Sessions.self, Cold.self, Fsync.self]
     )
 
     struct Ping: AsyncParsableCommand {
@@ -107,6 +107,33 @@ extension BenchCommand {
                     restartCommand: restartCommand, serverBinary: serverBinary,
                     serverArguments: serverArgs.split(separator: " ").map(String.init), serverLog: serverLog,
                     sample: sample))
+            emit(result.report)
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Fsync: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The disk alone: 8 KiB written and fdatasync'ed in a loop, as PostgreSQL flushes its WAL at COMMIT.",
+            discussion: """
+                Back to back it gives the most durable commits a second the disk allows; with \
+                --interval-ms it can run beside another benchmark and count the disk's stalls during it. \
+                The file is created in --directory (put it on the database's file system) and removed.
+                """)
+
+        @Option(help: "Directory on the file system to measure.") var directory = "."
+        @Option(help: "Seconds to run.") var duration = 10.0
+        @Option(help: "Milliseconds to pause between flushes (default: none).") var intervalMs: Double?
+        @Option(help: "A flush longer than this many milliseconds counts as a stall.") var stallMs = 20.0
+
+        func run() throws {
+            if let intervalMs, intervalMs < 0 { throw ValidationError("--interval-ms must not be negative") }
+            guard stallMs > 0 else { throw ValidationError("--stall-ms must be positive") }
+            let result = try FsyncBench.run(
+                .init(
+                    directory: directory, duration: try seconds(duration),
+                    interval: intervalMs.map { .microseconds(Int64($0 * 1000)) }, stallMilliseconds: stallMs))
             emit(result.report)
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import PlyBench
 import Testing
 
@@ -102,5 +103,27 @@ import Testing
         #expect(Set(s).count == 1000)
         #expect(s.allSatisfy { (0..<1_000_000).contains($0) })
         #expect(Set(ColdSeed.sample(1000, of: 10, using: &rng)) == Set(0..<10))
+    }
+}
+
+@Suite struct FsyncBenchTests {
+    @Test func timesEachFlushAndRemovesItsFile() throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/ply-fsync-test-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try FsyncBench.run(.init(directory: directory, duration: .milliseconds(300), interval: .milliseconds(5)))
+        // Paced at 5 ms, 300 ms hold at most 60 flushes, and any disk manages a few.
+        #expect(result.flushes.count >= 3 && result.flushes.count <= 60, "\(result.flushes.count) flushes")
+        #expect(result.flushes.milliseconds.allSatisfy { $0 >= 0 })
+        let figures = Dictionary(uniqueKeysWithValues: result.report.figures.map { ($0.name, $0.value) })
+        #expect(figures["flushes"] == Double(result.flushes.count))
+        #expect(figures["stalls"] == Double(result.flushes.milliseconds.filter { $0 > 20 }.count))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty, "the probe's file is gone")
+    }
+
+    @Test func aMissingDirectoryIsAnError() {
+        #expect(throws: FsyncBench.Failure.self) {
+            try FsyncBench.run(.init(directory: "/nonexistent/ply", duration: .milliseconds(10)))
+        }
     }
 }

@@ -52,12 +52,25 @@ struct CommandLineTests {
         #expect(o["laser"]?.arrayValue?.isEmpty == false)
     }
 
+    @Test func fsyncProbeReportsItsFlushes() throws {
+        let r = try Self.ply(["bench", "fsync", "--directory", NSTemporaryDirectory(), "--duration", "0.3", "--interval-ms", "5"])
+        #expect(r.status == 0, "\(r.err)")
+        let last = try #require(r.out.split(separator: "\n").last)
+        let o = try JSONValue(parsing: String(last))
+        let flushes = try #require(o["flushes"]?.intValue)
+        #expect(flushes >= 3 && flushes <= 60, "\(r.out)")
+        #expect((o["max_ms"]?.doubleValue ?? -1) >= (o["p50_ms"]?.doubleValue ?? .infinity))
+        #expect(o["stalls"]?.intValue != nil)
+    }
+
     /// Bad input is a message and a failing exit status, never a crash.
     @Test(arguments: [
         (["perft", "chess", "3"], "unknown game"),
         (["replay", "reversi", "--moves", "z9"], "z9"),
         (["legal", "hive", "--settings", "{not json"], "settings"),
         (["perft", "reversi", "-1"], "depth"),
+        (["bench", "fsync", "--directory", "/nonexistent/ply", "--duration", "0.1"], "/nonexistent/ply"),
+        (["bench", "fsync", "--stall-ms", "0"], "--stall-ms"),
     ])
     func badInputIsRefusedClearly(arguments: [String], says: String) throws {
         let r = try Self.ply(arguments)

@@ -1,7 +1,9 @@
 import Foundation
+import PlyBench
 import PlyEngine
 import PlyJSON
 import PlyServer
+import PlyStore
 import Testing
 
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
@@ -326,6 +328,12 @@ struct MatchLifecycleTests {
         let p50 = try #require(after["commit_p50_ms"]?.doubleValue, "STATS has commit_p50_ms after commits")
         let p99 = try #require(after["commit_p99_ms"]?.doubleValue)
         #expect(p50 > 0 && p50 <= p99 && p99 < 5000, "commit p50 \(p50) ms, p99 \(p99) ms")
+        // Every commit since start, in buckets: the run's commits are the difference.
+        let histogram = { (stats: JSONValue) in stats.objectValue.flatMap(MovesBench.commitHistogram) }
+        let run = try #require(histogram(after)).since(try #require(histogram(before)))
+        #expect(run.total == commits, "the histogram counted \(run.total) of \(commits) commits")
+        let maximum = try #require(after["commit_max_ms"]?.doubleValue)
+        #expect(maximum >= p99 && run.maximum <= maximum, "max \(maximum) ms, run max \(run.maximum) ms, p99 \(p99) ms")
         try await server.stop()
     }
 }

@@ -37,7 +37,7 @@ public actor MatchDirectory {
                 return try Self.make(row, plies: plies, env: env)
             }
             guard let m, m.retired else { return m }
-            residents.evict(id, ifStill: m)
+            _ = residents.evict(id, ifStill: m)
         }
         throw PlyError.unavailable("the match is being reloaded; retry")
     }
