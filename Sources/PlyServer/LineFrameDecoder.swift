@@ -14,6 +14,8 @@ public enum LineFrame: Sendable {
 /// wait as bytes (at most one read's worth) instead of as queued requests.
 public final class LineGate {
     public var isOpen = true
+    /// Set when the input ended while the gate was shut: what is left to frame.
+    public var heldAtEnd: HeldInput?
     public init() {}
 }
 
@@ -42,6 +44,12 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        try split(&buffer) { context.fireChannelRead(NIOAny($0)) }
+    }
+
+    /// Splits off at most one frame and hands it to `emit`: `.continue` when there may be
+    /// another, `.needMoreData` when the buffer holds no whole line (or the gate is shut).
+    public mutating func split(_ buffer: inout ByteBuffer, emit: (LineFrame) -> Void) throws -> DecodingState {
         if let gate, !gate.isOpen { return .needMoreData }
         if let d = discarded {
             if let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
@@ -64,12 +72,12 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
             if length > 0 && view[nl - 1] == UInt8(ascii: "\r") { length -= 1 }
             if length > maximumLineBytes {
                 buffer.moveReaderIndex(forwardBy: lineWithCR + 1)
-                context.fireChannelRead(wrapInboundOut(.tooLong))
+                emit(.tooLong)
                 return .continue
             }
             let line = buffer.readSlice(length: lineWithCR)!
             buffer.moveReaderIndex(forwardBy: 1)
-            context.fireChannelRead(wrapInboundOut(.line(line)))
+            emit(.line(line))
             return .continue
         }
         if buffer.readableBytes > maximumLineBytes + 1 {
@@ -77,7 +85,7 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
             discarded = buffer.readableBytes
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             scanned = 0
-            context.fireChannelRead(wrapInboundOut(.tooLong))
+            emit(.tooLong)
             guard discarded! < maximumUnterminatedBytes else { throw UnterminatedLine() }
             return .needMoreData
         }
@@ -85,18 +93,32 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seeEOF: Bool) throws -> DecodingState {
-        // The connection ended with the gate shut: what it held back will not be answered.
-        if let gate, !gate.isOpen {
-            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-            return .needMoreData
-        }
-        // A last line without a newline still counts as a line.
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        if discarded == nil, buffer.readableBytes > 0 {
-            let line = buffer.readSlice(length: buffer.readableBytes)!
-            context.fireChannelRead(wrapInboundOut(.line(line)))
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        let done = try splitLast(&buffer) { context.fireChannelRead(NIOAny($0)) }
+        // The gate is shut (now or since before): the bytes held back go to the gate, with
+        // this decoder's state, for the connection to frame once its session catches up.
+        if !done, let gate, buffer.readableBytes > 0 {
+            gate.heldAtEnd = HeldInput(decoder: self, bytes: buffer.readSlice(length: buffer.readableBytes)!)
         }
         return .needMoreData
     }
+
+    /// Splits every line left at the end of input, while the gate stays open; a last line
+    /// without a newline still counts as a line. Returns whether all of `buffer` was framed.
+    @discardableResult
+    public mutating func splitLast(_ buffer: inout ByteBuffer, emit: (LineFrame) -> Void) throws -> Bool {
+        while try split(&buffer, emit: emit) == .continue {}
+        if let gate, !gate.isOpen { return false }
+        if discarded == nil, buffer.readableBytes > 0 {
+            emit(.line(buffer.readSlice(length: buffer.readableBytes)!))
+        }
+        return true
+    }
+}
+
+/// Input that arrived before the client closed its sending side but had not been framed yet
+/// (the gate was shut), with the framing's state at that point.
+public struct HeldInput {
+    public var decoder: LineFrameDecoder
+    public var bytes: ByteBuffer
 }

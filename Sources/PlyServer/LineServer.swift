@@ -200,8 +200,12 @@ final class SessionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        take(unwrapInboundIn(data))
+    }
+
+    private func take(_ frame: LineFrame) {
         guard let session else { return }
-        switch unwrapInboundIn(data) {
+        switch frame {
         case .line(let buffer):
             session.assumeIsolated { $0.receive(line: buffer.readableBytesView) }
             if handshake != nil, session.assumeIsolated({ $0.isAuthenticated }) {
@@ -233,9 +237,9 @@ final class SessionHandler: ChannelDuplexHandler {
             readingPaused = true
             if let session { session.assumeIsolated { $0.quiesce() } } else { context.close(promise: nil) }
         } else if let e = event as? ChannelEvent, e == .inputClosed {
-            // The client sent its last request: answer what was read, then close. (Lines
-            // still held back behind a shut gate at that moment are not run.)
-            if let session { session.assumeIsolated { $0.quiesce() } } else { context.close(promise: nil) }
+            // The client sent its last request: answer every line it sent, then close. Lines
+            // held back behind a shut gate are framed once the session catches up.
+            if gate.heldAtEnd == nil { endOfInput() }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -270,10 +274,32 @@ final class SessionHandler: ChannelDuplexHandler {
         gate.isOpen = true
         // Lines held back in the framing's buffer go first: an empty read makes it decode.
         context?.pipeline.syncOperations.fireChannelRead(NIOAny(ByteBuffer()))
+        frameHeldInput()
         if readWanted, let context {
             readWanted = false
             context.read()
         }
+    }
+
+    /// Frames the lines left when the client ended its input behind a shut gate, as far as
+    /// the gate lets it; once they are all in, the input is over.
+    private func frameHeldInput() {
+        guard var held = gate.heldAtEnd else { return }
+        gate.heldAtEnd = nil
+        do {
+            if try held.decoder.splitLast(&held.bytes, emit: { take($0) }) {
+                endOfInput()
+            } else {
+                gate.heldAtEnd = held  // the session fell behind again: the rest waits
+            }
+        } catch {
+            context.map { errorCaught(context: $0, error: error) }
+        }
+    }
+
+    /// No more requests will come: answer the ones taken, then close.
+    private func endOfInput() {
+        if let session { session.assumeIsolated { $0.quiesce() } } else { context?.close(promise: nil) }
     }
 
     // MARK: writing, one flush per turn of the loop

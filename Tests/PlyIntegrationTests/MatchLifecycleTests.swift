@@ -32,6 +32,30 @@ struct MatchLifecycleTests {
         try await server.stop()
     }
 
+    /// A pairing whose new match cannot be stored (PostgreSQL refuses it here) answers
+    /// `unavailable` and leaves the waiting player at the head of the queue: the next request
+    /// pairs with them.
+    @Test func aFailedPairingKeepsTheWaitingPlayerQueued() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        let (a, ann) = try await server.player("keep1")
+        let (b, bo) = try await server.player("keep2")
+        #expect(try await a.ok("QUEUE reversi")["queued"]?.boolValue == true)
+        try await query(
+            database,
+            "CREATE FUNCTION refuse_match() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$")
+        try await query(database, "CREATE TRIGGER refuse_match BEFORE INSERT ON matches FOR EACH ROW EXECUTE FUNCTION refuse_match()")
+        try await b.err("QUEUE reversi", "unavailable")
+        try await query(database, "DROP TRIGGER refuse_match ON matches")
+        let paired = try await b.ok("QUEUE reversi")
+        #expect(paired["queued"]?.boolValue == false, "\(paired)")
+        let start = try await a.event("start")
+        #expect(start["match"]?.stringValue == paired["match"]?.stringValue)
+        let players = try #require(start["players"]?.arrayValue).compactMap { $0["player"]?.stringValue }
+        #expect(Set(players) == [ann.player, bo.player])
+        try await server.stop()
+    }
+
     /// A queued player keeps their place across a restart and is paired while away; one
     /// who left the queue is not.
     @Test func automatchQueuesSurviveARestart() async throws {

@@ -122,25 +122,32 @@ struct SafeguardTests {
 
     /// A client that sends thousands of requests in one burst behind a slow one does not get
     /// them all queued: past the read-ahead limit (`--max-pipelined`, 64) the framing splits
-    /// off no more lines. Here the client hangs up right after the burst, so what was held
-    /// back as bytes is never run: the server counts about 64 requests, not 5,001.
+    /// off no more lines, and the rest waits as bytes until the session catches up. Here the
+    /// slow request is a password check (about half a second at this cost): while it runs the
+    /// server has taken about 64 of the 5,001 requests; afterwards every one is answered.
     @Test func aBurstPastTheReadAheadLimitWaitsAsBytes() async throws {
-        let server = try await TestServer.start()
+        let server = try await TestServer.start { $0.engine.passwordCost = .init(rounds: 1 << 17, blockSize: 8, parallelism: 1) }
         let (observer, _) = try await server.player("observer")
         let before = try #require(try await observer.ok("STATS")["requests"]?.intValue)
         let burst = try await server.client()
-        let lines = "AUTH SESSION " + String(repeating: "x", count: 43) + "\n" + String(repeating: "MATCHES\n", count: 5000)
+        let lines = "AUTH EMAIL nobody-\(UUID().uuidString.prefix(8))@example.com not-the-password\n"
+            + String(repeating: "PING\n", count: 5000)
         try await burst.sendRaw(Array(lines.utf8))
-        await burst.close()
-        // Let the server finish whatever it took in.
-        var counted = 0
-        for _ in 0..<10 {
-            try await Task.sleep(for: .milliseconds(200))
-            let now = try #require(try await observer.ok("STATS")["requests"]?.intValue)
-            if now - before == counted { break }
-            counted = now - before
+        try await Task.sleep(for: .milliseconds(150))  // the server reads the burst meanwhile
+        let during = try #require(try await observer.ok("STATS")["requests"]?.intValue) - before
+        // The count means something only if the check was still running when it was taken.
+        let early = try? await burst.reply(timeout: .zero)
+        try #require(early == nil, "the password check ended before the count: \(early ?? "")")
+        let refused = try await burst.reply()
+        #expect(refused.hasPrefix("ERR unauthenticated"), "\(refused)")
+        #expect(during > 1 && during < 1000, "requests taken while the first was running: \(during)")
+        for i in 0..<5000 {
+            let r = try await burst.reply()
+            if r != "OK" {
+                Issue.record("PING \(i) was answered \(r.prefix(60))")
+                break
+            }
         }
-        #expect(counted > 1 && counted < 1000, "requests taken from the burst: \(counted)")
         try await server.stop()
     }
 
@@ -231,6 +238,33 @@ struct SafeguardTests {
         try await server.stop()
     }
 
+    /// Password checks past the hashing job limit are refused at once with `rate_limited`,
+    /// not queued behind the others (each check holds a thread and tens of megabytes).
+    @Test func passwordChecksPastTheJobLimitAreRefused() async throws {
+        let server = try await TestServer.start {
+            $0.engine.maximumPasswordJobs = 1
+            // About a tenth of a second a check, so that eight sent at once overlap.
+            $0.engine.passwordCost = .init(rounds: 1 << 15, blockSize: 8, parallelism: 1)
+            $0.engine.authFailuresPerAccount = 100
+            $0.engine.authFailuresPerIP = 100
+        }
+        let (owner, _) = try await server.player("hashed")
+        let email = "jobs-\(UUID().uuidString.prefix(8))@example.com"
+        try await owner.ok("LINK EMAIL \(email) correct-horse-battery")
+        var clients: [TestClient] = []
+        for _ in 0..<8 { clients.append(try await server.client()) }
+        let replies = try await withThrowingTaskGroup(of: String.self) { group in
+            for c in clients { group.addTask { try await c.call("AUTH EMAIL \(email) correct-horse-battery") } }
+            var all: [String] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        let ok = replies.filter { $0.hasPrefix("OK {") }.count
+        let busy = replies.filter { $0.hasPrefix("ERR rate_limited") && $0.contains("checking passwords") }.count
+        #expect(ok >= 1 && busy >= 1 && ok + busy == 8, "\(replies)")
+        try await server.stop()
+    }
+
     /// A client that shuts its sending side after its requests (`printf ... | nc -N`) gets
     /// every reply, then the server closes.
     @Test func aHalfClosedConnectionGetsItsReplies() async throws {
@@ -242,6 +276,27 @@ struct SafeguardTests {
         let matches = try await c.reply()
         let ping = try await c.reply()
         #expect(auth.hasPrefix("OK {") && matches.hasPrefix("OK [") && ping == "OK", "\([auth, matches, ping])")
+        #expect(await c.isClosed(within: .seconds(5)), "the server closes after the replies")
+        try await server.stop()
+    }
+
+    /// The same past the read-ahead limit: the lines still held back as bytes when the input
+    /// ended are framed as the session catches up, a last one without a newline included.
+    @Test func aHalfClosedConnectionGetsRepliesPastTheReadAheadLimit() async throws {
+        let server = try await TestServer.start { $0.server.maximumPipelinedRequests = 4 }
+        let c = try await server.client()
+        var lines = "AUTH DEVICE half-close-burst-\(UUID().uuidString)\n"
+        for i in 0..<200 { lines += "#\(i) MATCHES\n" }
+        lines += "#last PING"
+        try await c.sendRaw(Array(lines.utf8))
+        try await c.channel.close(mode: .output)
+        let auth = try await c.reply()
+        #expect(auth.hasPrefix("OK {"), "\(auth)")
+        for i in 0..<200 {
+            let r = try await c.reply()
+            #expect(r.hasPrefix("#\(i) OK ["), "reply \(i) was \(r.prefix(40))")
+        }
+        #expect(try await c.reply() == "#last OK")
         #expect(await c.isClosed(within: .seconds(5)), "the server closes after the replies")
         try await server.stop()
     }

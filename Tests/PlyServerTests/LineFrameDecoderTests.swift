@@ -50,4 +50,43 @@ import Testing
             try c.writeInbound(ByteBuffer(string: String(repeating: "z", count: 40)))
         }
     }
+
+    /// At the end of input a last line without a newline still counts (the decoder's
+    /// `decodeLast` is the one NIO calls: its `seenEOF` label once did not match, and NIO's
+    /// default dropped the line).
+    @Test func theLastLineNeedsNoNewline() throws {
+        let c = try channel()
+        try c.writeInbound(ByteBuffer(string: "PING\nQUIT"))
+        #expect(try frames(c) == ["PING"])
+        c.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try frames(c) == ["QUIT"])
+    }
+
+    /// Input that ends while the gate is shut is handed to the gate whole, with the framing's
+    /// state, and framed from there once the gate opens.
+    @Test func inputEndingBehindAShutGateIsHeldForLater() throws {
+        let gate = LineGate()
+        let c = EmbeddedChannel()
+        try c.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(LineFrameDecoder(maximumLineBytes: 16, maximumUnterminatedBytes: 64, gate: gate)))
+        gate.isOpen = false
+        try c.writeInbound(ByteBuffer(string: "ONE\nTWO\n" + String(repeating: "x", count: 20) + "\nLAST"))
+        #expect(try frames(c) == [])
+        c.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try frames(c) == [])
+        var held = try #require(gate.heldAtEnd)
+        var out: [String] = []
+        let emit = { (f: LineFrame) in
+            switch f {
+            case .line(let b): out.append(String(buffer: b))
+            case .tooLong: out.append("<too long>")
+            }
+        }
+        // Still shut: nothing is framed.
+        #expect(try held.decoder.splitLast(&held.bytes, emit: emit) == false)
+        gate.isOpen = true
+        #expect(try held.decoder.splitLast(&held.bytes, emit: emit) == true)
+        #expect(out == ["ONE", "TWO", "<too long>", "LAST"])
+        #expect(held.bytes.readableBytes == 0)
+    }
 }
