@@ -65,7 +65,7 @@ public actor DatabaseWriter {
     public nonisolated let durability: Durability
     /// Where group commits get their own connections (nil: from the pool, a transaction each).
     private let laneConfiguration: PostgresConnection.Configuration?
-    /// Group-commit connections not in use, each inside an open (empty) transaction.
+    /// Group-commit connections not in use.
     private var idleLanes: [(connection: PostgresConnection, since: ContinuousClock.Instant)] = []
     /// Lanes opened so far (a lane that fails or idles too long is replaced).
     public private(set) var lanesOpened = 0
@@ -238,21 +238,13 @@ public actor DatabaseWriter {
     private func execute(_ writes: [CriticalWrite]) async throws {
         let started = ContinuousClock.now
         do {
-            // An explicit COMMIT (on a lane, COMMIT AND CHAIN): its reply comes once the
-            // transaction is durable. (A lone statement's implicit transaction commits only at
-            // Sync, after its result has been sent, so its reply would be no proof.)
+            // One CALL of `ply_commit_v1`, which commits inside: its reply comes once the
+            // batch is durable (see `commit(_:on:logger:)`).
             if laneConfiguration != nil {
                 try await commitOnLane(writes)
             } else {
                 try await database.withConnection { [logger] conn in
-                    _ = try await conn.query("BEGIN", logger: logger)
-                    do {
-                        try await Self.applyAndCommit(writes, on: conn, commit: "COMMIT", logger: logger)
-                    } catch {
-                        // Back to the pool outside any transaction (if it can still answer).
-                        if !(error is CommitOutcomeUnknown) { _ = try? await conn.query("ROLLBACK", logger: logger) }
-                        throw error
-                    }
+                    try await Self.commit(writes, on: conn, logger: logger)
                 }
             }
         } catch {
@@ -269,67 +261,51 @@ public actor DatabaseWriter {
 
     // MARK: commit lanes
 
-    /// One group commit on a lane: a connection kept inside an open transaction between
-    /// batches, so a batch costs its statements and one `COMMIT AND CHAIN` (which replies once
-    /// the transaction is durable and opens the next one): no pool lease and no `BEGIN`
-    /// round trip. A lane that fails is closed, unless PostgreSQL merely refused the batch.
+    /// One group commit on a lane: a connection of the writer's own, so a batch costs one
+    /// round trip (the `CALL`) and no pool lease. A lane that fails is closed, unless
+    /// PostgreSQL merely refused the batch (which leaves the connection as it was).
     private func commitOnLane(_ writes: [CriticalWrite]) async throws {
         let lane = try await takeLane()
         do {
             try await limited(lane) {
-                try await Self.applyAndCommit(writes, on: lane, commit: "COMMIT AND CHAIN", logger: logger)
+                try await Self.commit(writes, on: lane, logger: logger)
             }
             idleLanes.append((lane, .now))
         } catch {
-            await recover(lane, after: error)
+            if serverRefusal(in: error) != nil, !lane.isClosed {
+                idleLanes.append((lane, .now))
+            } else {
+                try? await lane.close()
+            }
             throw error
         }
     }
 
-    /// An idle lane, or a new connection with its transaction open.
+    /// An idle lane, or a new connection.
     private func takeLane() async throws -> PostgresConnection {
         while let (lane, since) = idleLanes.popLast() {
             if !lane.isClosed && ContinuousClock.now - since < laneIdleLimit { return lane }
             try? await lane.close()
         }
-        guard let configuration = laneConfiguration else { preconditionFailure("no lane configuration") }
+        guard var configuration = laneConfiguration else { preconditionFailure("no lane configuration") }
+        configuration.options.additionalStartupParameters.append(("application_name", Self.laneApplicationName))
         lanesOpened += 1
         // The connection attempt has its own time limit (the configuration's connect timeout).
-        let lane = try await PostgresConnection.connect(
+        return try await PostgresConnection.connect(
             on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: lanesOpened,
             logger: logger
         ).get()
-        do {
-            try await limited(lane) { _ = try await lane.query("BEGIN", logger: logger) }
-        } catch {
-            try? await lane.close()
-            throw error
-        }
-        return lane
     }
 
-    /// After a refused batch the lane's transaction is rolled back and a new one opened;
-    /// after anything else (lost connection, time-out) the lane is closed.
-    private func recover(_ lane: PostgresConnection, after error: any Error) async {
-        if serverRefusal(in: error) != nil, !lane.isClosed {
-            do {
-                try await limited(lane) {
-                    _ = try await lane.query("ROLLBACK", logger: logger)
-                    _ = try await lane.query("BEGIN", logger: logger)
-                }
-                idleLanes.append((lane, .now))
-                return
-            } catch {}
-        }
-        try? await lane.close()
-    }
+    /// How the lanes name themselves to PostgreSQL (`pg_stat_activity.application_name`).
+    public static let laneApplicationName = "ply commit lane"
 
     /// Runs `body` on a lane within the commit time-out: past it the lane is closed.
     private func limited(_ lane: PostgresConnection, _ body: () async throws -> Void) async throws {
         try await LimitedClient.limited(lane, within: commitTimeout, body)
     }
 
-    /// Closes the lanes (shutdown); their open transactions hold nothing.
+    /// Closes the lanes (shutdown).
     public func closeLanes() async {
         let lanes = idleLanes
         idleLanes = []
@@ -364,8 +340,7 @@ public actor DatabaseWriter {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    /// A batch sorted by table: new matches, their participants, and the changes the one
-    /// statement of `writeChanges` makes.
+    /// A batch sorted by table: new matches, their participants, and the changes.
     struct SortedBatch {
         var inserts: [MatchRow] = []
         var participants: [(String, String)] = []
@@ -395,50 +370,16 @@ public actor DatabaseWriter {
         }
     }
 
-    /// The batch in the transaction the caller opened, then `commit`. A failure once the
-    /// `COMMIT` has left (other than PostgreSQL refusing it) is `CommitOutcomeUnknown`; one
-    /// before it leaves nothing stored.
-    static func applyAndCommit(
-        _ writes: [CriticalWrite], on conn: PostgresConnection, commit: PostgresQuery, logger: Logger
-    ) async throws {
-        try await apply(writes, on: conn, logger: logger)
+    /// The writes in one transaction of their own, in one round trip: a `CALL` of
+    /// `ply_commit_v1` (Schema/005), which writes them and commits inside, so its reply comes
+    /// once they are durable. `conn` must be outside any transaction. A failure other than
+    /// PostgreSQL refusing the batch may have come after the commit: `CommitOutcomeUnknown`.
+    static func commit(_ writes: [CriticalWrite], on conn: PostgresConnection, logger: Logger) async throws {
         do {
-            _ = try await conn.query(commit, logger: logger)
+            _ = try await conn.execute(CommitBatch(SortedBatch(writes)), logger: logger)
         } catch where serverRefusal(in: error) == nil {
             throw CommitOutcomeUnknown(underlying: error)
         }
-    }
-
-    /// Any batch, in the transaction the caller opened: new matches and participants first,
-    /// then the changes in one statement (which sees them, being a later statement).
-    static func apply(_ writes: [CriticalWrite], on conn: PostgresConnection, logger: Logger) async throws {
-        let batch = SortedBatch(writes)
-        for m in batch.inserts {
-            _ = try await conn.query(
-                """
-                INSERT INTO matches (id, game, settings, status, creator, invitee, seats, ply_count, to_move, deadline,
-                                     result_winner, result_reason, created_at, updated_at)
-                VALUES (\(m.id), \(m.game), \(m.settings)::json, \(m.status), \(m.creator), \(m.invitee), \(m.seats)::text[],
-                        \(m.plyCount), \(m.toMove), \(m.deadline), \(m.resultWinner), \(m.resultReason), \(m.createdAt), \(m.updatedAt))
-                """, logger: logger)
-        }
-        if !batch.participants.isEmpty {
-            let ids = batch.participants.map(\.0)
-            let players = batch.participants.map(\.1)
-            _ = try await conn.query(
-                """
-                INSERT INTO match_players (match_id, player_id)
-                SELECT * FROM unnest(\(ids)::text[], \(players)::text[]) ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
-        try await writeChanges(batch, on: conn, logger: logger)
-    }
-
-    /// Match updates and new plies as data-modifying CTEs of the stats upsert: one statement,
-    /// prepared once per connection (`BatchChanges`).
-    private static func writeChanges(_ batch: SortedBatch, on conn: PostgresConnection, logger: Logger) async throws {
-        guard !batch.updates.isEmpty || !batch.plies.isEmpty || !batch.stats.isEmpty else { return }
-        _ = try await conn.execute(BatchChanges(batch), logger: logger)
     }
 
     /// One `UPDATE players` for many players: `assignment` reads each player's value as `u.v`
@@ -525,62 +466,39 @@ public actor DatabaseWriter {
     }
 }
 
-/// The group commit's changes in one statement: match updates and new plies as
-/// data-modifying CTEs of the stats upsert. Prepared once per connection: parsing and
-/// planning it for every commit cost PostgreSQL more than running it, for a batch of 30 moves.
-///
-/// It returns no rows, so an error in any part fails the call itself. (Had it returned
-/// rows, the error would wait in an unread row stream, and the COMMIT that follows would
-/// quietly roll back: a refused batch would look committed.)
-struct BatchChanges: PostgresPreparedStatement {
+/// The `CALL` of `ply_commit_v1` with a batch, column by column. Prepared once per
+/// connection: parsing and planning a statement of this size for every commit cost
+/// PostgreSQL more than running it, for a batch of 30 moves. It returns no rows, so an error
+/// in any part fails the call itself.
+struct CommitBatch: PostgresPreparedStatement {
     typealias Row = ()
-    static let name = "ply_batch_changes_v1"
-    static let sql = """
-        WITH u AS (
-            UPDATE matches m SET status = u.status,
-                seats = CASE WHEN u.seats = '' THEN '{}'::text[] ELSE string_to_array(u.seats, ',') END,
-                ply_count = u.ply_count, to_move = NULLIF(u.to_move, ''),
-                deadline = CASE WHEN u.deadline < 0 THEN NULL ELSE to_timestamp(u.deadline) END,
-                result_winner = NULLIF(u.winner, ''), result_reason = NULLIF(u.reason, ''),
-                updated_at = to_timestamp(u.updated)
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::float8[],
-                        $7::text[], $8::text[], $9::float8[])
-                 AS u(id, status, seats, ply_count, to_move, deadline, winner, reason, updated)
-            WHERE m.id = u.id
-        ), p AS (
-            INSERT INTO plies (match_id, ply, move, played_at)
-            SELECT u.id, u.ply, u.move, to_timestamp(u.at)
-            FROM unnest($10::text[], $11::int[], $12::text[], $13::float8[]) AS u(id, ply, move, at)
-        )
-        INSERT INTO player_stats (player_id, game, played, won, lost, drawn, rating, deviation, volatility)
-            SELECT * FROM unnest($14::text[], $15::text[], $16::int[], $17::int[], $18::int[], $19::int[],
-                                 $20::float8[], $21::float8[], $22::float8[])
-            ON CONFLICT (player_id, game) DO UPDATE SET played = EXCLUDED.played, won = EXCLUDED.won,
-                lost = EXCLUDED.lost, drawn = EXCLUDED.drawn, rating = EXCLUDED.rating,
-                deviation = EXCLUDED.deviation, volatility = EXCLUDED.volatility
-        """
+    static let name = "ply_commit_v1"
+    static let sql = "CALL ply_commit_v1(" + (1...38).map { "$\($0)" }.joined(separator: ", ") + ")"
 
-    let updates: MatchUpdateColumns
-    let plies: [PlyRow]
-    let stats: StatsColumns
+    let batch: DatabaseWriter.SortedBatch
 
-    init(_ batch: DatabaseWriter.SortedBatch) {
-        updates = MatchUpdateColumns(batch.updates)
-        plies = batch.plies
-        stats = StatsColumns(batch.stats)
-    }
+    init(_ batch: DatabaseWriter.SortedBatch) { self.batch = batch }
 
     func makeBindings() throws -> PostgresBindings {
-        var b = PostgresBindings(capacity: 22)
-        let u = updates
-        b.append(u.ids); b.append(u.status); b.append(u.seats); b.append(u.plyCount); b.append(u.toMove)
-        b.append(u.deadline); b.append(u.winner); b.append(u.reason); b.append(u.updated)
+        var b = PostgresBindings(capacity: 38)
+        let n = MatchUpdateColumns(batch.inserts), inserts = batch.inserts
+        Self.append(n, to: &b)
+        b.append(inserts.map(\.game)); b.append(inserts.map(\.settings)); b.append(inserts.map(\.creator))
+        b.append(inserts.map { $0.invitee ?? "" }); b.append(inserts.map { $0.createdAt.timeIntervalSince1970 })
+        b.append(batch.participants.map(\.0)); b.append(batch.participants.map(\.1))
+        Self.append(MatchUpdateColumns(batch.updates), to: &b)
+        let plies = batch.plies
         b.append(plies.map(\.match)); b.append(plies.map(\.ply)); b.append(plies.map(\.move))
         b.append(plies.map { $0.playedAt.timeIntervalSince1970 })
-        let s = stats
+        let s = StatsColumns(batch.stats)
         b.append(s.players); b.append(s.games); b.append(s.played); b.append(s.won); b.append(s.lost)
         b.append(s.drawn); b.append(s.rating); b.append(s.deviation); b.append(s.volatility)
         return b
+    }
+
+    private static func append(_ u: MatchUpdateColumns, to b: inout PostgresBindings) {
+        b.append(u.ids); b.append(u.status); b.append(u.seats); b.append(u.plyCount); b.append(u.toMove)
+        b.append(u.deadline); b.append(u.winner); b.append(u.reason); b.append(u.updated)
     }
 
     func decodeRow(_ row: PostgresRow) throws {}

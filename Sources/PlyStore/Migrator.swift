@@ -9,7 +9,8 @@ public struct Migration: Sendable, Hashable {
     public var statements: [String]
 
     /// Splits a schema file into statements. Schema files keep to plain DDL: statements end
-    /// with `;` and hold no semicolons inside, so no SQL parser is needed.
+    /// with `;`, and hold semicolons only inside a `$$`-quoted body (a procedure's), so no SQL
+    /// parser is needed. `--` starts a comment anywhere, bodies included.
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
@@ -19,9 +20,27 @@ public struct Migration: Sendable, Hashable {
                 return line
             }
             .joined(separator: "\n")
-        statements = withoutComments.split(separator: ";")
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .filter { !$0.isEmpty }
+        var pieces: [String] = []
+        var current = ""
+        var quoted = false
+        var rest = Substring(withoutComments)
+        while let c = rest.first {
+            if rest.hasPrefix("$$") {
+                quoted.toggle()
+                current += "$$"
+                rest = rest.dropFirst(2)
+                continue
+            }
+            if c == ";" && !quoted {
+                pieces.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+            rest = rest.dropFirst()
+        }
+        pieces.append(current)
+        statements = pieces.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
     /// The migrations shipped inside the binary, in order.

@@ -35,8 +35,8 @@ struct CrashTests {
     }
 
     /// `PLY_COMMIT_LANES`: by default group commits run on a lane (a connection of its own,
-    /// waiting in an open transaction between batches); with `0` they take pooled connections
-    /// and none waits in a transaction. A move commits either way.
+    /// named as such to PostgreSQL); with `0` they take pooled connections and no lane is
+    /// opened. A move commits either way.
     @Test(
         .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "build the ply binary first"),
         arguments: [("1", 1), ("0", 0)])
@@ -52,7 +52,7 @@ struct CrashTests {
                 for try await n in try await client.query(
                     """
                     SELECT count(*)::int FROM pg_stat_activity
-                    WHERE datname = current_database() AND state = 'idle in transaction'
+                    WHERE datname = current_database() AND application_name = \(DatabaseWriter.laneApplicationName)
                     """, logger: logger
                 ).decode(Int.self) { waiting = n }
                 #expect(waiting == lanesExpected)

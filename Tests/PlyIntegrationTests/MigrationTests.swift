@@ -32,5 +32,10 @@ struct MigrationTests {
     @Test func schemaFilesSplitIntoStatements() {
         let m = Migration(version: 9, name: "009_x", sql: "-- a comment; with a semicolon\nCREATE TABLE a (x int);\n\nCREATE INDEX i ON a (x);\n")
         #expect(m.statements == ["CREATE TABLE a (x int)", "CREATE INDEX i ON a (x)"])
+        // A procedure's body keeps its semicolons.
+        let p = Migration(
+            version: 10, name: "010_p",
+            sql: "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$\nBEGIN\n    COMMIT; -- inside\nEND\n$$;\nCREATE TABLE b (y int);")
+        #expect(p.statements == ["CREATE PROCEDURE p() LANGUAGE plpgsql AS $$\nBEGIN\n    COMMIT; \nEND\n$$", "CREATE TABLE b (y int)"])
     }
 }
