@@ -158,14 +158,7 @@ struct SafeguardTests {
         let (owner, _) = try await server.player("owner")
         let email = "guarded-\(UUID().uuidString.prefix(8))@example.com"
         try await owner.ok("LINK EMAIL \(email) correct-horse-battery")
-        var guessers: [TestClient] = []
-        for _ in 0..<12 { guessers.append(try await server.client()) }
-        let replies = try await withThrowingTaskGroup(of: String.self) { group in
-            for g in guessers { group.addTask { try await g.call("AUTH EMAIL \(email) wrong-guess-1234") } }
-            var all: [String] = []
-            for try await r in group { all.append(r) }
-            return all
-        }
+        let (guessers, replies) = try await Self.loginsAtOnce(12, on: server, as: "\(email) wrong-guess-1234")
         let tried = replies.filter { $0.hasPrefix("ERR unauthenticated") }.count
         let limited = replies.filter { $0.hasPrefix("ERR rate_limited") }.count
         #expect(tried <= 3 && tried + limited == 12, "\(replies)")
@@ -251,14 +244,7 @@ struct SafeguardTests {
         let (owner, _) = try await server.player("hashed")
         let email = "jobs-\(UUID().uuidString.prefix(8))@example.com"
         try await owner.ok("LINK EMAIL \(email) correct-horse-battery")
-        var clients: [TestClient] = []
-        for _ in 0..<8 { clients.append(try await server.client()) }
-        let replies = try await withThrowingTaskGroup(of: String.self) { group in
-            for c in clients { group.addTask { try await c.call("AUTH EMAIL \(email) correct-horse-battery") } }
-            var all: [String] = []
-            for try await r in group { all.append(r) }
-            return all
-        }
+        let (_, replies) = try await Self.loginsAtOnce(8, on: server, as: "\(email) correct-horse-battery")
         let ok = replies.filter { $0.hasPrefix("OK {") }.count
         let busy = replies.filter { $0.hasPrefix("ERR rate_limited") && $0.contains("checking passwords") }.count
         #expect(ok >= 1 && busy >= 1 && ok + busy == 8, "\(replies)")
@@ -299,6 +285,22 @@ struct SafeguardTests {
         #expect(try await c.reply() == "#last OK")
         #expect(await c.isClosed(within: .seconds(5)), "the server closes after the replies")
         try await server.stop()
+    }
+
+    /// `count` connections each send `AUTH EMAIL <credentials>` at once; their replies, in
+    /// the order they came.
+    static func loginsAtOnce(_ count: Int, on server: TestServer, as credentials: String) async throws
+        -> (clients: [TestClient], replies: [String])
+    {
+        var clients: [TestClient] = []
+        for _ in 0..<count { clients.append(try await server.client()) }
+        let replies = try await withThrowingTaskGroup(of: String.self) { group in
+            for c in clients { group.addTask { try await c.call("AUTH EMAIL \(credentials)") } }
+            var all: [String] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        return (clients, replies)
     }
 
     static func seq(_ line: String) -> Int? {
