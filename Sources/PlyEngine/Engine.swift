@@ -29,7 +29,7 @@ public struct EngineConfiguration: Sendable {
     public var deadlinePollSeconds = 1.0
     /// Matches and players unused this long leave memory (once durable).
     public var idleSeconds = 600.0
-    /// Matches one connection may watch at once (a watched match stays in memory).
+    /// Matches one connection may watch at once.
     public var maximumWatchesPerConnection = 32
     /// Chat lines (`SAY`) one connection may send per minute.
     public var maximumChatPerMinute = 60

@@ -21,8 +21,6 @@ public actor Match {
     private var previous: GameState?
     private var moves: [String]
     private var drawOfferBy: String?
-    /// Watching connections and the player each belongs to.
-    private var watchers: [Int: String] = [:]
     private var busy = false
     private var queue: [CheckedContinuation<Void, Never>] = []
     private(set) var lastTouched: Date
@@ -58,10 +56,10 @@ public actor Match {
     }
 
     /// Retires the match if nothing uses it and it was last touched before `cutoff`.
-    /// Everything about a match is durable after each change, so nothing is lost. Watchers
-    /// keep an unfinished match in memory; a finished one has no more moves to show them.
+    /// Everything about a match is durable after each change, so nothing is lost; its
+    /// watchers are kept outside it (`Watchers`) and see it again when it comes back.
     func retireIfIdle(before cutoff: Date) -> Bool {
-        guard !busy, queue.isEmpty, watchers.isEmpty || isFinished, lastTouched < cutoff else { return false }
+        guard !busy, queue.isEmpty, lastTouched < cutoff else { return false }
         retiredFlag.store(true, ordering: .releasing)
         return true
     }
@@ -382,16 +380,13 @@ public actor Match {
 
     func watch(connection: Int, player: String) throws {
         if retired { throw MatchRetired() }
-        watchers[connection] = player
-    }
-
-    func unwatch(connection: Int) {
-        watchers[connection] = nil
+        env.watchers.add(id, connection: connection, player: player)
     }
 
     func say(by player: String, connection: Int, text: String) async throws {
         if retired { throw MatchRetired() }
-        guard row.seats.contains(player) || player == row.creator || player == row.invitee || watchers[connection] != nil else {
+        let involved = row.seats.contains(player) || player == row.creator || player == row.invitee
+        guard involved || env.watchers.contains(id, connection: connection) else {
             throw PlyError.forbidden("only players and watchers may chat in \(id)")
         }
         let event = Event("chat", ["match": .string(id), "by": .string(player), "text": .string(text)])
@@ -426,7 +421,7 @@ public actor Match {
                 await player.deliver(encoded, to: exceptConnection.map { .allExcept($0) } ?? .all, notice: notice)
             }
         }
-        for (c, p) in watchers where c != exceptConnection {
+        for (c, p) in env.watchers.of(id) where c != exceptConnection {
             if let player = try? await env.players.player(p) { await player.deliver(encoded, to: .only(c)) }
         }
     }

@@ -42,6 +42,11 @@ public actor MatchDirectory {
         throw PlyError.unavailable("the match is being reloaded; retry")
     }
 
+    /// The connection no longer watches the match (in memory or not).
+    nonisolated func unwatch(_ id: String, connection: Int) {
+        env.watchers.remove(id, connection: connection)
+    }
+
     /// Lets go of matches nobody has used since `cutoff`; they come back on next access.
     @discardableResult
     func evictIdle(before cutoff: Date) async -> Int {
@@ -171,6 +176,4 @@ public actor MatchDirectory {
         }
         return ids.count
     }
-
-
 }

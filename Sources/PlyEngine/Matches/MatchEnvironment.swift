@@ -7,6 +7,7 @@ import PlyStore
 struct MatchEnvironment: Sendable {
     let writer: DatabaseWriter
     let players: PlayerDirectory
+    let watchers = Watchers()
     let logger: Logger
     let now: @Sendable () -> Date
 }

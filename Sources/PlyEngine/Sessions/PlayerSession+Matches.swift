@@ -147,9 +147,9 @@ extension PlayerSession {
             watching.insert(id)
             return .ok(.object(await m.describe()))
         case .unwatch(let id):
-            let m = try await existingMatch(id)
-            await m.unwatch(connection: connectionID)
-            watching.remove(id)
+            // Unwatching never needs the match in memory; an id never watched must exist.
+            if watching.remove(id) == nil { _ = try await existingMatch(id) }
+            engine.matches.unwatch(id, connection: connectionID)
             return .ok(nil)
         case .say(let id, let text):
             let now = Date().timeIntervalSinceReferenceDate

@@ -183,9 +183,7 @@ public actor PlayerSession {
         if let player {
             await player.detach(connection: connectionID)
         }
-        for id in watching {
-            await (try? engine.matches.match(id))?.unwatch(connection: connectionID)
-        }
+        for id in watching { engine.matches.unwatch(id, connection: connectionID) }
         watching = []
         player = nil
         engine.counters.disconnected()
