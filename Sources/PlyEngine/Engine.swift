@@ -54,6 +54,8 @@ public final class Engine: Sendable {
     let identities: IdentityVerifier
     let authGuard: AuthGuard
     public let counters: Counters
+    /// Fed by the server's loop probe; read by `STATS`.
+    public let loopLag = EventLoopLag()
     let threadPool: NIOThreadPool
 
     /// `lanes`: how to open the group-commit connections (`configuration.commitLanes`); without
@@ -114,6 +116,7 @@ public final class Engine: Sendable {
         let w = writer
         let recent = await w.recentCommits()
         let histogram = await w.commitHistogram
+        let lag = loopLag.summary()
         return [
             "connections": .int(counters.connections.load(ordering: .relaxed)),
             "connections_total": .int(counters.connectionsTotal.load(ordering: .relaxed)),
@@ -140,10 +143,15 @@ public final class Engine: Sendable {
             "database_down": .bool(await w.databaseDown),
             "durability": .string(w.durability.rawValue),
             "rss_bytes": .int(ProcessMemory.residentBytes()),
+            "event_loop_lag_p50_ms": lag.p50.map { .double(Self.rounded($0)) } ?? .null,
+            "event_loop_lag_p99_ms": lag.p99.map { .double(Self.rounded($0)) } ?? .null,
+            "event_loop_lag_max_ms": lag.max.map { .double(Self.rounded($0)) } ?? .null,
         ]
     }
 
-    static func milliseconds(_ s: Double) -> Double { (s * 1_000_000).rounded() / 1000 }
+    static func milliseconds(_ s: Double) -> Double { rounded(s * 1000) }
+    /// Milliseconds to the microsecond.
+    static func rounded(_ ms: Double) -> Double { (ms * 1000).rounded() / 1000 }
 
     /// Stops the hashing threads; call after the last session is gone.
     public func shutdown() async {

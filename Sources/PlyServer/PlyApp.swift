@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import PlyEngine
 import PlyStore
 import PostgresNIO
@@ -47,6 +48,7 @@ public struct PlyApp: Sendable {
                     .init(service: WriterService(writer: engine.writer)),
                     .init(service: MetricsService(engine: engine, port: metricsPort, host: server.host, logger: logger)),
                     .init(service: MaintenanceService(engine: engine, schemaReady: schemaReady)),
+                    .init(service: LoopLagService(lag: engine.loopLag, group: MultiThreadedEventLoopGroup.singleton)),
                     .init(service: listener, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: signals,
