@@ -95,6 +95,30 @@ struct SafeguardTests {
         try await server.stop()
     }
 
+    /// Requests queued behind a move whose commit outcome became unknown are all answered:
+    /// each finds the match retired, wakes the next and goes back to the directory, which
+    /// reads the match afresh (before, only the first was woken and the rest waited forever).
+    @Test func requestsQueuedBehindACommitOfUnknownOutcomeAreAllAnswered() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 1 }
+        let t = try await server.table("reversi")
+        let again = try await server.client()
+        try await again.ok("AUTH SESSION \(t.secondSession)")
+        try await slowCommits(database, seconds: 2, when: "NEW.move = 'f5'")
+        try await t.first.send("MOVE \(t.match) 1 f5")
+        try await Task.sleep(for: .milliseconds(300))  // the move holds the match, its commit sleeping
+        try await t.second.send("DRAW \(t.match) offer")
+        try await again.send("DRAW \(t.match) offer")
+        let sent = ContinuousClock.now
+        #expect(try await t.first.reply().hasPrefix("ERR unavailable"))
+        for (who, c) in [("first in line", t.second), ("second in line", again)] {
+            let reply = try await c.reply()  // throws after 10 s without one
+            #expect(reply.hasPrefix("OK") || reply.hasPrefix("ERR conflict"), "\(who): \(reply)")
+        }
+        #expect(ContinuousClock.now - sent < .seconds(5), "answered once the move's time limit ran out")
+        try await server.stop()
+    }
+
     /// `PLY_DATABASE_TIMEOUT_SECONDS` on the real binary: with 1 s, a move whose `COMMIT`
     /// takes 3 s answers `unavailable` (with the default 5 s it would answer `OK` after 3 s);
     /// 0 is refused at start-up.

@@ -68,7 +68,11 @@ public actor Match {
 
     private func exclusive<T>(_ body: () async throws -> T) async throws -> T {
         while busy { await withCheckedContinuation { queue.append($0) } }
-        if retired { throw MatchRetired() }
+        if retired {
+            // Back to the directory, and so is everyone queued behind (each wakes the next).
+            if !queue.isEmpty { queue.removeFirst().resume() }
+            throw MatchRetired()
+        }
         busy = true
         lastTouched = env.now()
         defer {
