@@ -31,6 +31,8 @@ public struct EngineConfiguration: Sendable {
     public var idleSeconds = 600.0
     /// Matches one connection may watch at once.
     public var maximumWatchesPerConnection = 32
+    /// Automatch queues (game and settings) one player may wait in at once.
+    public var maximumQueuesPerPlayer = 8
     /// Chat lines (`SAY`) one connection may send per minute.
     public var maximumChatPerMinute = 60
     /// Longest any call to PostgreSQL may take (a commit, a read); past it the call fails
@@ -76,7 +78,8 @@ public final class Engine: Sendable {
         players = PlayerDirectory(store: accounts, matchStore: matchStore, writer: writer)
         matches = MatchDirectory(
             store: matchStore,
-            env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }))
+            env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }),
+            maximumQueuesPerPlayer: configuration.maximumQueuesPerPlayer)
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()
         passwords = PasswordHasher(pool: threadPool, cost: configuration.passwordCost, maximumJobs: configuration.maximumPasswordJobs)

@@ -44,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Matches one connection may watch at once (env PLY_MAX_WATCHES, default 32)")
     var maxWatches: Int?
 
+    @Option(help: "Automatch queues (game and settings) one player may wait in at once (env PLY_MAX_QUEUES, default 8)")
+    var maxQueues: Int?
+
     @Option(help: "Chat lines (SAY) one connection may send per minute (env PLY_MAX_CHAT_PER_MINUTE, default 60)")
     var maxChatPerMinute: Int?
 
@@ -103,8 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
         engine.idleSeconds = Double(try idleSeconds ?? Environment.int("PLY_IDLE_SECONDS") ?? 600)
         engine.maximumWatchesPerConnection = try maxWatches ?? Environment.int("PLY_MAX_WATCHES") ?? engine.maximumWatchesPerConnection
         engine.maximumChatPerMinute = try maxChatPerMinute ?? Environment.int("PLY_MAX_CHAT_PER_MINUTE") ?? engine.maximumChatPerMinute
-        guard engine.maximumWatchesPerConnection >= 0, engine.maximumChatPerMinute >= 0 else {
-            throw ValidationError("max-watches and max-chat-per-minute must not be negative")
+        engine.maximumQueuesPerPlayer = try maxQueues ?? Environment.int("PLY_MAX_QUEUES") ?? engine.maximumQueuesPerPlayer
+        guard engine.maximumWatchesPerConnection >= 0, engine.maximumChatPerMinute >= 0, engine.maximumQueuesPerPlayer >= 0 else {
+            throw ValidationError("max-watches, max-queues and max-chat-per-minute must not be negative")
         }
         let databaseTimeout = try databaseTimeoutSeconds ?? Environment.int("PLY_DATABASE_TIMEOUT_SECONDS") ?? 5
         guard databaseTimeout > 0 else { throw ValidationError("database-timeout-seconds must be positive") }

@@ -67,6 +67,41 @@ struct SafeguardTests {
         try await server.stop()
     }
 
+    /// Players who queue at the same moment are all paired: none is told `queued` and then
+    /// forgotten because another request rewrote the queue while its own write was waiting.
+    @Test func playersQueueingAtOnceAreAllPaired() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh())
+        var clients: [TestClient] = []
+        for n in 0..<24 { clients.append(try await server.player("rush\(n)").0) }
+        for c in clients { try await c.send("QUEUE reversi") }
+        var waiting = 0
+        for c in clients where try await c.reply().contains(#""queued":true"#) { waiting += 1 }
+        #expect(waiting == 12, "half wait, half are paired with them")
+        for c in clients { _ = try await c.event("start") }  // every one of them, within 10 s
+        try await server.stop()
+    }
+
+    /// One player waits in at most `maximumQueuesPerPlayer` automatch queues (each game and
+    /// setting is a queue, and a stored row).
+    @Test func automatchQueuesPerPlayerAreLimited() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh()) { $0.engine.maximumQueuesPerPlayer = 2 }
+        let (c, _) = try await server.player("collector")
+        try await c.ok(#"QUEUE reversi {"turn_seconds":61}"#)
+        try await c.ok(#"QUEUE reversi {"turn_seconds":62}"#)
+        try await c.ok(#"QUEUE reversi {"turn_seconds":62}"#)  // the same queue again: still two
+        try await c.err(#"QUEUE reversi {"turn_seconds":63}"#, "rate_limited")
+        try await c.ok("UNQUEUE reversi")
+        try await c.ok(#"QUEUE reversi {"turn_seconds":63}"#)
+        // Being paired takes a player out of that queue, which frees a place.
+        let (other, _) = try await server.player("partner")
+        try await other.ok(#"QUEUE reversi {"turn_seconds":63}"#)
+        _ = try await c.event("start")
+        try await c.ok(#"QUEUE reversi {"turn_seconds":64}"#)
+        try await c.ok(#"QUEUE reversi {"turn_seconds":65}"#)
+        try await c.err(#"QUEUE reversi {"turn_seconds":66}"#, "rate_limited")
+        try await server.stop()
+    }
+
     /// A move whose commit outlives the time limit but is durable after all (a deferred
     /// trigger sleeps inside `COMMIT`): the mover gets `unavailable` and retries the same ply;
     /// the server then reads the match back and answers `duplicate`, with the match at that

@@ -14,13 +14,17 @@ public actor MatchDirectory {
     private let residents = ResidentSet<Match>()
     /// Players waiting for an opponent, by game and game-specific settings.
     private var queues: [String: [String]] = [:]
+    /// How many queues each waiting player is in.
+    private var queued: [String: Int] = [:]
+    let maximumQueuesPerPlayer: Int
     /// The stored queues, read on the first automatch request (after migrations).
     private var queuesLoaded = false
     private var queueLoad: Task<[(key: String, player: String)], any Error>?
 
-    init(store: MatchStore, env: MatchEnvironment) {
+    init(store: MatchStore, env: MatchEnvironment, maximumQueuesPerPlayer: Int = 8) {
         self.store = store
         self.env = env
+        self.maximumQueuesPerPlayer = maximumQueuesPerPlayer
     }
 
     public nonisolated var count: Int { residents.count }
@@ -93,16 +97,23 @@ public actor MatchDirectory {
         let key = settings.pairingKey(rules: rules)
         var waiting = queues[key, default: []]
         guard let opponentIndex = waiting.firstIndex(where: { $0 != player }) else {
-            if !waiting.contains(player) {
-                waiting.append(player)
-                await env.writer.lazy(.queued(player: player, pairingKey: key, at: env.now()))
+            guard !waiting.contains(player) else { return .waiting }
+            // Each distinct setting is a queue of its own (and a stored row), so how many one
+            // player waits in is limited.
+            let limit = maximumQueuesPerPlayer
+            if queued[player, default: 0] >= limit {
+                throw PlyError(.rateLimited, "you wait in \(limit) automatch queues already; UNQUEUE one first")
             }
-            queues[key] = waiting
+            // Written before the first wait, so a request running meanwhile sees it.
+            queues[key, default: []].append(player)
+            queued[player, default: 0] += 1
+            await env.writer.lazy(.queued(player: player, pairingKey: key, at: env.now()))
             return .waiting
         }
         // Taken out of the queue before the first wait, so no other request pairs them too.
         let opponent = waiting.remove(at: opponentIndex)
         queues[key] = waiting.isEmpty ? nil : waiting
+        leftQueue(opponent)
         // Automatch seats are random; the time per turn is the one both asked for.
         var s = settings
         s.side = .random
@@ -122,13 +133,21 @@ public actor MatchDirectory {
             try await env.writer.commit([.insertMatch(row)])
         } catch {
             // Nothing happened: the opponent keeps their place (once, even if they queued again meanwhile).
-            if !(queues[key]?.contains(opponent) ?? false) { queues[key, default: []].insert(opponent, at: 0) }
+            if !(queues[key]?.contains(opponent) ?? false) {
+                queues[key, default: []].insert(opponent, at: 0)
+                queued[opponent, default: 0] += 1
+            }
             throw PlyError.unavailable()
         }
         await env.writer.lazy(.unqueued(player: opponent, pairingKey: key))
         residents.adopt(id, m)
         await m.announceStart()
         return .paired(m)
+    }
+
+    private func leftQueue(_ player: String) {
+        let n = queued[player, default: 0] - 1
+        queued[player] = n > 0 ? n : nil
     }
 
     /// Reads the stored queues once; requests that arrive meanwhile wait for the same read.
@@ -146,6 +165,7 @@ public actor MatchDirectory {
         guard !queuesLoaded else { return }
         for (key, player) in rows where !(queues[key]?.contains(player) ?? false) {
             queues[key, default: []].append(player)
+            queued[player, default: 0] += 1
         }
         queuesLoaded = true
     }
@@ -158,6 +178,7 @@ public actor MatchDirectory {
             found = true
             let rest = list.filter { $0 != player }
             queues[key] = rest.isEmpty ? nil : rest
+            leftQueue(player)
             await env.writer.lazy(.unqueued(player: player, pairingKey: key))
         }
         return found
