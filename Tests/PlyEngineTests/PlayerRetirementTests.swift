@@ -18,7 +18,7 @@ import Testing
             backgroundLogger: logger)
         let writer = DatabaseWriter(client: client, logger: logger)
         let row = PlayerRow(id: "p1", name: "Ann", data: "{}", createdAt: Date(timeIntervalSince1970: 0))
-        return Player(row: row, stats: [], unread: [], writer: writer)
+        return Player(row: row, stats: [], unread: [], writer: writer, readStats: { [] })
     }
 
     static let outbound = Outbound(send: { _ in }, close: {})

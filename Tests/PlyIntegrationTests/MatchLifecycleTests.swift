@@ -206,6 +206,42 @@ struct MatchLifecycleTests {
         try await server.stop()
     }
 
+    /// An ending whose commit outlived the time limit but was stored after all: the players'
+    /// stats in memory are then in doubt and are read again before the next rating, so the
+    /// next ending adds to the stored record instead of overwriting it from a stale copy.
+    @Test func anEndingOfUnknownOutcomeDoesNotCostTheNextOne() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 1 }
+        let t = try await server.table("reversi")
+        for sql in [
+            "CREATE FUNCTION slow_end() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
+            """
+            CREATE CONSTRAINT TRIGGER slow_end AFTER UPDATE ON matches DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.id = '\(t.match)' AND NEW.status = 'finished') EXECUTE FUNCTION slow_end()
+            """,
+        ] { try await query(database, sql) }
+        try await t.second.err("RESIGN \(t.match)", "unavailable")
+        var stored: [String] = []
+        for _ in 0..<50 where stored != ["1"] {
+            try await Task.sleep(for: .milliseconds(100))
+            stored = try await query(database, "SELECT played::text FROM player_stats WHERE player_id = '\(t.firstID)'")
+        }
+        #expect(stored == ["1"], "the first ending was stored after all")
+        // A second match between the same two players, ended the same way.
+        let id = try #require(try await t.first.ok(#"CHALLENGE \#(t.secondID) reversi {"side":"first"}"#)["match"]?.stringValue)
+        _ = try await t.second.event("challenge")
+        try await t.second.ok("ACCEPT \(id)")
+        try await t.second.ok("RESIGN \(id)")
+        for (who, c) in [(t.firstID, t.first), (t.secondID, t.second)] {
+            let mine = try await c.ok("PROFILE")["stats"]?["reversi"]
+            #expect(mine?["played"]?.intValue == 2, "\(who): \(String(describing: mine))")
+            let row = try await query(database, "SELECT played::text FROM player_stats WHERE player_id = '\(who)'")
+            #expect(row == ["2"], "\(who) stored")
+        }
+        #expect(try await t.first.ok("PROFILE")["stats"]?["reversi"]?["won"]?.intValue == 2)
+        try await server.stop()
+    }
+
     @Test func drawOffersAndAgreement() async throws {
         let server = try await TestServer.start()
         let t = try await server.table("hive")

@@ -440,15 +440,23 @@ public actor Match {
             try await commit(writes)
             return []
         }
+        // Both players' stats are read (and held) before anything is written: rating from
+        // defaults because a player could not be read would overwrite their stored record.
         var held: [String: Player] = [:]
-        for id in r.seats.sorted() {
-            guard let p = try? await env.players.player(id) else { continue }
-            await p.holdStats()
-            held[id] = p
-        }
         var rows: [StatsRow] = []
-        for id in r.seats {
-            rows.append(await held[id]?.stats(for: rules.id) ?? StatsRow(player: id, game: rules.id))
+        do {
+            for id in r.seats.sorted() {
+                guard let p = try await env.players.player(id) else { continue }
+                await p.holdStats()
+                held[id] = p
+            }
+            for id in r.seats {
+                rows.append(try await held[id]?.statsForRating(rules.id) ?? StatsRow(player: id, game: rules.id))
+            }
+        } catch {
+            for p in held.values { await p.releaseStats(applying: nil) }
+            env.logger.warning("ending not rated: a player could not be read", metadata: ["match": "\(id)", "error": "\(error)"])
+            throw PlyError.unavailable()
         }
         let score: GameScore = r.resultWinner == nil ? .draw : (r.resultWinner == r.seats[0] ? .win : .loss)
         let (a, b) = Glicko2().afterMatch(rows[0].glicko, rows[1].glicko, scoreOfA: score)
@@ -457,7 +465,8 @@ public actor Match {
         do {
             try await commit(writes + rows.map { .stats($0) })
         } catch {
-            for p in held.values { await p.releaseStats(applying: nil) }
+            // `retired` here (inside an exclusive section) means the commit's outcome is unknown.
+            for p in held.values { await p.releaseStats(applying: nil, inDoubt: retired ? rules.id : nil) }
             throw error
         }
         for row in rows { await held[row.player]?.releaseStats(applying: row) }

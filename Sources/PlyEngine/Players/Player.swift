@@ -21,6 +21,10 @@ public actor Player {
     private var stats: [String: StatsRow]
     private var statsHeld = false
     private var statsWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Games whose stats in memory may be behind the database: an ending's commit had an
+    /// unknown outcome, so it may have been stored. Read again before the next rating.
+    private var statsInDoubt: Set<String> = []
+    private let readStats: @Sendable () async throws -> [StatsRow]
     private let writer: DatabaseWriter
 
     // Events, numbered per player.
@@ -39,7 +43,11 @@ public actor Player {
 
     private(set) var lastTouched = Date()
 
-    init(row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], writer: DatabaseWriter) {
+    /// `readStats` reads this player's stored stats again (after a commit of unknown outcome).
+    init(
+        row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], writer: DatabaseWriter,
+        readStats: @escaping @Sendable () async throws -> [StatsRow]
+    ) {
         id = row.id
         name = row.name
         data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
@@ -50,6 +58,7 @@ public actor Player {
         self.stats = Dictionary(stats.map { ($0.game, $0) }, uniquingKeysWith: { a, _ in a })
         self.unread = unread
         self.writer = writer
+        self.readStats = readStats
     }
 
     public var isOnline: Bool { !connections.isEmpty }
@@ -208,6 +217,17 @@ public actor Player {
 
     func stats(for game: String) -> StatsRow { stats[game] ?? StatsRow(player: id, game: game) }
 
+    /// The stats to rate the next ending from, read again from the database if they are in
+    /// doubt. Called between `holdStats` and `releaseStats`, so no other rating interleaves.
+    func statsForRating(_ game: String) async throws -> StatsRow {
+        if statsInDoubt.contains(game) {
+            let stored = try await readStats()
+            stats[game] = stored.first { $0.game == game }
+            statsInDoubt.remove(game)
+        }
+        return stats(for: game)
+    }
+
     /// Waits until no other match is rating this player, then holds the stats until
     /// `releaseStats`: read, rate, commit and apply happen as one step per player.
     func holdStats() async {
@@ -217,9 +237,11 @@ public actor Player {
         statsHeld = true
     }
 
-    /// Applies the committed stats (nil when the commit failed) and lets the next match in.
-    func releaseStats(applying row: StatsRow?) {
+    /// Applies the committed stats (nil when the commit failed; `inDoubt` names the game when
+    /// the failed commit may have been stored after all) and lets the next match in.
+    func releaseStats(applying row: StatsRow?, inDoubt: String? = nil) {
         if let row { stats[row.game] = row }
+        if let inDoubt { statsInDoubt.insert(inDoubt) }
         statsHeld = false
         if !statsWaiters.isEmpty { statsWaiters.removeFirst().resume() }
     }

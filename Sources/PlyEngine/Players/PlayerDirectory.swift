@@ -78,6 +78,7 @@ public actor PlayerDirectory {
     static func make(_ row: PlayerRow, matchStore: MatchStore, writer: DatabaseWriter) async throws -> Player {
         Player(
             row: row, stats: try await matchStore.stats(of: row.id),
-            unread: try await matchStore.unreadNotifications(of: row.id), writer: writer)
+            unread: try await matchStore.unreadNotifications(of: row.id), writer: writer,
+            readStats: { [id = row.id] in try await matchStore.stats(of: id) })
     }
 }
