@@ -17,6 +17,9 @@ public struct PlyApp: Sendable {
     /// Port of the Prometheus endpoint (`GET /metrics`); nil keeps it off.
     public var metricsPort: Int?
     public var logger: Logger
+    /// What the service group logs as it starts and stops its services (by default `logger`).
+    /// Tests keep it at debug level in memory, to show which service a stop waits for.
+    public var lifecycleLogger: Logger?
 
     public init(database: DatabaseURL, logger: Logger) {
         self.database = database
@@ -53,7 +56,7 @@ public struct PlyApp: Sendable {
                 ],
                 gracefulShutdownSignals: signals,
                 cancellationSignals: [],
-                logger: logger))
+                logger: lifecycleLogger ?? logger))
         onGroup(group)
         try await group.run()
         await engine.shutdown()

@@ -181,7 +181,12 @@ public actor DatabaseWriter {
             if !databaseDown { for d in schedule.drain(now: now) { begin(d) } }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        logger.error("lazy writes left unflushed at shutdown", metadata: ["rows": "\(schedule.lazyCount)"])
+        logger.error(
+            "lazy writes left unflushed at shutdown",
+            metadata: [
+                "rows": "\(schedule.lazyCount)", "flushing": "\(schedule.lazyInFlight?.count ?? 0)",
+                "commits_in_flight": "\(schedule.criticalInFlight)", "database_down": "\(databaseDown)",
+            ])
         return false
     }
 
@@ -207,6 +212,7 @@ public actor DatabaseWriter {
             for next in schedule.criticalFinished(now: now) { begin(next) }
         case .lazy(let writes):
             var failed = false
+            logger.debug("lazy flush", metadata: ["rows": "\(writes.count)"])
             do {
                 let started = ContinuousClock.now
                 try await database.withConnection { [logger] conn in
@@ -217,6 +223,7 @@ public actor DatabaseWriter {
                 lastFlushSeconds = Self.seconds(ContinuousClock.now - started)
                 lazyFlushes += 1
                 lazyRowsFlushed += writes.count
+                logger.debug("lazy flush done", metadata: ["rows": "\(writes.count)"])
             } catch {
                 failed = true
                 noteFailure(error)
@@ -331,6 +338,7 @@ public actor DatabaseWriter {
             probeBackoff = 0.25
             logger.notice("database reachable again")
         } catch {
+            logger.debug("database still unreachable", metadata: ["error": "\(error)", "next_probe_s": "\(probeBackoff * 2)"])
             probeBackoff = min(probeBackoff * 2, 5)
             nextProbe = now + probeBackoff
         }

@@ -21,9 +21,14 @@ struct CommandLineTests {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        // A run that never ends is killed (which ends its output too) and fails the test.
+        let pid = p.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        p.waitForExit(within: 10, "ply \(arguments.joined(separator: " "))")
+        watchdog.cancel()
         return Run(
             status: p.terminationStatus, reason: p.terminationReason,
             out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
@@ -84,10 +89,7 @@ struct CommandLineTests {
         let flagPort = freePort(), envPort = freePort()
         let p = try serveProcess(port: flagPort, environment: ["PLY_PORT": String(envPort)])
         try p.run()
-        defer {
-            p.terminate()
-            p.waitUntilExit()
-        }
+        defer { p.terminateAndWait() }
         #expect(try await isListening(port: flagPort), "listening on the flag's port")
         #expect((try? await TestClient.connect(port: envPort)) == nil, "not on the variable's")
 

@@ -69,10 +69,7 @@ struct CrashTests {
         let port = freePort()
         let process = try serveProcess(port: port, databaseURL: databaseURL, environment: environment)
         try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        defer { process.terminateAndWait() }
         try #require(try await isListening(port: port), "the server came up")
         try await body(port, process.processIdentifier)
     }

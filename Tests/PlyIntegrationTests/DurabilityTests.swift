@@ -57,7 +57,7 @@ struct DurabilityTests {
         try await server.stop()
         // The lazy name reached the database.
         let name = try await query(cluster.url, "SELECT name FROM players WHERE id = '\(t.secondID)'")
-        #expect(name == ["Patient Bo"])
+        #expect(name == ["Patient Bo"], "the server logged:\n\(server.recentLog())")
         await cluster.remove()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// `ply serve` on `port` as a child process, not started yet: the test database unless
@@ -22,4 +23,35 @@ func isListening(port: Int) async throws -> Bool {
         try await Task.sleep(for: .milliseconds(100))
     }
     return false
+}
+
+extension Process {
+    /// Waits for the process to exit; one still running after `seconds` is killed and the
+    /// test fails, so a child that does not stop (a server whose shutdown hangs) fails its
+    /// test instead of blocking the run for good.
+    func waitForExit(within seconds: Double = 30, _ what: String = "the child process", sourceLocation: SourceLocation = #_sourceLocation) {
+        let pid = processIdentifier
+        let killed = KilledFlag()
+        let watchdog = DispatchWorkItem {
+            killed.flag.store(true, ordering: .relaxed)
+            kill(pid, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
+        waitUntilExit()
+        watchdog.cancel()
+        if killed.flag.load(ordering: .relaxed) {
+            Issue.record("\(what) was still running \(seconds) s on and was killed", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// SIGTERM, then `waitForExit`.
+    func terminateAndWait(within seconds: Double = 30, _ what: String = "ply serve", sourceLocation: SourceLocation = #_sourceLocation) {
+        guard isRunning else { return }
+        terminate()
+        waitForExit(within: seconds, "\(what) after SIGTERM", sourceLocation: sourceLocation)
+    }
+}
+
+private final class KilledFlag: Sendable {
+    let flag = Atomic<Bool>(false)
 }

@@ -41,19 +41,35 @@ final class TestServer: Sendable {
     let port: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    /// What the service group logged, at debug level: which services started and stopped.
+    private let lifecycle: MemoryLog
+    /// What the server logged, from debug up.
+    private let log: MemoryLog
+
+    /// The server's last log lines (debug and up), for a failing expectation to show.
+    func recentLog(_ count: Int = 60) -> String { log.tail(count) }
 
     static let jwtSecret = "test-secret-for-identity-tokens-0123456789"
     static let jwtAudience = "ply-tests"
     static let jwtIssuer = "https://login.example.test"
 
     static func start(database: DatabaseURL? = nil, _ configure: (inout PlyApp) -> Void = { _ in }) async throws -> TestServer {
-        var logger = Logger(label: "ply.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["PLY_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+        // Printed from warning up (or PLY_TEST_LOG_LEVEL); kept in memory from debug up, for
+        // a failing test to show (`recentLog`).
+        let level = ProcessInfo.processInfo.environment["PLY_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+        let memory = MemoryLog()
+        let logger = Logger(label: "ply.test") { label in
+            var printed = StreamLogHandler.standardOutput(label: label)
+            printed.logLevel = level
+            return MultiplexLogHandler([printed, memory.handler(label: label, level: min(level, .debug))])
+        }
         var app = PlyApp(database: try database ?? TestDatabase.url(), logger: logger)
         app.server.port = 0
         app.engine.passwordCost = .init(rounds: 1 << 10, blockSize: 8, parallelism: 1)
         app.engine.identity = IdentityConfiguration(
             hs256Secret: jwtSecret, issuers: [jwtIssuer], audience: jwtAudience)
+        let lifecycle = MemoryLog()
+        app.lifecycleLogger = Logger(label: "ply.test.lifecycle") { lifecycle.handler(label: $0, level: .debug) }
         configure(&app)
         let bound = AsyncStream<Int>.makeStream()
         let groupBox = AsyncStream<ServiceGroup>.makeStream()
@@ -81,19 +97,45 @@ final class TestServer: Sendable {
             _ = try await task.value
             throw TestFailure("the server did not start")
         }
-        return TestServer(port: port, group: group, task: task)
+        return TestServer(port: port, group: group, task: task, lifecycle: lifecycle, log: memory)
     }
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>, lifecycle: MemoryLog, log: MemoryLog) {
+        self.log = log
         self.port = port
         self.group = group
         self.task = task
+        self.lifecycle = lifecycle
     }
 
-    /// Graceful shutdown, as on SIGTERM; returns when the server has stopped.
-    func stop() async throws {
+    /// Graceful shutdown, as on SIGTERM; returns when the server has stopped. A server that
+    /// has not stopped within `limit` fails the test with what its service group logged (a
+    /// stop that waits forever would otherwise hang the whole run, as no time limit can
+    /// cancel it).
+    func stop(within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws {
         await group.triggerGracefulShutdown()
-        try await task.value
+        let task = self.task
+        let outcome = OneShot<Result<Void, any Error>?>()
+        let result = await outcome.wait {
+            Task {
+                do { outcome.resume(.success(try await task.value)) } catch { outcome.resume(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                outcome.resume(nil)
+            }
+        }
+        guard let result else {
+            Issue.record(
+                """
+                the server did not stop within \(limit); its service group logged:
+                \(lifecycle.tail(40))
+                and the server:
+                \(log.tail(60))
+                """, sourceLocation: sourceLocation)
+            throw TestFailure("the server did not stop within \(limit)")
+        }
+        try result.get()
     }
 
     func client() async throws -> TestClient {
@@ -105,6 +147,53 @@ final class TestServer: Sendable {
         let c = try await client()
         let me = try await c.authDevice("\(label)-\(UUID().uuidString)")
         return (c, me)
+    }
+}
+
+/// A value that the first of several racers gives.
+final class OneShot<Value: Sendable>: Sendable {
+    private let waiter = Mutex<CheckedContinuation<Value, Never>?>(nil)
+
+    /// Runs `start` (which sets the racers going) and returns the first value given.
+    func wait(_ start: () -> Void) async -> Value {
+        await withCheckedContinuation { c in
+            waiter.withLock { $0 = c }
+            start()
+        }
+    }
+
+    func resume(_ value: Value) {
+        waiter.withLock { $0.take() }?.resume(returning: value)
+    }
+}
+
+/// Log lines kept in memory (for a failing test to show what the server did).
+final class MemoryLog: Sendable {
+    private let kept = Mutex<[String]>([])
+    var lines: [String] { kept.withLock { $0 } }
+    func append(_ line: String) { kept.withLock { $0.append(line) } }
+
+    /// The last `count` lines, one per line.
+    func tail(_ count: Int = 60) -> String { lines.suffix(count).joined(separator: "\n") }
+
+    /// A handler that writes here from `level` up.
+    func handler(label: String, level: Logger.Level) -> Handler { Handler(log: self, label: label, logLevel: level) }
+
+    struct Handler: LogHandler {
+        let log: MemoryLog
+        let label: String
+        var logLevel: Logger.Level
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            let meta = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.append("\(Date().formatted(.iso8601)) \(event.level) \(label): \(event.message) \(meta)")
+        }
     }
 }
 
