@@ -90,6 +90,15 @@ final class LiveConnections: Sendable {
         var budget: ConnectionBudget
         var channels: [ObjectIdentifier: any Channel] = [:]
         var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Set at shutdown: a connection accepted just before the listener closed, but
+        /// admitted after the others were told to quiesce, is turned away (it would keep the
+        /// stop waiting until it left).
+        var quiescing = false
+    }
+
+    enum Refusal: Equatable {
+        case budget(ConnectionBudget.Refusal)
+        case shuttingDown
     }
     private let state: Mutex<State>
 
@@ -98,9 +107,10 @@ final class LiveConnections: Sendable {
     }
 
     /// Admits a connection, or says why it is refused.
-    func admit(_ channel: any Channel, from address: String) -> ConnectionBudget.Refusal? {
+    func admit(_ channel: any Channel, from address: String) -> Refusal? {
         state.withLock { state in
-            if let refusal = state.budget.admit(address) { return refusal }
+            if state.quiescing { return .shuttingDown }
+            if let refusal = state.budget.admit(address) { return .budget(refusal) }
             state.channels[ObjectIdentifier(channel)] = channel
             return nil
         }
@@ -123,6 +133,7 @@ final class LiveConnections: Sendable {
     func quiesceAll() async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let channels = state.withLock { state -> [any Channel]? in
+                state.quiescing = true
                 guard !state.channels.isEmpty else { return nil }
                 state.waiters.append(waiter)
                 return Array(state.channels.values)
@@ -171,8 +182,13 @@ final class SessionHandler: ChannelDuplexHandler {
         let channel = context.channel
         remote = channel.remoteAddress?.ipAddress ?? "unknown"
         if let refusal = server.connections.admit(channel, from: remote) {
-            let why = refusal == .serverFull ? "the server is full" : "too many connections from your address"
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "ERR rate_limited \(why); retry later\n")), promise: nil)
+            let (code, why) =
+                switch refusal {
+                case .budget(.serverFull): ("rate_limited", "the server is full")
+                case .budget(.addressFull): ("rate_limited", "too many connections from your address")
+                case .shuttingDown: ("unavailable", "the server is shutting down")
+                }
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "ERR \(code) \(why); retry later\n")), promise: nil)
             context.close(promise: nil)
             server.logger.info("connection refused", metadata: ["remote": "\(remote)", "why": "\(why)"])
             return

@@ -250,7 +250,8 @@ public actor DatabaseWriter {
             if laneConfiguration != nil {
                 try await commitOnLane(writes)
             } else {
-                try await database.withConnection { [logger] conn in
+                // Past the time limit with the CALL possibly sent, the outcome is unknown.
+                try await database.withConnection(late: Self.lateCommit) { [logger] conn in
                     try await Self.commit(writes, on: conn, logger: logger)
                 }
             }
@@ -274,7 +275,7 @@ public actor DatabaseWriter {
     private func commitOnLane(_ writes: [CriticalWrite]) async throws {
         let lane = try await takeLane()
         do {
-            try await limited(lane) {
+            try await limited(lane) { [logger] in
                 try await Self.commit(writes, on: lane, logger: logger)
             }
             idleLanes.append((lane, .now))
@@ -304,12 +305,19 @@ public actor DatabaseWriter {
         ).get()
     }
 
+    /// What a commit that outlived its time limit reports: unknown once it had a connection
+    /// (the CALL may have been sent), unavailable before.
+    @Sendable static func lateCommit(started: Bool) -> any Error {
+        started ? CommitOutcomeUnknown(underlying: DatabaseUnavailable()) : DatabaseUnavailable()
+    }
+
     /// How the lanes name themselves to PostgreSQL (`pg_stat_activity.application_name`).
     public static let laneApplicationName = "ply commit lane"
 
-    /// Runs `body` on a lane within the commit time-out: past it the lane is closed.
-    private func limited(_ lane: PostgresConnection, _ body: () async throws -> Void) async throws {
-        try await LimitedClient.limited(lane, within: commitTimeout, body)
+    /// Runs `body` on a lane within the commit time-out: past it the lane is closed and the
+    /// commit's outcome is unknown, even if PostgresNIO never answers the call.
+    private func limited(_ lane: PostgresConnection, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await LimitedClient.racing(lane, within: commitTimeout, late: { CommitOutcomeUnknown(underlying: DatabaseUnavailable()) }, body)
     }
 
     /// Closes the lanes (shutdown).

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Calls to PostgreSQL within a time limit, so a server that is down or has stopped answering
 /// is an error (`DatabaseUnavailable`), never a hang. Every read of the stores and every write
@@ -22,33 +23,41 @@ public struct LimitedClient: Sendable {
 
     /// Runs `body` on a pooled connection; the lease and the calls together get `limit`.
     ///
-    /// The body runs in a task of its own that a timer on an event loop cancels at the
-    /// deadline (cancelling ends the wait for a connection); a call already on a connection
-    /// is ended by the close `limited` schedules for the same deadline, and its own outcome (a
-    /// late success, an error, an unknown commit) is the one reported. One task and one timer
-    /// per call: a task group racing a timer task cost 2 KB of heap per session during a
-    /// login storm (`Scripts/bench` sessions), for the same effect.
+    /// The body runs in a task of its own. At the deadline a timer on an event loop cancels
+    /// it (which ends a wait for a connection), the close `limited` scheduled for the same
+    /// deadline ends a call already on a connection, and the caller is answered with
+    /// `late(started)` (`started`: the body had a connection) whether or not the task has
+    /// ended: a call PostgresNIO never completes (a query written to a connection that had
+    /// just closed is dropped without an answer) must not hold its caller. One task, one
+    /// timer and one small box per call: a task group racing a timer task cost 2 KB of heap
+    /// per session during a login storm (`Scripts/bench` sessions), for the same effect.
     public func withConnection<T: Sendable>(
+        late: @escaping @Sendable (_ started: Bool) -> any Error = { _ in DatabaseUnavailable() },
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = self.client
         let deadline = ContinuousClock.now + limit
+        let answer = FirstAnswer<T>()
         let work = Task {
-            try await client.withConnection { conn in
-                try await Self.limited(conn, within: max(deadline - .now, .zero)) { try await body(conn) }
+            do {
+                let value = try await client.withConnection { conn in
+                    answer.markStarted()
+                    return try await Self.limited(conn, within: max(deadline - .now, .zero)) { try await body(conn) }
+                }
+                answer.give(.success(value))
+            } catch let unknown as CommitOutcomeUnknown {
+                answer.give(.failure(unknown))
+            } catch {
+                answer.give(.failure(Task.isCancelled ? late(answer.started) : error))
             }
         }
-        let timer = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: Self.nanoseconds(limit)) { work.cancel() }
+        let timer = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: Self.nanoseconds(limit)) {
+            work.cancel()
+            answer.give(.failure(late(answer.started)))
+        }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
-            do {
-                return try await work.value
-            } catch let unknown as CommitOutcomeUnknown {
-                throw unknown
-            } catch {
-                if work.isCancelled { throw DatabaseUnavailable() }
-                throw error
-            }
+            try await answer.value()
         } onCancel: {
             work.cancel()
         }
@@ -65,7 +74,8 @@ public struct LimitedClient: Sendable {
     }
 
     /// Runs `body` on `connection` within `limit`: past it the connection is closed, which
-    /// fails the call in flight at once.
+    /// fails the call in flight at once. For a body already limited from outside (the pooled
+    /// calls of `withConnection`).
     nonisolated(nonsending) public static func limited<T>(
         _ connection: PostgresConnection, within limit: Duration, _ body: () async throws -> T
     ) async throws -> T {
@@ -74,6 +84,70 @@ public struct LimitedClient: Sendable {
         }
         defer { scheduled.cancel() }
         return try await body()
+    }
+
+    /// Runs `body` on `connection` (a connection of the caller's own, such as a commit lane)
+    /// and answers within `limit`: at the deadline the connection is closed and the caller
+    /// gets `late()` even if the call never returns.
+    public static func racing<T: Sendable>(
+        _ connection: PostgresConnection, within limit: Duration, late: @escaping @Sendable () -> any Error,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let answer = FirstAnswer<T>()
+        let work = Task {
+            do { answer.give(.success(try await body())) } catch { answer.give(.failure(error)) }
+        }
+        let timer = connection.eventLoop.scheduleTask(in: nanoseconds(limit)) {
+            let _: EventLoopFuture<Void> = connection.close()
+            answer.give(.failure(late()))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await answer.value()
+        } onCancel: {
+            work.cancel()
+        }
+    }
+}
+
+/// The first of a call's outcome and its deadline, handed to the one caller waiting for it;
+/// whichever comes second is dropped.
+final class FirstAnswer<T: Sendable>: Sendable {
+    private struct State {
+        var waiter: CheckedContinuation<T, any Error>?
+        var answer: Result<T, any Error>?
+        var given = false
+    }
+    private let state = Mutex(State())
+    private let startedFlag = Atomic<Bool>(false)
+
+    /// The call got as far as a connection.
+    func markStarted() { startedFlag.store(true, ordering: .relaxed) }
+    var started: Bool { startedFlag.load(ordering: .relaxed) }
+
+    func give(_ answer: Result<T, any Error>) {
+        let waiter = state.withLock { s -> CheckedContinuation<T, any Error>? in
+            guard !s.given else { return nil }
+            s.given = true
+            guard let w = s.waiter else {
+                s.answer = answer
+                return nil
+            }
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume(with: answer)
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            let ready = state.withLock { s -> Result<T, any Error>? in
+                if let a = s.answer { return a }
+                s.waiter = c
+                return nil
+            }
+            if let ready { c.resume(with: ready) }
+        }
     }
 }
 

@@ -2,7 +2,14 @@ import Foundation
 import Logging
 import PlyStore
 import PostgresNIO
+import Synchronization
 import Testing
+
+/// Waits for good: a call whose answer never comes (it ignores cancellation, too).
+func never() async {
+    let parked = Mutex<[CheckedContinuation<Void, Never>]>([])
+    await withCheckedContinuation { c in parked.withLock { $0.append(c) } }
+}
 
 /// The writer against a real PostgreSQL: a batch the database refuses must fail, never be
 /// acknowledged; a commit lane that dies, idles or stops answering is replaced; a pooled
@@ -30,6 +37,9 @@ struct WriterTests {
             }
             return out
         }
+
+        let url: DatabaseURL
+        func laneConfiguration() throws -> PostgresConnection.Configuration { try url.connectionConfiguration() }
 
         func storedPlies() async throws -> [Int] {
             try await ints("SELECT ply FROM plies WHERE match_id = '\(match)' ORDER BY ply")
@@ -70,7 +80,7 @@ struct WriterTests {
                 commitTimeout: commitTimeout, laneIdleLimit: laneIdleLimit, logger: logger)
             group.addTask { await writer.run() }
             _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
-            let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1")
+            let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1", url: url)
             try await writer.commit([.insertMatch(MatchRow(
                 id: f.match, game: "reversi", settings: "{}", status: "active", creator: "w1", invitee: nil,
                 seats: ["w1", "w1"], createdAt: f.now, updatedAt: f.now))])
@@ -288,6 +298,41 @@ struct WriterTests {
             }
         }
     }
+
+    /// A call that never returns — PostgresNIO drops a query written to a connection that has
+    /// just closed, so its caller would wait forever — is answered at the time limit: a pooled
+    /// call with `late(started)`, a call on a connection of the caller's own with `late()`.
+    @Test func aCallThatNeverReturnsIsAnsweredAtTheTimeLimit() async throws {
+        try await Self.withWriter { f in
+            let limited = LimitedClient(f.client, limit: .milliseconds(500))
+            let started = ContinuousClock.now
+            do {
+                try await limited.withConnection(late: { LateCall(started: $0) }) { _ in await never() }
+                Issue.record("a call that never returns returned")
+            } catch let late as LateCall {
+                #expect(late.started, "the call had a connection")
+            }
+            #expect(ContinuousClock.now - started < .seconds(3))
+            // The connection went back closed; the pool serves the next call.
+            #expect(try await limited.withConnection { conn in
+                try await conn.query("SELECT 1", logger: f.logger).collect().count
+            } == 1)
+
+            let lane = try await PostgresConnection.connect(
+                on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try f.laneConfiguration(), id: 900,
+                logger: f.logger
+            ).get()
+            let onLane = ContinuousClock.now
+            do {
+                try await LimitedClient.racing(lane, within: .milliseconds(500), late: { LateCall(started: true) }) { await never() }
+                Issue.record("a call that never returns returned")
+            } catch is LateCall {}
+            #expect(ContinuousClock.now - onLane < .seconds(3))
+            #expect(lane.isClosed, "the connection is closed at the deadline")
+        }
+    }
+
+    struct LateCall: Error { var started: Bool }
 
     /// Makes the `COMMIT` of any transaction that stores `move` take `seconds`.
     static func slowCommits(_ f: Fixture, forMove move: String, seconds: Int) async throws {
