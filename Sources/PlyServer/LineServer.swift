@@ -78,8 +78,12 @@ public final class LineServer: Service {
         } onGracefulShutdown: {
             listener.close(promise: nil)
         }
-        // No new connections; the open ones answer what they have read, then close.
+        // No new connections; the open ones answer what they have read, then close. Past
+        // the shutdown time limit the group cancels this, and what is still open is closed.
         await connections.quiesceAll()
+        if Task.isCancelled {
+            logger.error("shutdown time limit reached; closed the connections still open")
+        }
         logger.info("listener stopped")
     }
 }
@@ -94,6 +98,8 @@ final class LiveConnections: Sendable {
         /// admitted after the others were told to quiesce, is turned away (it would keep the
         /// stop waiting until it left).
         var quiescing = false
+        /// Set when the wait for the sessions to end was cancelled (shutdown time limit).
+        var abandoned = false
     }
 
     enum Refusal: Equatable {
@@ -129,19 +135,29 @@ final class LiveConnections: Sendable {
     }
 
     /// Tells every connection to stop reading and close after its replies, and waits until
-    /// every session has ended.
+    /// every session has ended. Cancelled, it closes the connections still open and returns.
     func quiesceAll() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let channels = state.withLock { state -> [any Channel]? in
-                state.quiescing = true
-                guard !state.channels.isEmpty else { return nil }
-                state.waiters.append(waiter)
-                return Array(state.channels.values)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let channels = state.withLock { state -> [any Channel]? in
+                    state.quiescing = true
+                    guard !state.channels.isEmpty, !state.abandoned else { return nil }
+                    state.waiters.append(waiter)
+                    return Array(state.channels.values)
+                }
+                guard let channels else { return waiter.resume() }
+                for channel in channels {
+                    channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+                }
             }
-            guard let channels else { return waiter.resume() }
-            for channel in channels {
-                channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        } onCancel: {
+            let (open, waiters) = state.withLock { state in
+                state.abandoned = true
+                defer { state.waiters = [] }
+                return (Array(state.channels.values), state.waiters)
             }
+            for channel in open { channel.close(promise: nil) }
+            for waiter in waiters { waiter.resume() }
         }
     }
 }

@@ -20,6 +20,10 @@ public struct PlyApp: Sendable {
     /// What the service group logs as it starts and stops its services (by default `logger`).
     /// Tests keep it at debug level in memory, to show which service a stop waits for.
     public var lifecycleLogger: Logger?
+    /// Longest a graceful stop may take: past it the services are cancelled, which closes
+    /// the connections still open (their requests waiting on PostgreSQL are abandoned, as a
+    /// crash would) so the process exits. Nil: no limit.
+    public var shutdownTimeLimit: Duration? = .seconds(30)
 
     public init(database: DatabaseURL, logger: Logger) {
         self.database = database
@@ -44,8 +48,7 @@ public struct PlyApp: Sendable {
                 ready.finish()
             },
             onBound: onBound)
-        let group = ServiceGroup(
-            configuration: .init(
+        var configuration = ServiceGroupConfiguration(
                 services: [
                     .init(service: client),
                     .init(service: WriterService(writer: engine.writer)),
@@ -56,7 +59,9 @@ public struct PlyApp: Sendable {
                 ],
                 gracefulShutdownSignals: signals,
                 cancellationSignals: [],
-                logger: lifecycleLogger ?? logger))
+                logger: lifecycleLogger ?? logger)
+        configuration.maximumGracefulShutdownDuration = shutdownTimeLimit
+        let group = ServiceGroup(configuration: configuration)
         onGroup(group)
         try await group.run()
         await engine.shutdown()

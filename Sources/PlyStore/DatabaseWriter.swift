@@ -176,7 +176,9 @@ public actor DatabaseWriter {
     public func flushAll(timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if schedule.isIdle { return true }
+            // Lazy writes only: a commit still in flight here was abandoned by a stop past its
+            // time limit, and its callers are gone (its own time limit ends it).
+            if schedule.lazyCount == 0 && schedule.lazyInFlight == nil { return true }
             if databaseDown && now >= nextProbe { await probe() }
             if !databaseDown { for d in schedule.drain(now: now) { begin(d) } }
             try? await Task.sleep(for: .milliseconds(10))

@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest a call to PostgreSQL (commit or read) may take before it fails with unavailable (env PLY_DATABASE_TIMEOUT_SECONDS, default 5)")
     var databaseTimeoutSeconds: Int?
 
+    @Option(help: "Longest a graceful stop (SIGTERM) may take before open connections are closed and the server exits anyway (env PLY_SHUTDOWN_SECONDS, default 30)")
+    var shutdownSeconds: Int?
+
     @Option(help: "Failed AUTH attempts allowed per connection (env PLY_AUTH_FAILURES_PER_CONNECTION, default 5)")
     var authFailuresPerConnection: Int?
 
@@ -137,6 +140,9 @@ struct ServeCommand: AsyncParsableCommand {
         engine.identity = identity
         app.engine = engine
         app.metricsPort = try metricsPort ?? Environment.int("PLY_METRICS_PORT")
+        let shutdown = try shutdownSeconds ?? Environment.int("PLY_SHUTDOWN_SECONDS") ?? 30
+        guard shutdown > 0 else { throw ValidationError("shutdown-seconds must be positive") }
+        app.shutdownTimeLimit = .seconds(shutdown)
         try await app.run()
     }
 }

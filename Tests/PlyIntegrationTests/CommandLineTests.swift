@@ -76,6 +76,7 @@ struct CommandLineTests {
         (["perft", "reversi", "-1"], "depth"),
         (["bench", "fsync", "--directory", "/nonexistent/ply", "--duration", "0.1"], "/nonexistent/ply"),
         (["bench", "fsync", "--stall-ms", "0"], "--stall-ms"),
+        (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--shutdown-seconds", "0"], "shutdown-seconds"),
     ])
     func badInputIsRefusedClearly(arguments: [String], says: String) throws {
         let r = try Self.ply(arguments)
@@ -96,6 +97,45 @@ struct CommandLineTests {
         let refused = try Self.ply(["serve", "--port", "0", "--max-line-bytes", "10", "--database-url", try #require(TestDatabase.urlText)])
         #expect(refused.reason == .exit && refused.status != 0)
         #expect(refused.err.contains("max-line-bytes"), "\(refused.err)")
+    }
+
+    /// A graceful stop that cannot finish (a move's `COMMIT` sleeps far past the shutdown
+    /// limit, with a database time limit longer still) ends at `--shutdown-seconds`: the
+    /// connection still waiting is closed and the process exits.
+    @Test(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
+    func aStuckStopEndsAtTheShutdownTimeLimit() async throws {
+        let database = try await TestDatabase.fresh()
+        let port = freePort()
+        let p = try serveProcess(
+            port: port, databaseURL: "\(database)",
+            environment: ["PLY_DATABASE_TIMEOUT_SECONDS": "60", "PLY_SHUTDOWN_SECONDS": "2"])
+        p.standardError = FileHandle.nullDevice
+        let ended = AsyncStream<Void>.makeStream()
+        p.terminationHandler = { _ in ended.continuation.finish() }
+        try p.run()
+        defer { p.terminateAndWait() }
+        try #require(try await isListening(port: port), "the server came up")
+        let first = try await TestClient.connect(port: port)
+        let second = try await TestClient.connect(port: port)
+        _ = try await first.authDevice("stuck-stop-a-\(UUID().uuidString)")
+        let bo = try await second.authDevice("stuck-stop-b-\(UUID().uuidString)")
+        let id = try #require(try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)["match"]?.stringValue)
+        try await second.ok("ACCEPT \(id)")
+        try await slowCommits(database, seconds: 15, when: "NEW.move = 'f5'")
+        try await first.send("MOVE \(id) 1 f5")
+        try await Task.sleep(for: .milliseconds(500))  // the move waits in its COMMIT
+        let stopping = ContinuousClock.now
+        kill(p.processIdentifier, SIGTERM)
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            kill(p.processIdentifier, SIGKILL)
+        }
+        for await _ in ended.stream {}
+        watchdog.cancel()
+        let took = ContinuousClock.now - stopping
+        #expect(p.terminationReason == .exit, "exited rather than killed: \(p.terminationReason)")
+        #expect(took >= .seconds(2) && took < .seconds(12), "stopped after \(took)")
+        #expect(await first.isClosed(), "the waiting connection was closed")
     }
 
     /// SIGTERM: the server stops accepting, finishes, and exits with status 0.

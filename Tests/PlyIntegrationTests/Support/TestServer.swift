@@ -136,6 +136,11 @@ final class TestServer: Sendable {
             throw TestFailure("the server did not stop within \(limit)")
         }
         try result.get()
+        if log.lines.contains(where: { $0.contains("shutdown time limit reached") }) {
+            Issue.record(
+                "the server's stop reached its time limit (something it waited for never ended); it logged:\n\(log.tail(60))",
+                sourceLocation: sourceLocation)
+        }
     }
 
     func client() async throws -> TestClient {
