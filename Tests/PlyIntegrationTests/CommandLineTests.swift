@@ -110,29 +110,15 @@ struct CommandLineTests {
             port: port, databaseURL: "\(database)",
             environment: ["PLY_DATABASE_TIMEOUT_SECONDS": "60", "PLY_SHUTDOWN_SECONDS": "2"])
         p.standardError = FileHandle.nullDevice
-        let ended = AsyncStream<Void>.makeStream()
-        p.terminationHandler = { _ in ended.continuation.finish() }
+        let exited = p.exitWatch()
         try p.run()
         defer { p.terminateAndWait() }
         try #require(try await isListening(port: port), "the server came up")
-        let first = try await TestClient.connect(port: port)
-        let second = try await TestClient.connect(port: port)
-        _ = try await first.authDevice("stuck-stop-a-\(UUID().uuidString)")
-        let bo = try await second.authDevice("stuck-stop-b-\(UUID().uuidString)")
-        let id = try #require(try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)["match"]?.stringValue)
-        try await second.ok("ACCEPT \(id)")
+        let (first, _, id) = try await openTable(port: port, label: "stuck-stop")
         try await slowCommits(database, seconds: 15, when: "NEW.move = 'f5'")
         try await first.send("MOVE \(id) 1 f5")
         try await Task.sleep(for: .milliseconds(500))  // the move waits in its COMMIT
-        let stopping = ContinuousClock.now
-        kill(p.processIdentifier, SIGTERM)
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(30))
-            kill(p.processIdentifier, SIGKILL)
-        }
-        for await _ in ended.stream {}
-        watchdog.cancel()
-        let took = ContinuousClock.now - stopping
+        let took = await p.sigterm(waitingFor: exited, killAfter: .seconds(30))
         #expect(p.terminationReason == .exit, "exited rather than killed: \(p.terminationReason)")
         #expect(took >= .seconds(2) && took < .seconds(12), "stopped after \(took)")
         #expect(await first.isClosed(), "the waiting connection was closed")
@@ -143,8 +129,7 @@ struct CommandLineTests {
     func serveExitsCleanlyOnSigterm() async throws {
         let port = freePort()
         let p = try serveProcess(port: port)
-        let ended = AsyncStream<Void>.makeStream()
-        p.terminationHandler = { _ in ended.continuation.finish() }
+        let exited = p.exitWatch()
         try p.run()
         guard try await isListening(port: port) else {
             p.terminate()
@@ -152,13 +137,7 @@ struct CommandLineTests {
             return
         }
         try await CrashTests.playOneMove(port: port)
-        kill(p.processIdentifier, SIGTERM)
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(20))
-            kill(p.processIdentifier, SIGKILL)
-        }
-        for await _ in ended.stream {}
-        watchdog.cancel()
+        _ = await p.sigterm(waitingFor: exited, killAfter: .seconds(20))
         #expect(p.terminationReason == .exit && p.terminationStatus == 0, "status \(p.terminationStatus), \(p.terminationReason)")
     }
 }

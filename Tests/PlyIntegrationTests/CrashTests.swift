@@ -76,13 +76,7 @@ struct CrashTests {
 
     /// Two players, one match, one move, and the opponent sees it.
     static func playOneMove(port: Int) async throws {
-        let first = try await TestClient.connect(port: port)
-        let second = try await TestClient.connect(port: port)
-        _ = try await first.authDevice("one-move-a-\(UUID().uuidString)")
-        let bo = try await second.authDevice("one-move-b-\(UUID().uuidString)")
-        let m = try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)
-        let id = try #require(m["match"]?.stringValue)
-        try await second.ok("ACCEPT \(id)")
+        let (first, second, id) = try await openTable(port: port, label: "one-move")
         try await first.ok("MOVE \(id) 1 f5")
         #expect(try await second.event("move")["move"]?.stringValue == "f5")
     }

@@ -162,12 +162,7 @@ struct SafeguardTests {
         let database = try await TestDatabase.fresh()
         try await CrashTests.withBinary(environment: ["PLY_DATABASE_TIMEOUT_SECONDS": "1"], databaseURL: "\(database)") { port, _ in
             try await slowCommits(database, seconds: 3)
-            let first = try await TestClient.connect(port: port)
-            let second = try await TestClient.connect(port: port)
-            _ = try await first.authDevice("timeout-a-\(UUID().uuidString)")
-            let bo = try await second.authDevice("timeout-b-\(UUID().uuidString)")
-            let id = try #require(try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)["match"]?.stringValue)
-            try await second.ok("ACCEPT \(id)")
+            let (first, _, id) = try await openTable(port: port, label: "timeout")
             let started = ContinuousClock.now
             try await first.err("MOVE \(id) 1 f5", "unavailable")
             #expect(ContinuousClock.now - started < .seconds(3), "answered before the commit could finish")

@@ -1,4 +1,5 @@
 import Foundation
+import PlyJSON
 import Synchronization
 import Testing
 
@@ -44,6 +45,28 @@ extension Process {
         }
     }
 
+    /// A stream that finishes when the process exits; set up before `run()`.
+    func exitWatch() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        terminationHandler = { _ in continuation.finish() }
+        return stream
+    }
+
+    /// SIGTERM, then waits for `exited` (from `exitWatch`); a process still running after
+    /// `killAfter` is killed. Returns how long it took to end.
+    func sigterm(waitingFor exited: AsyncStream<Void>, killAfter: Duration) async -> Duration {
+        let started = ContinuousClock.now
+        let pid = processIdentifier
+        kill(pid, SIGTERM)
+        let watchdog = Task {
+            try await Task.sleep(for: killAfter)
+            kill(pid, SIGKILL)
+        }
+        for await _ in exited {}
+        watchdog.cancel()
+        return ContinuousClock.now - started
+    }
+
     /// SIGTERM, then `waitForExit`.
     func terminateAndWait(within seconds: Double = 30, _ what: String = "ply serve", sourceLocation: SourceLocation = #_sourceLocation) {
         guard isRunning else { return }
@@ -54,4 +77,16 @@ extension Process {
 
 private final class KilledFlag: Sendable {
     let flag = Atomic<Bool>(false)
+}
+
+/// Two players logged in on a server at `port` and a Reversi match between them (the
+/// first plays first), ready for its first move.
+func openTable(port: Int, label: String) async throws -> (first: TestClient, second: TestClient, match: String) {
+    let first = try await TestClient.connect(port: port)
+    let second = try await TestClient.connect(port: port)
+    _ = try await first.authDevice("\(label)-a-\(UUID().uuidString)")
+    let bo = try await second.authDevice("\(label)-b-\(UUID().uuidString)")
+    let id = try #require(try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)["match"]?.stringValue)
+    try await second.ok("ACCEPT \(id)")
+    return (first, second, id)
 }
