@@ -24,6 +24,10 @@ public struct PlyApp: Sendable {
     /// the connections still open (their requests waiting on PostgreSQL are abandoned, as a
     /// crash would) so the process exits. Nil: no limit.
     public var shutdownTimeLimit: Duration? = .seconds(30)
+    /// Longest the services may take to end once cancelled (after `shutdownTimeLimit`); past
+    /// it the process stops with a fatal error rather than hang. Nil: no limit (tests, which
+    /// report a stop that does not end instead).
+    public var cancellationTimeLimit: Duration?
 
     public init(database: DatabaseURL, logger: Logger) {
         self.database = database
@@ -61,6 +65,7 @@ public struct PlyApp: Sendable {
                 cancellationSignals: [],
                 logger: lifecycleLogger ?? logger)
         configuration.maximumGracefulShutdownDuration = shutdownTimeLimit
+        configuration.maximumCancellationDuration = cancellationTimeLimit
         let group = ServiceGroup(configuration: configuration)
         onGroup(group)
         try await group.run()

@@ -143,6 +143,8 @@ struct ServeCommand: AsyncParsableCommand {
         let shutdown = try shutdownSeconds ?? Environment.int("PLY_SHUTDOWN_SECONDS") ?? 30
         guard shutdown > 0 else { throw ValidationError("shutdown-seconds must be positive") }
         app.shutdownTimeLimit = .seconds(shutdown)
+        // Whatever still runs ten seconds after that is not worth a server that never exits.
+        app.cancellationTimeLimit = .seconds(10)
         try await app.run()
     }
 }
