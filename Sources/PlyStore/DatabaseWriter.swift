@@ -319,7 +319,7 @@ public actor DatabaseWriter {
     /// Runs `body` on a lane within the commit time-out: past it the lane is closed and the
     /// commit's outcome is unknown, even if PostgresNIO never answers the call.
     private func limited(_ lane: PostgresConnection, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await LimitedClient.racing(lane, within: commitTimeout, late: { CommitOutcomeUnknown(underlying: DatabaseUnavailable()) }, body)
+        try await LimitedClient.racing(lane, within: commitTimeout, late: { Self.lateCommit(started: true) }, body)
     }
 
     /// Closes the lanes (shutdown).

@@ -37,29 +37,20 @@ public struct LimitedClient: Sendable {
     ) async throws -> T {
         let client = self.client
         let deadline = ContinuousClock.now + limit
-        let answer = FirstAnswer<T>()
-        let work = Task {
+        return try await FirstAnswer<T>.race(
+            within: limit, on: PostgresClient.defaultEventLoopGroup.any(),
+            atDeadline: { answer in late(answer.started) }
+        ) { answer in
             do {
-                let value = try await client.withConnection { conn in
+                return try await client.withConnection { conn in
                     answer.markStarted()
                     return try await Self.limited(conn, within: max(deadline - .now, .zero)) { try await body(conn) }
                 }
-                answer.give(.success(value))
             } catch let unknown as CommitOutcomeUnknown {
-                answer.give(.failure(unknown))
+                throw unknown
             } catch {
-                answer.give(.failure(Task.isCancelled ? late(answer.started) : error))
+                throw Task.isCancelled ? late(answer.started) : error
             }
-        }
-        let timer = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: Self.nanoseconds(limit)) {
-            work.cancel()
-            answer.give(.failure(late(answer.started)))
-        }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await answer.value()
-        } onCancel: {
-            work.cancel()
         }
     }
 
@@ -93,20 +84,13 @@ public struct LimitedClient: Sendable {
         _ connection: PostgresConnection, within limit: Duration, late: @escaping @Sendable () -> any Error,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let answer = FirstAnswer<T>()
-        let work = Task {
-            do { answer.give(.success(try await body())) } catch { answer.give(.failure(error)) }
-        }
-        let timer = connection.eventLoop.scheduleTask(in: nanoseconds(limit)) {
-            let _: EventLoopFuture<Void> = connection.close()
-            answer.give(.failure(late()))
-        }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await answer.value()
-        } onCancel: {
-            work.cancel()
-        }
+        try await FirstAnswer<T>.race(
+            within: limit, on: connection.eventLoop,
+            atDeadline: { _ in
+                let _: EventLoopFuture<Void> = connection.close()
+                return late()
+            }
+        ) { _ in try await body() }
     }
 }
 
@@ -137,6 +121,29 @@ final class FirstAnswer<T: Sendable>: Sendable {
             return w
         }
         waiter?.resume(with: answer)
+    }
+
+    /// Runs `body` in a task of its own and returns its outcome, or, if `limit` passes first,
+    /// cancels it and throws what `atDeadline` gives (run on `loop`'s timer), without waiting
+    /// for the task to end.
+    static func race(
+        within limit: Duration, on loop: any EventLoop, atDeadline: @escaping @Sendable (FirstAnswer<T>) -> any Error,
+        _ body: @escaping @Sendable (FirstAnswer<T>) async throws -> T
+    ) async throws -> T {
+        let answer = FirstAnswer<T>()
+        let work = Task {
+            do { answer.give(.success(try await body(answer))) } catch { answer.give(.failure(error)) }
+        }
+        let timer = loop.scheduleTask(in: LimitedClient.nanoseconds(limit)) {
+            work.cancel()
+            answer.give(.failure(atDeadline(answer)))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await answer.value()
+        } onCancel: {
+            work.cancel()
+        }
     }
 
     func value() async throws -> T {

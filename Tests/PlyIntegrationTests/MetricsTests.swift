@@ -46,7 +46,7 @@ struct MetricsTests {
         #expect(p50 >= 0)
         // One loop of the server's group does 200 ms of work in one go.
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        try await loop.submit { usleep(200_000) }.get()
+        _ = try await loop.submit { usleep(200_000) }.get()
         try await Task.sleep(for: .milliseconds(300))
         stats = try await c.ok("STATS")
         let max = try #require(stats["event_loop_lag_max_ms"]?.doubleValue)

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import PlyEngine
 import PlyServer
-import PlyStore
+@testable import PlyStore
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -115,17 +116,11 @@ final class TestServer: Sendable {
     func stop(within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws {
         await group.triggerGracefulShutdown()
         let task = self.task
-        let outcome = OneShot<Result<Void, any Error>?>()
-        let result = await outcome.wait {
-            Task {
-                do { outcome.resume(.success(try await task.value)) } catch { outcome.resume(.failure(error)) }
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                outcome.resume(nil)
-            }
-        }
-        guard let result else {
+        do {
+            try await FirstAnswer<Void>.race(
+                within: limit, on: MultiThreadedEventLoopGroup.singleton.any(), atDeadline: { _ in StopTimedOut() }
+            ) { _ in try await task.value }
+        } catch is StopTimedOut {
             Issue.record(
                 """
                 the server did not stop within \(limit); its service group logged:
@@ -135,7 +130,6 @@ final class TestServer: Sendable {
                 """, sourceLocation: sourceLocation)
             throw TestFailure("the server did not stop within \(limit)")
         }
-        try result.get()
         if log.lines.contains(where: { $0.contains("shutdown time limit reached") }) {
             Issue.record(
                 "the server's stop reached its time limit (something it waited for never ended); it logged:\n\(log.tail(60))",
@@ -152,23 +146,6 @@ final class TestServer: Sendable {
         let c = try await client()
         let me = try await c.authDevice("\(label)-\(UUID().uuidString)")
         return (c, me)
-    }
-}
-
-/// A value that the first of several racers gives.
-final class OneShot<Value: Sendable>: Sendable {
-    private let waiter = Mutex<CheckedContinuation<Value, Never>?>(nil)
-
-    /// Runs `start` (which sets the racers going) and returns the first value given.
-    func wait(_ start: () -> Void) async -> Value {
-        await withCheckedContinuation { c in
-            waiter.withLock { $0 = c }
-            start()
-        }
-    }
-
-    func resume(_ value: Value) {
-        waiter.withLock { $0.take() }?.resume(returning: value)
     }
 }
 
@@ -201,6 +178,8 @@ final class MemoryLog: Sendable {
         }
     }
 }
+
+private struct StopTimedOut: Error {}
 
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
