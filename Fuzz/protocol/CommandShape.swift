@@ -22,7 +22,8 @@ func shapeProblem(_ command: Command) -> String? {
     case .profile(let player):
         return player.map(id) ?? true ? nil : "player id"
     case .name(let name):
-        return ProtocolLimits.nameLength.contains(name.count) && trimmedText(name)
+        return ProtocolLimits.nameLength.contains(name.count) && name.utf8.count <= ProtocolLimits.nameMaxBytes
+            && trimmedText(name)
             && !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) ? nil : "name"
     case .challenge(let opponent, let game, _):
         return (opponent.map(id) ?? true) && id(game) ? nil : "challenge ids"
@@ -41,7 +42,38 @@ func shapeProblem(_ command: Command) -> String? {
         return id(match) && trimmedText(text) && text.count <= ProtocolLimits.chatMaxLength ? nil : "chat"
     case .seen(let notification):
         return id(notification) ? nil : "notification id"
-    case .ping, .help, .quit, .logout, .profileSet, .games, .matches, .notifications, .stats:
+    case .authAdmin(let token):
+        return !token.isEmpty && !token.contains(" ") && token.utf8.count <= ProtocolLimits.tokenMaxLength ? nil : "admin token"
+    case .block(let player), .unblock(let player), .deleteAccount(let player):
+        return id(player) ? nil : "player id"
+    case .report(let player, let text):
+        return id(player) && trimmedText(text) && text.count <= ProtocolLimits.chatMaxLength ? nil : "report"
+    case .admin(let request):
+        return adminShapeProblem(request)
+    case .ping, .help, .quit, .logout, .profileSet, .games, .matches, .notifications, .stats, .blocks, .export:
         return nil
+    }
+}
+
+func adminShapeProblem(_ request: AdminCommand) -> String? {
+    func id(_ s: String) -> Bool { CommandParser.isValidID(s[...]) }
+    func reason(_ s: String) -> Bool {
+        !s.isEmpty && s.first != " " && s.last != " " && s.count <= ProtocolLimits.chatMaxLength
+    }
+    switch request {
+    case .player(let who):
+        return id(who) || (who.contains("@") && !who.contains(" ")) ? nil : "player or email"
+    case .ban(let player, let seconds, let why):
+        return id(player) && (seconds.map { ProtocolLimits.sanctionSeconds.contains($0) } ?? true) && reason(why) ? nil : "ban"
+    case .mute(let player, let seconds, let why):
+        return id(player) && ProtocolLimits.sanctionSeconds.contains(seconds) && reason(why) ? nil : "mute"
+    case .unban(let player), .unmute(let player), .delete(let player), .bot(let player, _):
+        return id(player) ? nil : "player id"
+    case .reports:
+        return nil
+    case .resolve(let report, let text):
+        return id(report) && reason(text) ? nil : "resolve"
+    case .abort(let match, let why):
+        return id(match) && reason(why) ? nil : "abort"
     }
 }

@@ -38,8 +38,29 @@ public struct EngineConfiguration: Sendable {
     /// Longest any call to PostgreSQL may take (a commit, a read); past it the call fails
     /// with `unavailable` and its connection is closed.
     public var databaseTimeLimitSeconds = 5.0
+    /// Open challenges one player may have at once.
+    public var maximumOpenChallenges = 5
+    /// Invitations one player may have waiting for an answer at once.
+    public var maximumPendingInvitations = 20
+    /// Open challenges nobody accepted within this time end (`expired`).
+    public var openChallengeSeconds = 7.0 * 24 * 3600
+    /// Accounts created from one client address per hour (device or identity logins); 0
+    /// turns the limit off (load generators, test suites).
+    public var newAccountsPerAddress = 100
+    /// Players one player may block.
+    public var maximumBlocks = 1000
+    /// Reports one player may file per hour.
+    public var maximumReportsPerHour = 20
+    /// Enables operator connections (`AUTH ADMIN <token>`); at least 32 characters.
+    public var adminToken: String?
 
     public init() {}
+
+    var challengeLimits: ChallengeLimits {
+        ChallengeLimits(
+            maximumOpenChallenges: maximumOpenChallenges, maximumPendingInvitations: maximumPendingInvitations,
+            maximumQueuesPerPlayer: maximumQueuesPerPlayer, openChallengeSeconds: openChallengeSeconds)
+    }
 }
 
 /// What every session shares: the store, the player directory, the credential checks.
@@ -49,6 +70,7 @@ public final class Engine: Sendable {
     public let logger: Logger
     let accounts: AccountStore
     let matchStore: MatchStore
+    let safety: SafetyStore
     public let players: PlayerDirectory
     public let matches: MatchDirectory
     public let writer: DatabaseWriter
@@ -71,15 +93,16 @@ public final class Engine: Sendable {
         let limit = Duration.milliseconds(Int64(configuration.databaseTimeLimitSeconds * 1000))
         accounts = AccountStore(client: client, timeLimit: limit, logger: logger)
         matchStore = MatchStore(client: client, timeLimit: limit, logger: logger)
+        safety = SafetyStore(client: client, timeLimit: limit, logger: logger)
         writer = DatabaseWriter(
             client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
             criticalInFlight: configuration.commitConcurrency, commitTimeout: limit,
             logger: logger)
-        players = PlayerDirectory(store: accounts, matchStore: matchStore, writer: writer)
+        players = PlayerDirectory(store: accounts, matchStore: matchStore, safety: safety, writer: writer)
         matches = MatchDirectory(
-            store: matchStore,
+            store: matchStore, safety: safety,
             env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }),
-            maximumQueuesPerPlayer: configuration.maximumQueuesPerPlayer)
+            limits: configuration.challengeLimits)
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()
         passwords = PasswordHasher(pool: threadPool, cost: configuration.passwordCost, maximumJobs: configuration.maximumPasswordJobs)
@@ -163,15 +186,25 @@ public final class Engine: Sendable {
     }
 }
 
-/// Rate limits for failed logins, per account and per client address.
+/// Rate limits for logins and for making accounts. Password attempts (and operator
+/// tokens) count against their account and their client address from the moment they start,
+/// so guesses sent in parallel meet the limit before any of them is checked; one that turns
+/// out right is taken back. Other logins (device ids, session and identity tokens, which
+/// cannot be guessed) are not limited per address, so one attacker behind a shared address
+/// does not lock everyone there out.
 actor AuthGuard {
     private var perAccount: AttemptLimiter
-    private var perIP: AttemptLimiter
+    private var perAddress: AttemptLimiter
+    /// Nil when the limit is off.
+    private var newAccounts: AttemptLimiter?
+    private var reports: AttemptLimiter
     private let start = ContinuousClock.now
 
     init(_ c: EngineConfiguration) {
         perAccount = AttemptLimiter(limit: c.authFailuresPerAccount, window: c.authWindowSeconds)
-        perIP = AttemptLimiter(limit: c.authFailuresPerIP, window: c.authWindowSeconds)
+        perAddress = AttemptLimiter(limit: c.authFailuresPerIP, window: c.authWindowSeconds)
+        newAccounts = c.newAccountsPerAddress > 0 ? AttemptLimiter(limit: c.newAccountsPerAddress, window: 3600) : nil
+        reports = AttemptLimiter(limit: c.maximumReportsPerHour, window: 3600)
     }
 
     private var now: Double {
@@ -179,32 +212,50 @@ actor AuthGuard {
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    /// Admits a login attempt, or returns nil when a limit is reached. A password attempt
-    /// counts against its account from the start, so guesses sent in parallel count before
-    /// any of them has been checked (the check takes tens of milliseconds); `settle` takes it
-    /// back unless the password was wrong. (Attempts per address count once refused: many
-    /// players may share one address and log in at once, and tokens cannot be guessed.)
-    func begin(account: String?, ip: String) -> Double? {
+    /// An admitted password attempt, to settle when its check is done.
+    struct Ticket: Sendable {
+        var account: String?
+        var address: String
+        var at: Double
+    }
+
+    /// Admits a password attempt (for `account`, if it names one), or returns nil when its
+    /// account or its address has failed too often.
+    func beginPassword(account: String?, address: String) -> Ticket? {
         let t = now
         if let account, !perAccount.allows(account, now: t) { return nil }
-        guard perIP.allows(ip, now: t) else { return nil }
+        guard perAddress.allows(address, now: t) else { return nil }
         if let account { perAccount.record(account, now: t) }
+        perAddress.record(address, now: t)
+        return Ticket(account: account, address: address, at: t)
+    }
+
+    /// The attempt ended: a wrong credential keeps counting, anything else is taken back.
+    func settle(_ ticket: Ticket, refused: Bool) {
+        guard !refused else { return }
+        if let account = ticket.account { perAccount.withdraw(account, recordedAt: ticket.at) }
+        perAddress.withdraw(ticket.address, recordedAt: ticket.at)
+    }
+
+    /// Admits the creation of an account from `address`, or returns nil past the hourly
+    /// limit. `withdraw` takes it back when no account was made after all.
+    func beginNewAccount(address: String) -> Double? {
+        guard newAccounts != nil else { return 0 }
+        let t = now
+        guard newAccounts?.allows(address, now: t) == true else { return nil }
+        newAccounts?.record(address, now: t)
         return t
     }
 
-    /// The attempt begun at `started` ended: `refused` if its credential was wrong.
-    func settle(account: String?, ip: String, startedAt started: Double, refused: Bool) {
-        if refused {
-            perIP.record(ip, now: now)
-        } else if let account {
-            perAccount.withdraw(account, recordedAt: started)
-        }
+    func withdrawNewAccount(address: String, at t: Double) {
+        newAccounts?.withdraw(address, recordedAt: t)
     }
 
-    /// A refused credential outside a login (an identity token when linking).
-    func failed(ip: String) {
-        perIP.record(ip, now: now)
-    }
+    /// Whether `player` may file another report this hour.
+    func mayReport(_ player: String) -> Bool { reports.allows(player, now: now) }
+
+    /// A report was filed.
+    func reported(by player: String) { reports.record(player, now: now) }
 }
 
 /// Server-wide counters for `STATS`, updated without an actor hop on the request path.

@@ -10,6 +10,8 @@ public enum Command: Sendable, Hashable {
     case authEmail(email: String, password: String)
     case authExternal(provider: String, token: String)
     case authSession(token: String, lastSeq: Int?)
+    /// Opens an operator connection (no player) with the server's admin token.
+    case authAdmin(token: String)
     case linkEmail(email: String, password: String)
     case linkExternal(provider: String, token: String)
     case logout
@@ -39,12 +41,21 @@ public enum Command: Sendable, Hashable {
     case notifications
     case seen(id: String)
 
+    case block(player: String)
+    case unblock(player: String)
+    case blocks
+    case report(player: String, text: String)
+    case export
+    case deleteAccount(player: String)
+
     case stats
+
+    case admin(AdminCommand)
 
     /// Whether the command may run before `AUTH`.
     public var allowedBeforeAuth: Bool {
         switch self {
-        case .ping, .help, .quit, .authDevice, .authEmail, .authExternal, .authSession: true
+        case .ping, .help, .quit, .authDevice, .authEmail, .authExternal, .authSession, .authAdmin: true
         default: false
         }
     }
@@ -52,6 +63,23 @@ public enum Command: Sendable, Hashable {
 
 public enum MatchFilter: String, Sendable, Hashable, CaseIterable {
     case active, finished, all
+}
+
+/// An operator's request (`ADMIN <verb> ...`), run only on a connection opened with
+/// `AUTH ADMIN`.
+public enum AdminCommand: Sendable, Hashable {
+    /// A player by id, or the account that linked an email.
+    case player(String)
+    /// `seconds` nil: forever.
+    case ban(player: String, seconds: Int?, reason: String)
+    case unban(player: String)
+    case mute(player: String, seconds: Int, reason: String)
+    case unmute(player: String)
+    case reports(openOnly: Bool)
+    case resolve(report: String, text: String)
+    case abort(match: String, reason: String)
+    case delete(player: String)
+    case bot(player: String, on: Bool)
 }
 
 public enum DrawAction: String, Sendable, Hashable, CaseIterable {

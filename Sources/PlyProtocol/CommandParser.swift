@@ -7,7 +7,8 @@ public enum CommandParser {
     public static let verbs: [String] = [
         "PING", "HELP", "QUIT", "AUTH", "LINK", "LOGOUT", "PROFILE", "NAME", "GAMES", "CHALLENGE", "OPEN",
         "ACCEPT", "DECLINE", "QUEUE", "UNQUEUE", "MATCHES", "MATCH", "MOVE", "LEGAL", "RESIGN", "DRAW",
-        "WATCH", "UNWATCH", "SAY", "TOP", "NOTIFICATIONS", "SEEN", "STATS",
+        "WATCH", "UNWATCH", "SAY", "TOP", "NOTIFICATIONS", "SEEN", "STATS", "BLOCK", "UNBLOCK", "BLOCKS",
+        "REPORT", "EXPORT", "DELETE", "ADMIN",
     ]
 
     public static func parse(_ line: Substring) -> Request {
@@ -42,6 +43,8 @@ public enum CommandParser {
         case "GAMES": try words.end(verb); return .games
         case "STATS": try words.end(verb); return .stats
         case "NOTIFICATIONS": try words.end(verb); return .notifications
+        case "BLOCKS": try words.end(verb); return .blocks
+        case "EXPORT": try words.end(verb); return .export
 
         case "AUTH":
             let kind = try words.required("AUTH DEVICE|EMAIL|EXTERNAL|SESSION ...").asciiUppercased
@@ -69,8 +72,13 @@ public enum CommandParser {
                 }
                 try words.end("AUTH SESSION")
                 return .authSession(token: String(token), lastSeq: lastSeq)
+            case "ADMIN":
+                let token = try words.required("AUTH ADMIN <token>")
+                try words.end("AUTH ADMIN <token>")
+                guard token.utf8.count <= ProtocolLimits.tokenMaxLength else { throw .badRequest("token too long") }
+                return .authAdmin(token: String(token))
             default:
-                throw .badRequest("AUTH takes DEVICE, EMAIL, EXTERNAL or SESSION")
+                throw .badRequest("AUTH takes DEVICE, EMAIL, EXTERNAL, SESSION or ADMIN")
             }
 
         case "LINK":
@@ -102,16 +110,28 @@ public enum CommandParser {
         case "NAME":
             let name = words.rest
             guard !name.isEmpty else { throw .badRequest("usage: NAME <name>") }
-            guard ProtocolLimits.nameLength.contains(name.count) else { throw .badRequest("a name is 1 to 32 characters") }
-            guard !name.unicodeScalars.contains(where: {
-                switch $0.properties.generalCategory {
-                case .control, .lineSeparator, .paragraphSeparator, .format: true
-                default: false
-                }
-            }) else {
-                throw .badRequest("a name may not contain control, format or line-separator characters")
-            }
+            try DisplayName.check(name)
             return .name(String(name))
+
+        case "BLOCK", "UNBLOCK":
+            let id = try checkedID(try words.required("\(verb) <player>"), what: "player")
+            try words.end("\(verb) <player>")
+            return verb == "BLOCK" ? .block(player: id) : .unblock(player: id)
+
+        case "REPORT":
+            let usage = "REPORT <player> <text>"
+            let id = try checkedID(try words.required(usage), what: "player")
+            return .report(player: id, text: try reason(words.rest, usage: usage))
+
+        case "DELETE":
+            let usage = "DELETE ACCOUNT <your player id>"
+            guard try words.required(usage).asciiUppercased == "ACCOUNT" else { throw .badRequest("usage: \(usage)") }
+            let id = try checkedID(try words.required(usage), what: "player")
+            try words.end(usage)
+            return .deleteAccount(player: id)
+
+        case "ADMIN":
+            return .admin(try admin(&words))
 
         case "CHALLENGE":
             let who = try words.required("CHALLENGE <player>|open <game> [<JSON settings>]")
@@ -198,6 +218,91 @@ public enum CommandParser {
         default:
             throw PlyError(.unknownCommand, "no such command \"\(verbWord.prefix(32))\"; try HELP")
         }
+    }
+
+    /// `ADMIN <verb> ...`, the operators' requests.
+    static func admin(_ words: inout Words) throws(PlyError) -> AdminCommand {
+        let verbs = "PLAYER, BAN, UNBAN, MUTE, UNMUTE, REPORTS, RESOLVE, ABORT, DELETE or BOT"
+        let verb = try words.required("ADMIN <verb> ...; the verbs are \(verbs)").asciiUppercased
+        switch verb {
+        case "PLAYER":
+            let who = try words.required("ADMIN PLAYER <player|email>")
+            try words.end("ADMIN PLAYER <player|email>")
+            if who.contains("@") {
+                guard who.utf8.count <= ProtocolLimits.emailMaxLength, isPlausibleEmail(who) else {
+                    throw .badRequest("that is not an email address")
+                }
+                return .player(who.lowercased())
+            }
+            return .player(try checkedID(who, what: "player"))
+        case "BAN":
+            let usage = "ADMIN BAN <player> <seconds|forever> <reason>"
+            let id = try checkedID(try words.required(usage), what: "player")
+            let length = try words.required(usage)
+            let seconds: Int?
+            if length.asciiLowercased == "forever" {
+                seconds = nil
+            } else {
+                guard let n = Int(length), ProtocolLimits.sanctionSeconds.contains(n) else {
+                    throw .badRequest("a ban lasts 1 to 3153600000 seconds, or forever")
+                }
+                seconds = n
+            }
+            return .ban(player: id, seconds: seconds, reason: try reason(words.rest, usage: usage))
+        case "MUTE":
+            let usage = "ADMIN MUTE <player> <seconds> <reason>"
+            let id = try checkedID(try words.required(usage), what: "player")
+            guard let n = Int(try words.required(usage)), ProtocolLimits.sanctionSeconds.contains(n) else {
+                throw .badRequest("a mute lasts 1 to 3153600000 seconds")
+            }
+            return .mute(player: id, seconds: n, reason: try reason(words.rest, usage: usage))
+        case "UNBAN", "UNMUTE", "DELETE":
+            let usage = "ADMIN \(verb) <player>"
+            let id = try checkedID(try words.required(usage), what: "player")
+            try words.end(usage)
+            switch verb {
+            case "UNBAN": return .unban(player: id)
+            case "UNMUTE": return .unmute(player: id)
+            default: return .delete(player: id)
+            }
+        case "REPORTS":
+            var openOnly = true
+            if let w = words.next() {
+                switch w.asciiLowercased {
+                case "open": openOnly = true
+                case "all": openOnly = false
+                default: throw .badRequest("usage: ADMIN REPORTS [open|all]")
+                }
+            }
+            try words.end("ADMIN REPORTS [open|all]")
+            return .reports(openOnly: openOnly)
+        case "RESOLVE":
+            let usage = "ADMIN RESOLVE <report> <text>"
+            let id = try checkedID(try words.required(usage), what: "report")
+            return .resolve(report: id, text: try reason(words.rest, usage: usage))
+        case "ABORT":
+            let usage = "ADMIN ABORT <match> <reason>"
+            let id = try checkedID(try words.required(usage), what: "match")
+            return .abort(match: id, reason: try reason(words.rest, usage: usage))
+        case "BOT":
+            let usage = "ADMIN BOT <player> on|off"
+            let id = try checkedID(try words.required(usage), what: "player")
+            let setting = try words.required(usage).asciiLowercased
+            try words.end(usage)
+            guard setting == "on" || setting == "off" else { throw .badRequest("usage: \(usage)") }
+            return .bot(player: id, on: setting == "on")
+        default:
+            throw .badRequest("no operator verb \"\(verb.prefix(32))\"; the verbs are \(verbs)")
+        }
+    }
+
+    /// A free-text reason or report: required, at most `chatMaxLength` characters.
+    static func reason(_ text: Substring, usage: String) throws(PlyError) -> String {
+        guard !text.isEmpty else { throw .badRequest("usage: \(usage)") }
+        guard text.count <= ProtocolLimits.chatMaxLength, text.utf8.count <= 4 * ProtocolLimits.chatMaxLength else {
+            throw .badRequest("the text is at most \(ProtocolLimits.chatMaxLength) characters")
+        }
+        return String(text)
     }
 
     static func emailAndPassword(_ words: inout Words, usage: String) throws(PlyError) -> (String, String) {

@@ -4,6 +4,12 @@ public enum ProtocolLimits {
     public static let idMaxLength = 32
     public static let deviceIDLength = 10...128
     public static let nameLength = 1...32
+    /// A name's bytes: a short name of many combining marks is still short on screen.
+    public static let nameMaxBytes = 128
+    /// Combining marks allowed in a row (accents stack two or three deep in real scripts).
+    public static let nameMaxCombiningRun = 3
+    /// How long a ban or mute with a length may last (100 years).
+    public static let sanctionSeconds = 1...3_153_600_000
     public static let profileDataMaxBytes = 16 * 1024
     public static let chatMaxLength = 500
     public static let emailMaxLength = 254

@@ -10,6 +10,25 @@ public struct PlayerRow: Sendable, Hashable {
     public var createdAt: Date
     /// The last event sequence number handed out (flushed lazily).
     public var eventSeq: Int = 0
+    public var sanctions = Sanctions()
+    public var bot = false
+    /// Set once the account was deleted: the row stays, without personal data.
+    public var deletedAt: Date?
+}
+
+/// An operator's ban and mute of a player; `until` dates in the past have lapsed.
+public struct Sanctions: Sendable, Hashable {
+    public var bannedUntil: Date?
+    public var banReason: String?
+    public var mutedUntil: Date?
+    public var muteReason: String?
+    public init() {}
+
+    /// A ban or mute "forever" is stored as the last second of year 9999.
+    public static let forever = Date(timeIntervalSince1970: 253_402_300_799)
+
+    public func banned(at now: Date) -> Date? { bannedUntil.flatMap { $0 > now ? $0 : nil } }
+    public func muted(at now: Date) -> Date? { mutedUntil.flatMap { $0 > now ? $0 : nil } }
 }
 
 /// Why a credential could not be linked.
@@ -55,9 +74,21 @@ public struct AccountStore: Sendable {
 
     public func player(_ id: String) async throws -> PlayerRow? {
         let rows = try await database.query(
-            "SELECT id, name, data::text, created_at, event_seq FROM players WHERE id = \(id)", logger: logger)
-        for try await (id, name, data, created, seq) in rows.decode((String, String, String, Date, Int).self) {
-            return PlayerRow(id: id, name: name, data: data, createdAt: created, eventSeq: seq)
+            """
+            SELECT id, name, data::text, created_at, event_seq, banned_until, ban_reason, muted_until, mute_reason, bot,
+                   deleted_at
+            FROM players WHERE id = \(id)
+            """, logger: logger)
+        typealias Columns = (String, String, String, Date, Int, Date?, String?, Date?, String?, Bool, Date?)
+        for try await c in rows.decode(Columns.self) {
+            var row = PlayerRow(id: c.0, name: c.1, data: c.2, createdAt: c.3, eventSeq: c.4)
+            row.sanctions.bannedUntil = c.5
+            row.sanctions.banReason = c.6
+            row.sanctions.mutedUntil = c.7
+            row.sanctions.muteReason = c.8
+            row.bot = c.9
+            row.deletedAt = c.10
+            return row
         }
         return nil
     }

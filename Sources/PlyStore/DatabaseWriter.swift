@@ -409,11 +409,17 @@ public actor DatabaseWriter {
         _ = try await conn.query(
             """
             UPDATE players p SET \(unescaped: assignment)
-            FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1))::\(unescaped: type)[]) AS u(id, v) WHERE p.id = u.id
+            FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1))::\(unescaped: type)[]) AS u(id, v)
+            WHERE p.id = u.id AND p.deleted_at IS NULL
             """, logger: logger)
     }
 
-    /// Flushes lazy rows: one statement per kind of row.
+    /// Email alerts of challenges: at most one outbox row per player in this many seconds,
+    /// however many players challenge them.
+    public static let challengeAlertSeconds = 3600.0
+
+    /// Flushes lazy rows: one statement per kind of row. Rows of a deleted account are not
+    /// written (a flush may run after the deletion it raced).
     static func applyLazy(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
         var names: [(String, String)] = [], data: [(String, String)] = [], seen: [(String, Double)] = []
         var seqs: [(String, Int)] = [], notes: [NotificationRow] = [], reads: [(String, String, Double)] = []
@@ -441,6 +447,7 @@ public actor DatabaseWriter {
                 SELECT u.p, u.id, u.kind, u.m, to_timestamp(u.at)
                 FROM unnest(\(notes.map(\.player))::text[], \(notes.map(\.id))::text[], \(notes.map(\.kind))::text[],
                             \(notes.map(\.match))::text[], \(notes.map { $0.at.timeIntervalSince1970 })::float8[]) AS u(p, id, kind, m, at)
+                JOIN players pl ON pl.id = u.p AND pl.deleted_at IS NULL
                 ON CONFLICT (player_id, id) DO NOTHING
                 """, logger: logger)
             let mail = notes.filter(\.email)
@@ -448,10 +455,14 @@ public actor DatabaseWriter {
                 _ = try await conn.query(
                     """
                     INSERT INTO outbox (player_id, notification_id, email, kind, match_id)
-                    SELECT u.p, u.id, e.email, u.kind, u.m
+                    SELECT DISTINCT ON (u.p, CASE WHEN u.kind = 'challenge' THEN '' ELSE u.id END) u.p, u.id, e.email, u.kind, u.m
                     FROM unnest(\(mail.map(\.player))::text[], \(mail.map(\.id))::text[], \(mail.map(\.kind))::text[],
-                                \(mail.map(\.match))::text[]) AS u(p, id, kind, m)
+                                \(mail.map(\.match))::text[]) WITH ORDINALITY AS u(p, id, kind, m, n)
                     JOIN emails e ON e.player_id = u.p
+                    WHERE u.kind <> 'challenge' OR NOT EXISTS (
+                        SELECT 1 FROM outbox o WHERE o.player_id = u.p AND o.kind = 'challenge'
+                          AND o.created_at > now() - make_interval(secs => \(challengeAlertSeconds)))
+                    ORDER BY u.p, CASE WHEN u.kind = 'challenge' THEN '' ELSE u.id END, u.n
                     ON CONFLICT (player_id, notification_id) DO NOTHING
                     """, logger: logger)
                 _ = try await conn.query("NOTIFY ply_outbox", logger: logger)
@@ -471,6 +482,7 @@ public actor DatabaseWriter {
                 INSERT INTO automatch (player_id, pairing_key, queued_at)
                 SELECT u.p, u.k, to_timestamp(u.at)
                 FROM unnest(\(queued.map(\.0))::text[], \(queued.map(\.1))::text[], \(queued.map(\.2))::float8[]) AS u(p, k, at)
+                JOIN players pl ON pl.id = u.p AND pl.deleted_at IS NULL
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }

@@ -81,13 +81,50 @@ public struct MatchStore: Sendable {
             """)
     }
 
-    public func openChallenges(game: String?, limit: Int = 50) async throws -> [MatchRow] {
-        if let game {
-            return try await rows(
-                "SELECT \(unescaped: Self.columns) FROM matches WHERE status = 'open' AND game = \(game) ORDER BY created_at LIMIT \(limit)")
+    /// The lobby: open challenges made since `since`, the newest of each creator, newest
+    /// first, with the creator's name and bot mark (one account cannot fill the list).
+    public func openChallenges(game: String?, since: Date, limit: Int = 50) async throws -> [(MatchRow, name: String, bot: Bool)] {
+        let columns = Self.columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+        let seq = try await database.query(
+            """
+            SELECT * FROM (
+                SELECT DISTINCT ON (m.creator) \(unescaped: columns), p.name, p.bot
+                FROM matches m JOIN players p ON p.id = m.creator
+                WHERE m.status = 'open' AND m.created_at >= \(since) AND (\(game)::text IS NULL OR m.game = \(game))
+                ORDER BY m.creator, m.created_at DESC, m.id DESC
+            ) t ORDER BY created_at DESC, id DESC LIMIT \(limit)
+            """, logger: logger)
+        typealias WithCreator = (
+            String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
+            String, Bool
+        )
+        var out: [(MatchRow, name: String, bot: Bool)] = []
+        for try await c in seq.decode(WithCreator.self) {
+            out.append((Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13)), c.14, c.15))
         }
-        return try await rows(
-            "SELECT \(unescaped: Self.columns) FROM matches WHERE status = 'open' ORDER BY created_at LIMIT \(limit)")
+        return out
+    }
+
+    /// Every match a player took part in, with its moves, newest first (for `EXPORT`).
+    public func matchesWithMoves(of player: String, limit: Int) async throws -> [(MatchRow, [String])] {
+        let columns = Self.columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+        let seq = try await database.query(
+            """
+            SELECT \(unescaped: columns), ARRAY(SELECT move FROM plies WHERE match_id = m.id ORDER BY ply)
+            FROM matches m WHERE m.id IN (SELECT match_id FROM match_players WHERE player_id = \(player))
+            ORDER BY m.created_at DESC, m.id DESC LIMIT \(limit)
+            """, logger: logger)
+        typealias WithMoves = (
+            String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
+            [String]
+        )
+        var out: [(MatchRow, [String])] = []
+        for try await c in seq.decode(WithMoves.self) {
+            out.append((Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13)), c.14))
+        }
+        return out
     }
 
     /// Active matches whose turn deadline has passed.

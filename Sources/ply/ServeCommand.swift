@@ -50,6 +50,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Chat lines (SAY) one connection may send per minute (env PLY_MAX_CHAT_PER_MINUTE, default 60)")
     var maxChatPerMinute: Int?
 
+    @Option(help: "Open challenges one player may have at once (env PLY_MAX_OPEN_CHALLENGES, default 5)")
+    var maxOpenChallenges: Int?
+
+    @Option(help: "Invitations one player may have waiting for an answer (env PLY_MAX_INVITATIONS, default 20)")
+    var maxInvitations: Int?
+
+    @Option(help: "Seconds after which an open challenge nobody accepted expires (env PLY_OPEN_CHALLENGE_SECONDS, default 604800)")
+    var openChallengeSeconds: Int?
+
+    @Option(name: .customLong("new-accounts-per-ip"), help: "Accounts created from one client address per hour, 0 for no limit (env PLY_NEW_ACCOUNTS_PER_IP, default 100)")
+    var newAccountsPerIP: Int?
+
+    @Option(help: "Players one player may block (env PLY_MAX_BLOCKS, default 1000)")
+    var maxBlocks: Int?
+
+    @Option(help: "Reports one player may file per hour (env PLY_MAX_REPORTS_PER_HOUR, default 20)")
+    var maxReportsPerHour: Int?
+
+    @Option(help: "Enables operator connections (AUTH ADMIN <token>); at least 32 characters (env PLY_ADMIN_TOKEN)")
+    var adminToken: String?
+
     @Option(help: "Longest a call to PostgreSQL (commit or read) may take before it fails with unavailable (env PLY_DATABASE_TIMEOUT_SECONDS, default 5)")
     var databaseTimeoutSeconds: Int?
 
@@ -110,6 +131,27 @@ struct ServeCommand: AsyncParsableCommand {
         engine.maximumWatchesPerConnection = try maxWatches ?? Environment.int("PLY_MAX_WATCHES") ?? engine.maximumWatchesPerConnection
         engine.maximumChatPerMinute = try maxChatPerMinute ?? Environment.int("PLY_MAX_CHAT_PER_MINUTE") ?? engine.maximumChatPerMinute
         engine.maximumQueuesPerPlayer = try maxQueues ?? Environment.int("PLY_MAX_QUEUES") ?? engine.maximumQueuesPerPlayer
+        engine.maximumOpenChallenges =
+            try maxOpenChallenges ?? Environment.int("PLY_MAX_OPEN_CHALLENGES") ?? engine.maximumOpenChallenges
+        engine.maximumPendingInvitations =
+            try maxInvitations ?? Environment.int("PLY_MAX_INVITATIONS") ?? engine.maximumPendingInvitations
+        engine.openChallengeSeconds = Double(
+            try openChallengeSeconds ?? Environment.int("PLY_OPEN_CHALLENGE_SECONDS") ?? Int(engine.openChallengeSeconds))
+        engine.newAccountsPerAddress =
+            try newAccountsPerIP ?? Environment.int("PLY_NEW_ACCOUNTS_PER_IP") ?? engine.newAccountsPerAddress
+        engine.maximumBlocks = try maxBlocks ?? Environment.int("PLY_MAX_BLOCKS") ?? engine.maximumBlocks
+        engine.maximumReportsPerHour =
+            try maxReportsPerHour ?? Environment.int("PLY_MAX_REPORTS_PER_HOUR") ?? engine.maximumReportsPerHour
+        guard engine.maximumOpenChallenges >= 0, engine.maximumPendingInvitations >= 0, engine.newAccountsPerAddress >= 0,
+            engine.maximumBlocks >= 0, engine.maximumReportsPerHour >= 0
+        else { throw ValidationError("challenge, account, block and report limits must not be negative") }
+        guard engine.openChallengeSeconds >= 1 else { throw ValidationError("open-challenge-seconds must be positive") }
+        if let token = adminToken ?? Environment.value("PLY_ADMIN_TOKEN"), !token.isEmpty {
+            guard token.count >= AdminToken.minimumLength, !token.contains(" ") else {
+                throw ValidationError("admin-token must be at least \(AdminToken.minimumLength) characters without spaces")
+            }
+            engine.adminToken = token
+        }
         guard engine.maximumWatchesPerConnection >= 0, engine.maximumChatPerMinute >= 0, engine.maximumQueuesPerPlayer >= 0 else {
             throw ValidationError("max-watches, max-queues and max-chat-per-minute must not be negative")
         }

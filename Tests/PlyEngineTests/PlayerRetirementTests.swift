@@ -23,14 +23,14 @@ import Testing
 
     static let outbound = Outbound(send: { _ in }, close: {})
 
-    @Test func aRetiredPlayerTakesNoConnection() async {
+    @Test func aRetiredPlayerTakesNoConnection() async throws {
         let p = Self.player()
-        #expect(await p.attach(connection: 1, outbound: Self.outbound, tokenHash: Data([1])) != nil)
+        #expect(try await p.attach(connection: 1, outbound: Self.outbound, tokenHash: Data([1])) != nil)
         #expect(await p.retireIfIdle(before: .distantFuture) == false, "a connected player stays")
         await p.detach(connection: 1)
         #expect(await p.retireIfIdle(before: .distantPast) == false, "used after the cutoff: stays")
         #expect(await p.retireIfIdle(before: .distantFuture) == true)
-        #expect(await p.attach(connection: 2, outbound: Self.outbound, tokenHash: Data([1])) == nil)
+        #expect(try await p.attach(connection: 2, outbound: Self.outbound, tokenHash: Data([1])) == nil)
         #expect(await p.connectionCount == 0)
     }
 

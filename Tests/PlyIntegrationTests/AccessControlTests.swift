@@ -7,7 +7,7 @@ import Testing
 struct AccessControlTests {
     @Test func onlyPlayersMoveResignOrOfferDraws() async throws {
         let server = try await TestServer.start()
-        let t = try await server.table("reversi")
+        let t = try await server.table("reversi", settings: Table.publicSettings)
         let (w, _) = try await server.player("watcher")
         try await w.ok("WATCH \(t.match)")
         try await w.err("MOVE \(t.match) 1 f5", "forbidden")

@@ -86,13 +86,17 @@ struct LimitTests {
             $0.engine.authFailuresPerIP = 4
             $0.engine.authFailuresPerConnection = 100
         }
-        for _ in 0..<2 {
+        // Password attempts count against the address; forged session tokens cannot be
+        // guessed and do not (one attacker behind a shared address must not lock out the
+        // players there).
+        for _ in 0..<4 {
             let c = try await server.client()
             try await c.err("AUTH SESSION forged-token-aaaa", "unauthenticated")
             try await c.err("AUTH EMAIL nobody@example.com wrong-password", "unauthenticated")
         }
         let c = try await server.client()
-        try await c.err("AUTH DEVICE honest-device-123", "rate_limited")
+        try await c.err("AUTH EMAIL someone@example.com another-guess", "rate_limited")
+        _ = try await c.authDevice("honest-device-123")
         try await server.stop()
     }
 }

@@ -184,6 +184,9 @@ struct MatchLifecycleTests {
             let match = try #require(created["match"]?.stringValue)
             _ = try await b.event("challenge")
             try await b.ok("ACCEPT \(match)")
+            // One move each: only then is a match rated.
+            try await a.ok("MOVE \(match) 1 f5")
+            try await b.ok("MOVE \(match) 2 d6")
             opponents.append((b, match))
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -220,6 +223,7 @@ struct MatchLifecycleTests {
             FOR EACH ROW WHEN (NEW.id = '\(t.match)' AND NEW.status = 'finished') EXECUTE FUNCTION slow_end()
             """,
         ] { try await query(database, sql) }
+        try await server.play(t, ["f5", "d6"])  // one move each: the ending is rated
         try await t.second.err("RESIGN \(t.match)", "unavailable")
         var stored: [String] = []
         for _ in 0..<50 where stored != ["1"] {
@@ -231,6 +235,8 @@ struct MatchLifecycleTests {
         let id = try #require(try await t.first.ok(#"CHALLENGE \#(t.secondID) reversi {"side":"first"}"#)["match"]?.stringValue)
         _ = try await t.second.event("challenge")
         try await t.second.ok("ACCEPT \(id)")
+        try await t.first.ok("MOVE \(id) 1 f5")
+        try await t.second.ok("MOVE \(id) 2 d6")
         try await t.second.ok("RESIGN \(id)")
         for (who, c) in [(t.firstID, t.first), (t.secondID, t.second)] {
             let mine = try await c.ok("PROFILE")["stats"]?["reversi"]
@@ -269,8 +275,10 @@ struct MatchLifecycleTests {
         // A deadline is the whole second now falls in plus turn_seconds, so with 1 the first
         // player could run out of time before its own move commits. With 3 it has at least
         // 2 s for one move, and only the second player, who never moves, can miss a deadline.
+        // The second player moves once (a player who never moved would not lose: no_start).
         let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":3}"#)
-        let moved = try await t.first.ok("MOVE \(t.match) 1 f5")
+        try await server.play(t, ["f5", "d6"])
+        let moved = try await t.first.ok("MOVE \(t.match) 3 c3")
         _ = try await t.second.event("move")
         let deadline = try Date(try #require(moved["deadline"]?.stringValue), strategy: .iso8601)
         let end = try await t.first.event("end", timeout: .seconds(30))
@@ -278,13 +286,13 @@ struct MatchLifecycleTests {
         #expect(end["result"]?["reason"]?.stringValue == "timeout")
         #expect(end["result"]?["winner"]?.stringValue == t.firstID, "the player who let the clock run out loses")
         _ = try await t.second.event("end")
-        try await t.second.err("MOVE \(t.match) 2 d6", "game_over")
+        try await t.second.err("MOVE \(t.match) 4 d3", "game_over")
         try await server.stop()
     }
 
     @Test func watchersSeeMovesAndChat() async throws {
         let server = try await TestServer.start()
-        let t = try await server.table("reversi")
+        let t = try await server.table("reversi", settings: Table.publicSettings)
         let (w, watcher) = try await server.player("watcher")
         let seen = try await w.ok("WATCH \(t.match)")
         #expect(seen["match"]?.stringValue == t.match)
@@ -297,8 +305,15 @@ struct MatchLifecycleTests {
         #expect(chat["text"]?.stringValue == "good luck")
         let chat2 = try await t.second.event("chat")
         #expect(chat2["by"]?.stringValue == t.firstID)
+        #expect(chat["room"]?.stringValue == "players")
+        // A watcher talks in the spectators' room: other watchers hear it, the players do not.
+        let (w2, _) = try await server.player("watcher2")
+        try await w2.ok("WATCH \(t.match)")
         try await w.ok("SAY \(t.match) hello from the stands")
-        #expect(try await t.first.event("chat")["by"]?.stringValue == watcher.player)
+        let stands = try await w2.event("chat")
+        #expect(stands["by"]?.stringValue == watcher.player)
+        #expect(stands["room"]?.stringValue == "spectators")
+        #expect(!(await t.first.hasEvent("chat", within: .milliseconds(300))))
         try await t.first.err("SAY \(t.match) " + String(repeating: "x", count: 501), "bad_request")
         try await w.ok("UNWATCH \(t.match)")
         try await server.play(t, ["d6"], from: 2)
@@ -353,9 +368,12 @@ struct MatchLifecycleTests {
     @Test func deadlinesThatPassWhileDownEndMatchesAtStartUp() async throws {
         let database = try await TestDatabase.fresh()
         var server = try await TestServer.start(database: database)
-        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":1}"#)
+        // One move each first (a player who never moved would not lose: no_start), then the
+        // first player's deadline passes while the server is down.
+        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":2}"#)
+        try await server.play(t, ["f5", "d6"])
         try await server.stop()
-        try await Task.sleep(for: .seconds(1.5))
+        try await Task.sleep(for: .seconds(2.5))
         server = try await TestServer.start(database: database) { $0.engine.deadlinePollSeconds = 0.2 }
         let a = try await server.client()
         try await a.ok("AUTH SESSION \(t.firstSession)")
@@ -367,6 +385,7 @@ struct MatchLifecycleTests {
         let m = try await a.ok("MATCH \(t.match)")
         #expect(m["status"]?.stringValue == "finished")
         #expect(m["result"]?["reason"]?.stringValue == "timeout")
+        #expect(m["result"]?["winner"]?.stringValue == t.secondID)
         try await server.stop()
     }
 

@@ -13,6 +13,9 @@ struct Table {
     var match: String
     var firstSession: String
     var secondSession: String
+
+    /// An invitation anyone may watch (invitations are private unless they say so).
+    static let publicSettings = #"{"side":"first","public":true}"#
 }
 
 extension TestServer {

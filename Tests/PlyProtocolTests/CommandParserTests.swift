@@ -166,9 +166,27 @@ struct CommandParserTests {
         let name = String(repeating: "n", count: ProtocolLimits.nameLength.upperBound)
         #expect(try CommandParser.parse("NAME \(name)").command.get() == .name(name))
         #expect(CommandParser.parse("NAME \(name)n").failure?.code == .badRequest)
-        // Characters, not bytes: 32 flags are 256 bytes.
-        let flags = String(repeating: "🇳🇴", count: 32)
+        // At most 128 bytes too: 16 flags (8 bytes each) fit, 17 do not.
+        let flags = String(repeating: "🇳🇴", count: 16)
         #expect(try CommandParser.parse("NAME \(flags)").command.get() == .name(flags))
+        #expect(CommandParser.parse("NAME \(flags)🇳🇴").failure?.code == .badRequest)
+    }
+
+    @Test("a name needs a visible character and no stack of combining marks", arguments: [
+        ("Ann", true), ("Nguyễn Văn", true), ("Zoe\u{0308}", true), ("a\u{0301}\u{0302}\u{0303}", true),
+        ("a\u{0301}\u{0302}\u{0303}\u{0304}", false), ("\u{3164}", false), ("A\u{3164}B", false),
+        ("\u{115F}\u{1160}", false), ("\u{FFA0}", false), ("\u{2800}", false), ("\u{2003}", false),
+        ("\u{200B}x", false), ("\u{0301}", false), ("👍🏽", true), ("❤\u{FE0F}", true),
+    ])
+    func nameVisibility(name: String, accepted: Bool) {
+        #expect((CommandParser.parse("NAME \(name)").failure == nil) == accepted, "\(name.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    @Test("a name of one letter and 3,000 combining marks is refused for its bytes")
+    func zalgo() {
+        let name = "a" + String(repeating: "\u{0301}", count: 3000)
+        #expect(name.count == 1)
+        #expect(CommandParser.parse("NAME \(name)").failure?.message.contains("128 bytes") == true)
     }
 
     @Test("PROFILE SET takes 16 KiB of JSON, not a byte more")

@@ -20,6 +20,9 @@ public actor Match {
     /// The position before the last ply, to recognise a retried last move in any spelling.
     private var previous: GameState?
     private var moves: [String]
+    /// The seat that played each ply, for duplicates (a retried move is only its own mover's)
+    /// and fair play (a player who never moved does not lose on time, and is not rated).
+    private var movers: [Int]
     private var drawOfferBy: String?
     private var busy = false
     private var queue: [CheckedContinuation<Void, Never>] = []
@@ -39,9 +42,11 @@ public actor Match {
         var s = try GameState(game: rules, settings: settings.game)
         var prev: GameState?
         var recorded: [String] = []
+        var seats: [Int] = []
         for (i, text) in plies.enumerated() {
             do {
                 let (next, notation) = try s.applying(text)
+                seats.append(s.sideToMove)
                 prev = s
                 s = next
                 recorded.append(notation)
@@ -52,6 +57,7 @@ public actor Match {
         state = s
         previous = prev
         moves = recorded
+        movers = seats
         lastTouched = env.now()
     }
 
@@ -114,7 +120,7 @@ public actor Match {
     func describe() async -> JSONObject {
         lastTouched = env.now()
         var players: [JSONValue] = []
-        let ids = row.seats.isEmpty ? [row.creator] + (row.invitee.map { [$0] } ?? []) : row.seats
+        let ids = participants
         let names = await env.players.names(of: ids)
         for (i, p) in ids.enumerated() {
             let name = names[p] ?? p
@@ -195,8 +201,13 @@ public actor Match {
             }
             let ending = r.status == "finished"
             writes.append(.updateMatch(r, newParticipant: nil))
-            if ending { _ = try await commitEnding(r, with: writes) } else { try await commit(writes) }
+            if ending {
+                _ = try await commitEnding(r, with: writes, rated: isRated(movedToo: state.sideToMove))
+            } else {
+                try await commit(writes)
+            }
 
+            movers.append(state.sideToMove)
             previous = state
             state = next
             moves.append(notation)
@@ -222,6 +233,7 @@ public actor Match {
     }
 
     private func isDuplicate(ply: Int, text: String, by player: String) -> Bool {
+        guard row.seats.indices.contains(movers[ply - 1]), row.seats[movers[ply - 1]] == player else { return false }
         if ply == moves.count, let previous, row.seats[previous.sideToMove] == player,
             let (_, n) = try? previous.applying(text)
         {
@@ -268,15 +280,21 @@ public actor Match {
         }
     }
 
+    /// Ends the match `aborted`: a challenge withdrawn, declined or expired, or a match that
+    /// never really started or that an operator stopped. Nobody wins and nothing is rated.
     private func abort(reason: String) async throws -> JSONObject {
         var r = row
         r.status = "aborted"
+        r.resultWinner = nil
         r.resultReason = reason
+        r.toMove = nil
+        r.deadline = nil
         r.updatedAt = env.now().wholeSeconds
         try await commit([.updateMatch(r, newParticipant: nil)])
         row = r
+        drawOfferBy = nil
         let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
-        let involved = [r.creator] + (r.invitee.map { [$0] } ?? [])
+        let involved = participants
         await publish(Event("end", body), toPlayers: involved, exceptConnection: nil, away: Away("ended", involved))
         return body
     }
@@ -285,7 +303,7 @@ public actor Match {
         var r = row
         end(&r, winner: winner, reason: reason)
         r.updatedAt = env.now().wholeSeconds
-        _ = try await commitEnding(r, with: [.updateMatch(r, newParticipant: nil)])
+        _ = try await commitEnding(r, with: [.updateMatch(r, newParticipant: nil)], rated: isRated(movedToo: nil))
         row = r
         drawOfferBy = nil
         let body: JSONObject = ["match": .string(id), "result": resultJSON(r)]
@@ -293,12 +311,86 @@ public actor Match {
         return body
     }
 
+    /// The players of the match: its seats once it started, else the challenger and the
+    /// invited player.
+    var participants: [String] {
+        row.seats.isEmpty ? [row.creator] + (row.invitee.map { [$0] } ?? []) : row.seats
+    }
+
+    /// Whether a player is part of the match (seated, or the challenger or invitee).
+    func isParticipant(_ player: String) -> Bool {
+        row.seats.contains(player) || player == row.creator || player == row.invitee
+    }
+
+    /// Whether an ending now is rated: the settings allow it and every seat has moved (with
+    /// `movedToo`, the seat whose move is ending the match).
+    private func isRated(movedToo seat: Int?) -> Bool {
+        var moved = Set(movers)
+        if let seat { moved.insert(seat) }
+        return settings.rated && row.seats.indices.allSatisfy { moved.contains($0) }
+    }
+
+    /// Whether the player in `seat` has made a move in this match.
+    private func hasMoved(seat: Int) -> Bool { movers.contains(seat) }
+
+    /// The player's account is going (deleted or banned): a challenge of theirs is withdrawn,
+    /// one to them declined, an active match forfeited (the opponent wins). Returns false
+    /// when the match had already ended.
+    @discardableResult
+    func forfeit(by player: String) async throws -> Bool {
+        try await exclusive {
+            switch row.status {
+            case "invited", "open":
+                guard isParticipant(player) else { return false }
+                _ = try await abort(reason: player == row.creator ? "withdrawn" : "declined")
+            case "active":
+                guard row.seats.contains(player) else { return false }
+                _ = try await finish(winner: row.seats.first { $0 != player }, reason: "forfeit")
+            default:
+                return false
+            }
+            return true
+        }
+    }
+
+    /// A challenge withdrawn without its challenger asking (the invitee blocked them).
+    func withdrawChallenge() async throws {
+        try await exclusive {
+            guard row.status == "invited" || row.status == "open" else { return }
+            _ = try await abort(reason: "withdrawn")
+        }
+    }
+
+    /// An operator stops the match: `aborted`, unrated.
+    func operatorAbort() async throws -> JSONObject {
+        try await exclusive {
+            guard !isFinished else { throw PlyError(.gameOver, "the match has ended") }
+            return try await abort(reason: "operator")
+        }
+    }
+
+    /// Ends an open challenge made before `cutoff`: nobody took it.
+    func expireIfStale(before cutoff: Date) async throws {
+        try await exclusive {
+            guard row.status == "open", row.createdAt < cutoff else { return }
+            _ = try await abort(reason: "expired")
+        }
+    }
+
     /// Ends the match if the player to move missed the deadline.
     func expireIfOverdue() async throws {
         try await exclusive {
-            guard row.status == "active", let deadline = row.deadline, deadline <= env.now(), let late = row.toMove else { return }
+            guard row.status == "active", let deadline = row.deadline, deadline <= env.now(), let late = row.toMove,
+                let seat = row.seats.firstIndex(of: late)
+            else { return }
             env.logger.info("turn deadline missed", metadata: ["match": "\(id)", "player": "\(late)"])
-            _ = try await finish(winner: row.seats.first { $0 != late }, reason: "timeout")
+            // A player who never made a first move does not lose: accepting a trap (a one-second
+            // clock while the challenger waits) costs nothing.
+            if !hasMoved(seat: seat) {
+                _ = try await abort(reason: "no_start")
+            } else {
+                _ = try await finish(winner: row.seats.first { $0 != late }, reason: "timeout")
+            }
         }
     }
 
@@ -337,6 +429,9 @@ public actor Match {
                 guard player == row.invitee else { throw PlyError.forbidden("the challenge is for someone else") }
             case "open":
                 guard player != row.creator else { throw PlyError.conflict("you cannot accept your own challenge") }
+                guard try await !env.players.blockedEitherWay(row.creator, player) else {
+                    throw PlyError.forbidden("you cannot play \(row.creator)")
+                }
             case "active":
                 throw PlyError.conflict("the challenge was already accepted")
             default:
@@ -382,20 +477,39 @@ public actor Match {
 
     // MARK: watching and chat
 
+    /// Watching: open, automatch and finished matches, and invitations made `public`. A
+    /// player of the match already gets its events and is not added as a watcher.
     func watch(connection: Int, player: String) throws {
         if retired { throw MatchRetired() }
+        if isParticipant(player) { return }
+        guard isFinished || row.status == "open" || settings.isPublic == true else {
+            throw PlyError.forbidden("match \(id) is private")
+        }
         env.watchers.add(id, connection: connection, player: player)
     }
 
+    /// Chat in two rooms: a player's line reaches the players and the watchers, a watcher's
+    /// only the watchers. A line never reaches anyone who blocked its sender.
     func say(by player: String, connection: Int, text: String) async throws {
         if retired { throw MatchRetired() }
-        let involved = row.seats.contains(player) || player == row.creator || player == row.invitee
-        guard involved || env.watchers.contains(id, connection: connection) else {
+        let seated = isParticipant(player)
+        guard seated || env.watchers.contains(id, connection: connection) else {
             throw PlyError.forbidden("only players and watchers may chat in \(id)")
         }
-        let event = Event("chat", ["match": .string(id), "by": .string(player), "text": .string(text)])
-        let players = row.seats.isEmpty ? [row.creator] + (row.invitee.map { [$0] } ?? []) : row.seats
-        await publish(event, toPlayers: players, exceptConnection: connection)
+        let room = seated ? "players" : "spectators"
+        let event = NumberedEvent(
+            Event("chat", ["match": .string(id), "by": .string(player), "text": .string(text), "room": .string(room)]))
+        if seated {
+            var seen: Set<String> = []
+            for p in participants where seen.insert(p).inserted {
+                if let recipient = try? await env.players.player(p) {
+                    await recipient.deliver(event, from: player, to: .allExcept(connection))
+                }
+            }
+        }
+        for (c, p) in env.watchers.of(id) where c != connection {
+            if let recipient = try? await env.players.player(p) { await recipient.deliver(event, from: player, to: .only(c)) }
+        }
     }
 
     // MARK: events and ratings
@@ -435,8 +549,8 @@ public actor Match {
     /// player ending at once are rated one after the other: neither result is lost. The
     /// holds are taken in player-id order, so two endings never wait on each other in a
     /// circle.
-    private func commitEnding(_ r: MatchRow, with writes: [CriticalWrite]) async throws -> [StatsRow] {
-        guard r.seats.count == 2, r.seats[0] != r.seats[1] else {
+    private func commitEnding(_ r: MatchRow, with writes: [CriticalWrite], rated: Bool) async throws -> [StatsRow] {
+        guard rated, r.seats.count == 2, r.seats[0] != r.seats[1] else {
             try await commit(writes)
             return []
         }

@@ -10,21 +10,27 @@ import Synchronization
 /// plies, and the automatch queues.
 public actor MatchDirectory {
     let store: MatchStore
+    let safety: SafetyStore
     let env: MatchEnvironment
+    let limits: ChallengeLimits
+    /// Players whose challenge is being made: one at a time per player, so the caps count
+    /// every challenge (a burst of them would otherwise all read the same count).
+    private var challenging = KeyedTurns()
     private let residents = ResidentSet<Match>()
     /// Players waiting for an opponent, by game and game-specific settings.
     private var queues: [String: [String]] = [:]
     /// How many queues each waiting player is in.
     private var queued: [String: Int] = [:]
-    let maximumQueuesPerPlayer: Int
+    var maximumQueuesPerPlayer: Int { limits.maximumQueuesPerPlayer }
     /// The stored queues, read on the first automatch request (after migrations).
     private var queuesLoaded = false
     private var queueLoad: Task<[(key: String, player: String)], any Error>?
 
-    init(store: MatchStore, env: MatchEnvironment, maximumQueuesPerPlayer: Int = 8) {
+    init(store: MatchStore, safety: SafetyStore, env: MatchEnvironment, limits: ChallengeLimits) {
         self.store = store
+        self.safety = safety
         self.env = env
-        self.maximumQueuesPerPlayer = maximumQueuesPerPlayer
+        self.limits = limits
     }
 
     public nonisolated var count: Int { residents.count }
@@ -69,8 +75,32 @@ public actor MatchDirectory {
         return try Match(row: row, rules: rules, settings: settings, plies: plies, env: env)
     }
 
-    /// Creates a challenge (to one player, or open), durable before it returns.
+    /// Creates a challenge (to one player, or open), durable before it returns. Each player
+    /// has at most `maximumOpenChallenges` open challenges and `maximumPendingInvitations`
+    /// invitations pending, and one pending invitation per opponent and game.
     func challenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings) async throws -> Match {
+        if !challenging.claim(creator) { await withCheckedContinuation { challenging.wait(creator, $0) } }
+        defer { challenging.end(creator) }
+        let pending: (open: Int, invitations: Int, toInvitee: Bool)
+        do {
+            pending = try await safety.pendingChallenges(of: creator, invitee: invitee, game: rules.id)
+        } catch {
+            throw PlyError.unavailable()
+        }
+        if let invitee {
+            guard !pending.toInvitee else {
+                throw PlyError(.rateLimited, "you have invited \(invitee) to \(rules.id) already; wait for an answer")
+            }
+            guard pending.invitations < limits.maximumPendingInvitations else {
+                throw PlyError(.rateLimited, "at most \(limits.maximumPendingInvitations) invitations may wait for an answer")
+            }
+        } else {
+            guard pending.open < limits.maximumOpenChallenges else {
+                throw PlyError(.rateLimited, "at most \(limits.maximumOpenChallenges) open challenges at once")
+            }
+        }
+        var settings = settings
+        if settings.isPublic == nil { settings.isPublic = invitee == nil }
         let id = try await store.newMatchID()
         let now = env.now().wholeSeconds
         let row = MatchRow(
@@ -95,8 +125,17 @@ public actor MatchDirectory {
     func queue(_ player: String, rules: any GameRules, settings: MatchSettings) async throws -> QueueOutcome {
         try await loadQueues()
         let key = settings.pairingKey(rules: rules)
+        // Players who blocked each other are never paired: the first waiting player that
+        // neither blocked, checked before anything changes (a check may load a player).
+        var candidate: String?
+        for other in queues[key, default: []] where other != player {
+            if try await !env.players.blockedEitherWay(player, other) {
+                candidate = other
+                break
+            }
+        }
         var waiting = queues[key, default: []]
-        guard let opponentIndex = waiting.firstIndex(where: { $0 != player }) else {
+        guard let candidate, let opponentIndex = waiting.firstIndex(of: candidate) else {
             guard !waiting.contains(player) else { return .waiting }
             // Each distinct setting is a queue of its own (and a stored row), so how many one
             // player waits in is limited.
@@ -117,6 +156,7 @@ public actor MatchDirectory {
         // Automatch seats are random; the time per turn is the one both asked for.
         var s = settings
         s.side = .random
+        if s.isPublic == nil { s.isPublic = true }
         let m: Match
         let id: String
         do {
@@ -184,10 +224,12 @@ public actor MatchDirectory {
         return found
     }
 
-    /// Ends the matches whose deadlines passed; returns how many were checked.
+    /// Ends the matches whose deadlines passed and the open challenges nobody took in time;
+    /// returns how many were checked.
     @discardableResult
     func expireOverdue() async throws -> Int {
-        let ids = try await store.overdue(now: env.now())
+        let now = env.now()
+        let ids = try await store.overdue(now: now)
         for id in ids {
             do {
                 try await match(id)?.expireIfOverdue()
@@ -195,6 +237,64 @@ public actor MatchDirectory {
                 env.logger.warning("deadline check failed", metadata: ["match": "\(id)", "error": "\(error)"])
             }
         }
-        return ids.count
+        let cutoff = now.addingTimeInterval(-limits.openChallengeSeconds)
+        let stale = try await safety.expiredOpenChallenges(before: cutoff)
+        for id in stale {
+            do {
+                try await match(id)?.expireIfStale(before: cutoff)
+            } catch {
+                env.logger.warning("open challenge expiry failed", metadata: ["match": "\(id)", "error": "\(error)"])
+            }
+        }
+        return ids.count + stale.count
+    }
+
+    /// Takes the player out of every automatch queue (the account is going).
+    func unqueueAll(_ player: String) async throws {
+        try await loadQueues()
+        for (key, list) in queues where list.contains(player) {
+            let rest = list.filter { $0 != player }
+            queues[key] = rest.isEmpty ? nil : rest
+            leftQueue(player)
+            await env.writer.lazy(.unqueued(player: player, pairingKey: key))
+        }
+    }
+}
+
+/// The per-player limits on challenges and automatch.
+struct ChallengeLimits: Sendable {
+    var maximumOpenChallenges = 5
+    var maximumPendingInvitations = 20
+    var maximumQueuesPerPlayer = 8
+    /// Open challenges nobody accepted within this time end `aborted` (`expired`).
+    var openChallengeSeconds = 7.0 * 24 * 3600
+}
+
+/// One turn at a time per key, for work that reads a count and then writes what it
+/// counted (an async mutex per key, for an actor to hold; waiters go in arrival order).
+struct KeyedTurns {
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// Takes `key` if it is free; false when someone holds it.
+    mutating func claim(_ key: String) -> Bool {
+        guard waiting[key] == nil else { return false }
+        waiting[key] = []
+        return true
+    }
+
+    /// Waits for `key`: the continuation resumes when `end` hands it over.
+    mutating func wait(_ key: String, _ c: CheckedContinuation<Void, Never>) {
+        waiting[key, default: []].append(c)
+    }
+
+    /// Hands `key` to the next waiter, or frees it.
+    mutating func end(_ key: String) {
+        guard var queue = waiting[key] else { return }
+        if queue.isEmpty {
+            waiting[key] = nil
+        } else {
+            queue.removeFirst().resume()
+            waiting[key] = queue
+        }
     }
 }

@@ -9,6 +9,11 @@ public struct MatchSettings: Sendable, Hashable {
 
     public var side: Side
     public var turnSeconds: Int
+    /// Whether anyone may watch: nil until the match is made, when it defaults to false for
+    /// invitations and true for open challenges and automatch.
+    public var isPublic: Bool?
+    /// Whether the ending changes ratings (it also needs a move from each player).
+    public var rated = true
     /// The game's own fields, as the client sent them (the rules fill in defaults).
     public var game: JSONObject
 
@@ -33,6 +38,16 @@ public struct MatchSettings: Sendable, Hashable {
             turnSeconds = n
             own["turn_seconds"] = nil
         }
+        if let v = own["public"] {
+            guard let b = v.boolValue else { throw .badRequest("public must be true or false") }
+            isPublic = b
+            own["public"] = nil
+        }
+        if let v = own["rated"] {
+            guard let b = v.boolValue else { throw .badRequest("rated must be true or false") }
+            rated = b
+            own["rated"] = nil
+        }
         do {
             _ = try GameState(game: rules, settings: own)
         } catch {
@@ -44,17 +59,18 @@ public struct MatchSettings: Sendable, Hashable {
     /// The whole object as stored and shown: common fields, then the game's defaults
     /// overlaid with what was given.
     public func json(rules: any GameRules) -> JSONObject {
-        var o: JSONObject = ["side": .string(side.rawValue), "turn_seconds": .int(turnSeconds)]
+        var o: JSONObject = ["side": .string(side.rawValue), "turn_seconds": .int(turnSeconds), "rated": .bool(rated)]
+        if let isPublic { o["public"] = .bool(isPublic) }
         for f in rules.defaultSettingsJSON { o[f.key] = f.value }
         for f in game { o[f.key] = f.value }
         return o
     }
 
-    /// Automatch pairs players with the same game-specific settings and the same time per
-    /// turn (so nobody is paired into a clock they did not ask for). The side is not in it:
-    /// automatch seats are random.
+    /// Automatch pairs players with the same game-specific settings, the same time per turn
+    /// (so nobody is paired into a clock they did not ask for) and the same choice of a rated
+    /// match. The side and `public` are not in it: automatch seats are random.
     public func pairingKey(rules: any GameRules) -> String {
-        var o: JSONObject = ["turn_seconds": .int(turnSeconds)]
+        var o: JSONObject = ["turn_seconds": .int(turnSeconds), "rated": .bool(rated)]
         for f in rules.defaultSettingsJSON { o[f.key] = f.value }
         for f in game { o[f.key] = f.value }
         let sorted = o.fields.sorted { $0.key < $1.key }

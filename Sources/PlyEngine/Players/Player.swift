@@ -12,6 +12,12 @@ public actor Player {
     public private(set) var name: String
     public private(set) var data: JSONObject
     public nonisolated let createdAt: Date
+    /// Players this one blocked: their challenges, pairings and chat never reach it.
+    private(set) var blocked: Set<String>
+    private(set) var sanctions: Sanctions
+    private(set) var bot: Bool
+    /// Set when the account is deleted: it takes no connection and stores nothing more.
+    private(set) var deleted: Bool
 
     struct Connection {
         var outbound: Outbound
@@ -45,11 +51,15 @@ public actor Player {
 
     /// `readStats` reads this player's stored stats again (after a commit of unknown outcome).
     init(
-        row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], writer: DatabaseWriter,
+        row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], blocked: [String] = [], writer: DatabaseWriter,
         readStats: @escaping @Sendable () async throws -> [StatsRow]
     ) {
         id = row.id
         name = row.name
+        self.blocked = Set(blocked)
+        sanctions = row.sanctions
+        bot = row.bot
+        deleted = row.deletedAt != nil
         data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
         createdAt = row.createdAt
         // Numbers are recorded every `seqStride` events, so after a crash up to that many may
@@ -88,8 +98,10 @@ public actor Player {
     /// says it must resync when they are no longer held); nothing new can slip in between,
     /// because events are numbered and sent inside this actor.
     /// Nil when this actor has retired (left memory): look the player up again.
-    func attach(connection: Int, outbound: Outbound, tokenHash: Data, lastSeq: Int? = nil) -> Resume? {
+    func attach(connection: Int, outbound: Outbound, tokenHash: Data, lastSeq: Int? = nil) throws(PlyError) -> Resume? {
         guard !retired else { return nil }
+        guard !deleted else { throw PlyError.unauthenticated("unknown or ended session") }
+        if let until = sanctions.banned(at: Date()) { throw Self.bannedError(until) }
         connections[connection] = Connection(outbound: outbound, tokenHash: tokenHash)
         lastTouched = Date()
         guard let lastSeq else { return Resume(replayed: 0, resync: false, seq: seq) }
@@ -143,6 +155,13 @@ public actor Player {
         await deliver(NumberedEvent(event), to: audience)
     }
 
+    /// A chat line (or anything else a player says): dropped when this player blocked the
+    /// sender.
+    func deliver(_ event: NumberedEvent, from sender: String, to audience: Audience = .all) async {
+        guard !blocked.contains(sender) else { return }
+        await deliver(event, to: audience)
+    }
+
     /// The same for an event encoded once for several players; with `notice`, then stores
     /// a notification if the player is away (one call for both, one hop from the match).
     ///
@@ -186,7 +205,7 @@ public actor Player {
     /// of that kind exists for the match; returns whether one was stored.
     @discardableResult
     func notifyIfAway(kind: String, match: String, turn: Int? = nil) async -> Bool {
-        guard connections.isEmpty else { return false }
+        guard connections.isEmpty, !deleted else { return false }
         guard !unread.contains(where: { $0.kind == kind && $0.match == match }) else { return false }
         let prefix = ["your_turn": "t", "challenge": "c", "ended": "e"][kind] ?? "x"
         let nid = turn.map { "\(prefix)-\(match)-\($0)" } ?? "\(prefix)-\(match)"
@@ -265,12 +284,68 @@ public actor Player {
             "online": .bool(isOnline),
             "stats": .object(statsJSON),
         ]
+        if bot { o["bot"] = true }
+        if deleted { o["deleted"] = true }
         if forOwner { o["data"] = .object(data) }
         return o
     }
 
+    // MARK: safety
+
+    static func bannedError(_ until: Date) -> PlyError {
+        PlyError.forbidden("banned until \(Sanctions.text(until))")
+    }
+
+    /// The end of a ban in force, or nil.
+    func bannedUntil(at now: Date = Date()) -> Date? { sanctions.banned(at: now) }
+    func mutedUntil(at now: Date = Date()) -> Date? { sanctions.muted(at: now) }
+
+    /// Whether this player blocked `other`.
+    func hasBlocked(_ other: String) -> Bool { blocked.contains(other) }
+    var blockList: [String] { blocked.sorted() }
+    var blockCount: Int { blocked.count }
+    func setBlocked(_ other: String, _ on: Bool) {
+        if on { blocked.insert(other) } else { blocked.remove(other) }
+    }
+
+    func setBot(_ on: Bool) { bot = on }
+    var isBot: Bool { bot }
+    var isDeleted: Bool { deleted }
+
+    /// A new ban or mute is in force. A ban tells every connection why and closes it.
+    func setSanctions(_ s: Sanctions) async {
+        sanctions = s
+        guard let until = s.banned(at: Date()) else { return }
+        await deliver(Event("banned", ["until": .string(Sanctions.text(until)), "reason": .optional(s.banReason)]))
+        closeConnections(except: nil)
+    }
+
+    /// The account was deleted: every connection but `connection` closes now, that one once
+    /// its reply is out; the actor leaves memory.
+    func markDeleted(except connection: Int?) {
+        deleted = true
+        retired = true
+        name = "Deleted player"
+        data = JSONObject()
+        blocked = []
+        unread = []
+        closeConnections(except: connection)
+    }
+
+    private func closeConnections(except keep: Int?) {
+        for (cid, c) in connections where cid != keep {
+            c.outbound.close()
+        }
+        connections = connections.filter { $0.key == keep }
+    }
+
     func setName(_ name: String) { self.name = name }
     func setData(_ data: JSONObject) { self.data = data }
+}
+
+extension Sanctions {
+    /// An end of a sanction as shown: RFC 3339, or `forever`.
+    static func text(_ until: Date) -> String { until >= forever ? "forever" : Timestamp.rfc3339(until) }
 }
 
 enum Timestamp {

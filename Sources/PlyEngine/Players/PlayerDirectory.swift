@@ -9,12 +9,14 @@ import Synchronization
 public actor PlayerDirectory {
     let store: AccountStore
     let matchStore: MatchStore
+    let safety: SafetyStore
     let writer: DatabaseWriter
     private let residents = ResidentSet<Player>()
 
-    init(store: AccountStore, matchStore: MatchStore, writer: DatabaseWriter) {
+    init(store: AccountStore, matchStore: MatchStore, safety: SafetyStore, writer: DatabaseWriter) {
         self.store = store
         self.matchStore = matchStore
+        self.safety = safety
         self.writer = writer
     }
 
@@ -41,10 +43,10 @@ public actor PlayerDirectory {
 
     /// The player, from memory or loaded from PostgreSQL.
     public nonisolated(nonsending) func player(_ id: String) async throws -> Player? {
-        let (store, matchStore, writer) = (self.store, self.matchStore, self.writer)
+        let (store, matchStore, safety, writer) = (self.store, self.matchStore, self.safety, self.writer)
         return try await residents.value(id) {
             guard let row = try await store.player(id) else { return nil }
-            return try await Self.make(row, matchStore: matchStore, writer: writer)
+            return try await Self.make(row, matchStore: matchStore, safety: safety, writer: writer)
         }
     }
 
@@ -72,13 +74,20 @@ public actor PlayerDirectory {
     /// The in-memory player for a row just read or created, keeping one actor per id.
     func adopt(_ row: PlayerRow) async throws -> Player {
         if let p = residents.resident(row.id) { return p }
-        return residents.adopt(row.id, try await Self.make(row, matchStore: matchStore, writer: writer))
+        return residents.adopt(row.id, try await Self.make(row, matchStore: matchStore, safety: safety, writer: writer))
     }
 
-    static func make(_ row: PlayerRow, matchStore: MatchStore, writer: DatabaseWriter) async throws -> Player {
+    static func make(_ row: PlayerRow, matchStore: MatchStore, safety: SafetyStore, writer: DatabaseWriter) async throws -> Player {
         Player(
             row: row, stats: try await matchStore.stats(of: row.id),
-            unread: try await matchStore.unreadNotifications(of: row.id), writer: writer,
-            readStats: { [id = row.id] in try await matchStore.stats(of: id) })
+            unread: try await matchStore.unreadNotifications(of: row.id), blocked: try await safety.blocks(of: row.id),
+            writer: writer, readStats: { [id = row.id] in try await matchStore.stats(of: id) })
+    }
+
+    /// Whether either player blocked the other (a cold player is loaded to tell).
+    nonisolated(nonsending) func blockedEitherWay(_ a: String, _ b: String) async throws -> Bool {
+        if let pa = try await player(a), await pa.hasBlocked(b) { return true }
+        if let pb = try await player(b), await pb.hasBlocked(a) { return true }
+        return false
     }
 }

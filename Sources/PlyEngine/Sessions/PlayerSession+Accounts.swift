@@ -5,23 +5,31 @@ import PlyProtocol
 import PlyStore
 
 extension PlayerSession {
-    /// Runs a login attempt, refused at once when this connection, this account or this
-    /// address has failed too often (see `AuthGuard.begin`).
-    func loginAttempt(account: String?, _ body: () async throws -> Reply) async throws -> Reply {
-        guard player == nil else { throw PlyError.conflict("already logged in; QUIT and reconnect to change player") }
-        guard failedAuth < engine.configuration.authFailuresPerConnection,
-            let started = await engine.authGuard.begin(account: account, ip: remoteAddress)
-        else { throw PlyError(.rateLimited, "too many failed logins; retry later") }
+    /// Runs a login attempt, refused at once when this connection has failed too often. A
+    /// password attempt (`password: true`) also counts against its account and client
+    /// address from its start (see `AuthGuard`).
+    func loginAttempt(password: Bool = false, account: String? = nil, _ body: () async throws -> Reply) async throws -> Reply {
+        guard player == nil, !isOperator else {
+            throw PlyError.conflict("already logged in; QUIT and reconnect to change player")
+        }
+        guard failedAuth < engine.configuration.authFailuresPerConnection else {
+            throw PlyError(.rateLimited, "too many failed logins; retry later")
+        }
+        var ticket: AuthGuard.Ticket?
+        if password {
+            ticket = await engine.authGuard.beginPassword(account: account, address: remoteAddress)
+            guard ticket != nil else { throw PlyError(.rateLimited, "too many failed logins; retry later") }
+        }
         do {
             let reply = try await body()
-            await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: false)
+            if let ticket { await engine.authGuard.settle(ticket, refused: false) }
             return reply
         } catch let refused as CredentialRefused {
             failedAuth += 1
-            await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: true)
+            if let ticket { await engine.authGuard.settle(ticket, refused: true) }
             throw PlyError.unauthenticated(refused.message)
         } catch {
-            await engine.authGuard.settle(account: account, ip: remoteAddress, startedAt: started, refused: false)
+            if let ticket { await engine.authGuard.settle(ticket, refused: false) }
             throw error
         }
     }
@@ -34,6 +42,8 @@ extension PlayerSession {
 
     /// Binds this connection to a player with a new session token.
     func startSession(_ row: PlayerRow, new: Bool) async throws -> Reply {
+        guard row.deletedAt == nil else { throw CredentialRefused(message: "that account was deleted") }
+        if let until = row.sanctions.banned(at: Date()) { throw Player.bannedError(until) }
         let token = SessionToken.mint()
         let hash = SessionToken.hash(token)
         try await engine.accounts.createSession(hash: hash, player: row.id)
@@ -47,7 +57,7 @@ extension PlayerSession {
     func attach(_ p: Player, tokenHash: Data, lastSeq: Int? = nil) async throws -> (Player, Player.Resume) {
         var p = p
         for _ in 0..<8 {
-            if let resume = await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq) {
+            if let resume = try await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq) {
                 player = p
                 self.tokenHash = tokenHash
                 return (p, resume)
@@ -60,15 +70,35 @@ extension PlayerSession {
     }
 
     func authDevice(_ deviceID: String) async throws -> Reply {
-        try await loginAttempt(account: nil) {
-            let (row, new) = try await engine.accounts.loginDevice(DeviceCredential.hash(deviceID))
+        try await loginAttempt {
+            let hash = DeviceCredential.hash(deviceID)
+            if let id = try await engine.accounts.playerForDevice(hash), let row = try await engine.accounts.player(id) {
+                return try await startSession(row, new: false)
+            }
+            let (row, new) = try await creatingAccount { try await engine.accounts.loginDevice(hash) }
             if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "device"]) }
             return try await startSession(row, new: new)
         }
     }
 
+    /// Runs a login that may create an account, within the limit of new accounts per client
+    /// address (a login that found an existing account after all is taken back).
+    func creatingAccount(_ body: () async throws -> (PlayerRow, Bool)) async throws -> (PlayerRow, Bool) {
+        guard let admitted = await engine.authGuard.beginNewAccount(address: remoteAddress) else {
+            throw PlyError(.rateLimited, "too many new accounts from this address; retry later")
+        }
+        do {
+            let (row, new) = try await body()
+            if !new { await engine.authGuard.withdrawNewAccount(address: remoteAddress, at: admitted) }
+            return (row, new)
+        } catch {
+            await engine.authGuard.withdrawNewAccount(address: remoteAddress, at: admitted)
+            throw error
+        }
+    }
+
     func authEmail(_ email: String, _ password: String) async throws -> Reply {
-        try await loginAttempt(account: email) {
+        try await loginAttempt(password: true, account: email) {
             let found = try await engine.accounts.emailLogin(email)
             guard try await engine.passwords.verify(password, against: found?.passwordHash), let found,
                 let row = try await engine.accounts.player(found.player)
@@ -78,9 +108,16 @@ extension PlayerSession {
     }
 
     func authExternal(_ provider: String, _ token: String) async throws -> Reply {
-        try await loginAttempt(account: nil) {
+        try await loginAttempt {
             let identity = try await verifyIdentity(provider, token)
-            let (row, new) = try await engine.accounts.loginIdentity(issuer: identity.issuer, subject: identity.subject)
+            if let id = try await engine.accounts.playerForIdentity(issuer: identity.issuer, subject: identity.subject),
+                let row = try await engine.accounts.player(id)
+            {
+                return try await startSession(row, new: false)
+            }
+            let (row, new) = try await creatingAccount {
+                try await engine.accounts.loginIdentity(issuer: identity.issuer, subject: identity.subject)
+            }
             if new { logger.info("player created", metadata: ["player": "\(row.id)", "via": "external"]) }
             return try await startSession(row, new: new)
         }
@@ -99,8 +136,22 @@ extension PlayerSession {
         }
     }
 
+    /// Opens an operator connection: no player, only the `ADMIN` verbs (and the read-only
+    /// ones). The token is compared in constant time and counts as a password attempt.
+    func authAdmin(_ token: String) async throws -> Reply {
+        try await loginAttempt(password: true) {
+            guard let expected = engine.configuration.adminToken else {
+                throw CredentialRefused(message: "operator connections are not enabled on this server")
+            }
+            guard AdminToken.matches(token, expected) else { throw CredentialRefused(message: "wrong admin token") }
+            isOperator = true
+            logger.notice("operator connection opened", metadata: ["address": "\(remoteAddress)"])
+            return .ok(["admin": true])
+        }
+    }
+
     func authSession(_ token: String, lastSeq: Int?) async throws -> Reply {
-        try await loginAttempt(account: nil) {
+        try await loginAttempt {
             let hash = SessionToken.hash(token)
             guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
                 let p = try await engine.players.player(playerID)
@@ -145,7 +196,6 @@ extension PlayerSession {
             identity = try await verifyIdentity(provider, token)
         } catch let refused as CredentialRefused {
             failedAuth += 1
-            await engine.authGuard.failed(ip: remoteAddress)
             throw PlyError.unauthenticated(refused.message)
         }
         do {

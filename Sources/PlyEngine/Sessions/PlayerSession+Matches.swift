@@ -24,14 +24,7 @@ extension PlayerSession {
 
     /// Runs a change on a match, looking it up again if its actor was let go meanwhile.
     func onMatch<T>(_ id: String, _ body: (Match) async throws -> T) async throws -> T {
-        for _ in 0..<3 {
-            do {
-                return try await body(existingMatch(id))
-            } catch is MatchRetired {
-                continue
-            }
-        }
-        throw PlyError.unavailable("the match is busy; retry")
+        try await engine.onMatch(id, body)
     }
 
     func challenge(opponent: String?, game: String, settings json: JSONObject) async throws -> Reply {
@@ -39,8 +32,8 @@ extension PlayerSession {
         let rules = try rules(game)
         let settings = try MatchSettings(json, rules: rules)
         if let opponent {
-            guard opponent != me.id else { throw PlyError.badRequest("you cannot challenge yourself") }
-            guard try await engine.players.player(opponent) != nil else { throw PlyError.notFound("no player \(opponent)") }
+            let invitee = try await otherPlayer(opponent, me: me, what: "challenge")
+            guard await !invitee.hasBlocked(me.id) else { throw PlyError.forbidden("\(opponent) does not take your challenges") }
         }
         let match = try await engine.matches.challenge(from: me.id, to: opponent, rules: rules, settings: settings)
         if let opponent, let invitee = try await engine.players.player(opponent) {
@@ -54,16 +47,22 @@ extension PlayerSession {
         return .ok(["match": .string(match.id)])
     }
 
+    /// The lobby: the newest open challenge of each creator, newest first, leaving out
+    /// players this one blocked.
     func openChallenges(game: String?) async throws -> Reply {
+        let me = try me()
         if let game { _ = try rules(game) }
-        let rows = try await engine.matchStore.openChallenges(game: game?.lowercased())
-        let names = await engine.players.names(of: rows.map(\.creator))
-        return .ok(.array(rows.map { r in
-            [
+        let since = Date().addingTimeInterval(-engine.configuration.openChallengeSeconds)
+        let rows = try await engine.matchStore.openChallenges(game: game?.lowercased(), since: since)
+        let blocked = Set(await me.blockList)
+        return .ok(.array(rows.filter { !blocked.contains($0.0.creator) }.map { r, name, bot in
+            var o: JSONObject = [
                 "match": .string(r.id), "game": .string(r.game), "from": .string(r.creator),
-                "name": .optional(names[r.creator]), "settings": (try? JSONValue(parsing: r.settings)) ?? .null,
+                "name": .string(name), "settings": (try? JSONValue(parsing: r.settings)) ?? .null,
                 "created_at": .string(Timestamp.rfc3339(r.createdAt)),
             ]
+            if bot { o["bot"] = true }
+            return .object(o)
         }))
     }
 
@@ -152,6 +151,7 @@ extension PlayerSession {
             engine.matches.unwatch(id, connection: connectionID)
             return .ok(nil)
         case .say(let id, let text):
+            if let until = await me.mutedUntil() { throw PlyError.forbidden("muted until \(Sanctions.text(until))") }
             let now = Date().timeIntervalSinceReferenceDate
             guard chat.allows("say", now: now) else {
                 throw PlyError(.rateLimited, "at most \(chat.limit) chat lines a minute")

@@ -24,16 +24,18 @@ public actor PlayerSession {
     let flow: InboundFlow
 
     var player: Player?
+    /// Set by `AUTH ADMIN`: an operator connection, with no player.
+    var isOperator = false
     var tokenHash: Data?
     var failedAuth = 0
     /// Matches this connection watches, to stop watching when it closes.
     var watching: Set<String> = []
     /// This connection's chat lines in the last minute.
     var chat: AttemptLimiter
-    public var isAuthenticated: Bool { player != nil }
+    public var isAuthenticated: Bool { player != nil || isOperator }
 
     /// Set by QUIT: the server closes the connection after the reply.
-    public private(set) var wantsClose = false
+    public internal(set) var wantsClose = false
 
     /// Requests read but not yet answered, in order, and the task answering them.
     private var inbox: [Pending] = []
@@ -197,7 +199,7 @@ public actor PlayerSession {
 
     /// Commands answered from this session alone, without waiting on anything.
     func answerLocally(_ command: Command) -> Reply? {
-        guard command.allowedBeforeAuth || player != nil else {
+        guard command.allowedBeforeAuth || isAuthenticated else {
             return .error(.unauthenticated("log in first with AUTH"))
         }
         switch command {
@@ -214,7 +216,7 @@ public actor PlayerSession {
     static let gameList = JSONValue.array(GameCatalog.all.map(describe))
 
     func run(_ command: Command) async -> Reply {
-        guard command.allowedBeforeAuth || player != nil else {
+        guard command.allowedBeforeAuth || isAuthenticated else {
             return .error(.unauthenticated("log in first with AUTH"))
         }
         do {
@@ -254,6 +256,16 @@ public actor PlayerSession {
             return try await matchCommand(command)
         case .notifications: return try await notifications()
         case .seen(let id): return try await seen(id)
+        case .authAdmin(let token): return try await authAdmin(token)
+        case .block(let id): return try await block(id)
+        case .unblock(let id): return try await unblock(id)
+        case .blocks: return .ok(.array(try await me().blockList.map { .string($0) }))
+        case .report(let id, let text): return try await report(id, text: text)
+        case .export: return try await export()
+        case .deleteAccount(let id): return try await deleteAccount(confirming: id)
+        case .admin(let request):
+            guard isOperator else { throw PlyError.forbidden("operator verbs need a connection opened with AUTH ADMIN") }
+            return try await admin(request)
         }
     }
 

@@ -16,7 +16,7 @@ struct LoggedIn: Sendable {
 /// events kept apart from replies.
 final class TestClient: Sendable {
     let channel: any Channel
-    private let lines: LineQueue
+    fileprivate let lines: LineQueue
 
     static func connect(port: Int, host: String = "127.0.0.1", expectHello: Bool = true) async throws -> TestClient {
         let lines = LineQueue()
@@ -182,5 +182,13 @@ extension TestClient {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestFailure("\(player) still online")
+    }
+}
+
+extension TestClient {
+    /// The next event of a type about one match, skipping that type's events of others.
+    func event(_ type: String, of match: String, timeout: Duration = .seconds(10)) async throws -> JSONObject {
+        let line = try await lines.pop(timeout: timeout) { $0.hasPrefix("EVENT \(type) {\"match\":\"\(match)\"") }
+        return try JSONValue.parseObject(String(line.dropFirst("EVENT \(type) ".count)))
     }
 }

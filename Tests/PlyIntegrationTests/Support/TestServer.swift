@@ -66,6 +66,7 @@ final class TestServer: Sendable {
         }
         var app = PlyApp(database: try database ?? TestDatabase.url(), logger: logger)
         app.server.port = 0
+        app.engine.newAccountsPerAddress = 0
         app.engine.passwordCost = .init(rounds: 1 << 10, blockSize: 8, parallelism: 1)
         app.engine.identity = IdentityConfiguration(
             hs256Secret: jwtSecret, issuers: [jwtIssuer], audience: jwtAudience)

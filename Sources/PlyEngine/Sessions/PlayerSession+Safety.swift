@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import PlyJSON
+import PlyProtocol
+import PlyStore
+
+/// Blocks, reports and the account rights (`EXPORT`, `DELETE ACCOUNT`).
+extension PlayerSession {
+    /// A live account other than the caller's, or `not_found`.
+    func otherPlayer(_ id: String, me: Player, what: String) async throws -> Player {
+        guard id != me.id else { throw PlyError.badRequest("you cannot \(what) yourself") }
+        guard let p = try await engine.players.player(id), await !p.isDeleted else { throw PlyError.notFound("no player \(id)") }
+        return p
+    }
+
+    /// Blocks a player: their challenges, pairings and chat no longer reach this one, and
+    /// their invitations waiting for an answer are withdrawn.
+    func block(_ id: String) async throws -> Reply {
+        let me = try me()
+        _ = try await otherPlayer(id, me: me, what: "block")
+        if await !me.hasBlocked(id) {
+            let limit = engine.configuration.maximumBlocks
+            guard await me.blockCount < limit else { throw PlyError(.rateLimited, "at most \(limit) players may be blocked") }
+            try await engine.safety.block(me.id, id)
+            await me.setBlocked(id, true)
+        }
+        for match in try await engine.safety.invitations(from: id, to: me.id) {
+            try await engine.onMatch(match) { try await $0.withdrawChallenge() }
+        }
+        return .ok(nil)
+    }
+
+    func unblock(_ id: String) async throws -> Reply {
+        let me = try me()
+        guard await me.hasBlocked(id) else { throw PlyError.notFound("you have not blocked \(id)") }
+        try await engine.safety.unblock(me.id, id)
+        await me.setBlocked(id, false)
+        return .ok(nil)
+    }
+
+    func report(_ id: String, text: String) async throws -> Reply {
+        let me = try me()
+        _ = try await otherPlayer(id, me: me, what: "report")
+        guard await engine.authGuard.mayReport(me.id) else {
+            throw PlyError(.rateLimited, "at most \(engine.configuration.maximumReportsPerHour) reports an hour")
+        }
+        do {
+            let report = try await engine.safety.fileReport(by: me.id, about: id, text: text)
+            await engine.authGuard.reported(by: me.id)
+            logger.notice("report filed", metadata: ["report": "\(report)", "reported": "\(id)"])
+            return .ok(["report": .string(report)])
+        } catch ReportRefusal.alreadyOpen {
+            throw PlyError.conflict("you have an open report on \(id) already")
+        }
+    }
+
+    /// Everything stored about the player, as one JSON object.
+    func export() async throws -> Reply {
+        let me = try me()
+        let maximumMatches = 2000
+        let credentials = try await engine.safety.credentials(of: me.id)
+        let matches = try await engine.matchStore.matchesWithMoves(of: me.id, limit: maximumMatches)
+        let notes = try await engine.safety.notifications(of: me.id)
+        let reports = try await engine.safety.reports(filedBy: me.id)
+        var o = await me.profile(forOwner: true)
+        o["last_seen_at"] = .optional(credentials.lastSeen.map(Timestamp.rfc3339))
+        o["email"] = .optional(credentials.email)
+        o["identities"] = .array(credentials.identities.map { ["issuer": .string($0.issuer), "subject": .string($0.subject)] })
+        o["devices"] = .int(credentials.devices)
+        o["matches"] = .array(matches.map { row, moves in
+            var m = Self.summary(row, names: [:]).objectValue ?? JSONObject()
+            m["settings"] = (try? JSONValue(parsing: row.settings)) ?? .null
+            m["moves"] = .array(moves.map { .string($0) })
+            m["created_at"] = .string(Timestamp.rfc3339(row.createdAt))
+            return .object(m)
+        })
+        if matches.count == maximumMatches { o["matches_truncated"] = true }
+        o["notifications"] = .array(notes.map { n in
+            [
+                "id": .string(n.id), "kind": .string(n.kind), "match": .string(n.match),
+                "at": .string(Timestamp.rfc3339(n.at)), "read_at": .optional(n.read.map(Timestamp.rfc3339)),
+            ]
+        })
+        o["blocks"] = .array(await me.blockList.map { .string($0) })
+        o["reports"] = .array(reports.map(Self.json))
+        return .ok(.object(o))
+    }
+
+    static func json(_ r: ReportRow) -> JSONValue {
+        [
+            "report": .string(r.id), "reporter": .string(r.reporter), "reported": .string(r.reported),
+            "text": .string(r.text), "created_at": .string(Timestamp.rfc3339(r.createdAt)),
+            "status": .string(r.resolvedAt == nil ? "open" : "resolved"), "resolution": .optional(r.resolution),
+        ]
+    }
+
+    /// Deletes the caller's account; `confirming` must be its own id. The connection closes
+    /// after the reply.
+    func deleteAccount(confirming id: String) async throws -> Reply {
+        let me = try me()
+        guard id == me.id else { throw PlyError.badRequest("DELETE ACCOUNT takes your own player id, \(me.id), to confirm") }
+        try await engine.deleteAccount(me.id, keeping: connectionID)
+        player = nil
+        tokenHash = nil
+        wantsClose = true
+        return .ok(["deleted": .string(id)])
+    }
+}

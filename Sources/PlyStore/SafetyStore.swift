@@ -1,0 +1,253 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A report a player filed for the operators.
+public struct ReportRow: Sendable, Hashable {
+    public var id: String
+    public var reporter: String
+    public var reported: String
+    public var text: String
+    public var createdAt: Date
+    public var resolvedAt: Date?
+    public var resolution: String?
+}
+
+/// Why a report could not be filed.
+public enum ReportRefusal: Error, Sendable {
+    /// The reporter has an open report on that player already.
+    case alreadyOpen
+}
+
+/// Blocks, reports, bans and mutes, bot marks, the operators' audit, and the account-rights
+/// reads and deletions. Every write is one statement, durable before the caller answers.
+public struct SafetyStore: Sendable {
+    let database: LimitedClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, timeLimit: Duration = .seconds(5), logger: Logger) {
+        database = LimitedClient(client, limit: timeLimit)
+        self.logger = logger
+    }
+
+    // MARK: blocks
+
+    public func blocks(of player: String) async throws -> [String] {
+        var out: [String] = []
+        let rows = try await database.query(
+            "SELECT blocked_id FROM blocks WHERE player_id = \(player) ORDER BY created_at, blocked_id", logger: logger)
+        for try await id in rows.decode(String.self) { out.append(id) }
+        return out
+    }
+
+    public func block(_ player: String, _ blocked: String) async throws {
+        _ = try await database.query(
+            "INSERT INTO blocks (player_id, blocked_id) VALUES (\(player), \(blocked)) ON CONFLICT DO NOTHING",
+            logger: logger)
+    }
+
+    public func unblock(_ player: String, _ blocked: String) async throws {
+        _ = try await database.query(
+            "DELETE FROM blocks WHERE player_id = \(player) AND blocked_id = \(blocked)", logger: logger)
+    }
+
+    // MARK: reports
+
+    public func fileReport(by reporter: String, about reported: String, text: String) async throws -> String {
+        do {
+            let rows = try await database.query(
+                """
+                INSERT INTO reports (id, reporter, reported, text)
+                VALUES ('r' || nextval('report_number'), \(reporter), \(reported), \(text)) RETURNING id
+                """, logger: logger)
+            for try await id in rows.decode(String.self) { return id }
+            throw MigrationError("a report insert returned no id")
+        } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
+            throw ReportRefusal.alreadyOpen
+        }
+    }
+
+    static let reportColumns = "id, reporter, reported, text, created_at, resolved_at, resolution"
+
+    private func reportRows(_ query: PostgresQuery) async throws -> [ReportRow] {
+        var out: [ReportRow] = []
+        let rows = try await database.query(query, logger: logger)
+        for try await c in rows.decode((String, String, String, String, Date, Date?, String?).self) {
+            out.append(ReportRow(
+                id: c.0, reporter: c.1, reported: c.2, text: c.3, createdAt: c.4, resolvedAt: c.5, resolution: c.6))
+        }
+        return out
+    }
+
+    /// The operators' queue: open reports (or all), oldest first.
+    public func reports(openOnly: Bool, limit: Int = 500) async throws -> [ReportRow] {
+        if openOnly {
+            return try await reportRows(
+                "SELECT \(unescaped: Self.reportColumns) FROM reports WHERE resolved_at IS NULL ORDER BY created_at, id LIMIT \(limit)")
+        }
+        return try await reportRows(
+            "SELECT \(unescaped: Self.reportColumns) FROM reports ORDER BY created_at, id LIMIT \(limit)")
+    }
+
+    public func reports(about player: String, limit: Int = 100) async throws -> [ReportRow] {
+        try await reportRows(
+            "SELECT \(unescaped: Self.reportColumns) FROM reports WHERE reported = \(player) ORDER BY created_at DESC LIMIT \(limit)")
+    }
+
+    public func reports(filedBy player: String) async throws -> [ReportRow] {
+        try await reportRows(
+            "SELECT \(unescaped: Self.reportColumns) FROM reports WHERE reporter = \(player) ORDER BY created_at")
+    }
+
+    /// Resolves an open report; false when there is no such open report.
+    public func resolve(report: String, resolution: String) async throws -> Bool {
+        let rows = try await database.query(
+            """
+            UPDATE reports SET resolved_at = now(), resolution = \(resolution)
+            WHERE id = \(report) AND resolved_at IS NULL RETURNING id
+            """, logger: logger)
+        for try await _ in rows.decode(String.self) { return true }
+        return false
+    }
+
+    // MARK: operators
+
+    /// Records an operator action: what, whom, why and (as JSON text) any detail.
+    public func audit(action: String, target: String, reason: String, detail: String = "{}") async throws {
+        _ = try await database.query(
+            """
+            INSERT INTO audit (action, target, reason, detail) VALUES (\(action), \(target), \(reason), \(detail)::json)
+            """, logger: logger)
+    }
+
+    /// Sets the ban and mute columns of a live account; false when there is none.
+    public func setSanctions(_ player: String, _ s: Sanctions) async throws -> Bool {
+        let rows = try await database.query(
+            """
+            UPDATE players SET banned_until = \(s.bannedUntil), ban_reason = \(s.banReason),
+                               muted_until = \(s.mutedUntil), mute_reason = \(s.muteReason)
+            WHERE id = \(player) AND deleted_at IS NULL RETURNING id
+            """, logger: logger)
+        for try await _ in rows.decode(String.self) { return true }
+        return false
+    }
+
+    public func setBot(_ player: String, _ bot: Bool) async throws -> Bool {
+        let rows = try await database.query(
+            "UPDATE players SET bot = \(bot) WHERE id = \(player) AND deleted_at IS NULL RETURNING id", logger: logger)
+        for try await _ in rows.decode(String.self) { return true }
+        return false
+    }
+
+    /// The kinds of credential an account has (`device`, `email`, `external`), its email,
+    /// its linked identities and how many devices lead to it.
+    public func credentials(of player: String) async throws -> (
+        kinds: [String], email: String?, identities: [(issuer: String, subject: String)], devices: Int, lastSeen: Date?
+    ) {
+        let rows = try await database.query(
+            """
+            SELECT (SELECT count(*) FROM devices WHERE player_id = p.id)::int8,
+                   (SELECT email FROM emails WHERE player_id = p.id),
+                   ARRAY(SELECT issuer FROM external_identities WHERE player_id = p.id ORDER BY created_at, issuer, subject),
+                   ARRAY(SELECT subject FROM external_identities WHERE player_id = p.id ORDER BY created_at, issuer, subject),
+                   p.last_seen_at
+            FROM players p WHERE p.id = \(player)
+            """, logger: logger)
+        for try await (devices, email, issuers, subjects, seen) in rows.decode((Int, String?, [String], [String], Date?).self) {
+            var kinds: [String] = []
+            if devices > 0 { kinds.append("device") }
+            if email != nil { kinds.append("email") }
+            if !issuers.isEmpty { kinds.append("external") }
+            return (kinds, email, Array(zip(issuers, subjects)).map { (issuer: $0.0, subject: $0.1) }, devices, seen)
+        }
+        return ([], nil, [], 0, nil)
+    }
+
+    // MARK: account rights
+
+    /// Every notification of a player, read or not, oldest first.
+    public func notifications(of player: String) async throws -> [(id: String, kind: String, match: String, at: Date, read: Date?)] {
+        var out: [(id: String, kind: String, match: String, at: Date, read: Date?)] = []
+        let rows = try await database.query(
+            "SELECT id, kind, match_id, created_at, read_at FROM notifications WHERE player_id = \(player) ORDER BY created_at, id",
+            logger: logger)
+        for try await (id, kind, match, at, read) in rows.decode((String, String, String, Date, Date?).self) {
+            out.append((id, kind, match, at, read))
+        }
+        return out
+    }
+
+    /// Deletes what an account holds: credentials, sessions, identities, email, profile data,
+    /// notifications, outbox rows, blocks, reports it filed, automatch places and stats, in one
+    /// statement. The row stays, named `Deleted player`, so finished matches still name it.
+    public func deleteAccount(_ player: String) async throws {
+        _ = try await database.query(
+            """
+            WITH d1 AS (DELETE FROM devices WHERE player_id = \(player)),
+                 d2 AS (DELETE FROM emails WHERE player_id = \(player)),
+                 d3 AS (DELETE FROM external_identities WHERE player_id = \(player)),
+                 d4 AS (DELETE FROM sessions WHERE player_id = \(player)),
+                 d5 AS (DELETE FROM notifications WHERE player_id = \(player)),
+                 d6 AS (DELETE FROM outbox WHERE player_id = \(player)),
+                 d7 AS (DELETE FROM blocks WHERE player_id = \(player) OR blocked_id = \(player)),
+                 d8 AS (DELETE FROM reports WHERE reporter = \(player)),
+                 d9 AS (DELETE FROM automatch WHERE player_id = \(player)),
+                 d10 AS (DELETE FROM player_stats WHERE player_id = \(player))
+            UPDATE players SET name = 'Deleted player', data = '{}', bot = false, deleted_at = now(),
+                               banned_until = NULL, ban_reason = NULL, muted_until = NULL, mute_reason = NULL
+            WHERE id = \(player)
+            """, logger: logger)
+    }
+
+    // MARK: challenges
+
+    /// How many open challenges and pending invitations a player has created, and whether
+    /// one of those invitations is to `invitee` for `game`.
+    public func pendingChallenges(of creator: String, invitee: String?, game: String) async throws -> (
+        open: Int, invitations: Int, toInvitee: Bool
+    ) {
+        let rows = try await database.query(
+            """
+            SELECT count(*) FILTER (WHERE status = 'open')::int8, count(*) FILTER (WHERE status = 'invited')::int8,
+                   count(*) FILTER (WHERE status = 'invited' AND invitee = \(invitee) AND game = \(game))::int8
+            FROM matches WHERE creator = \(creator) AND status IN ('open', 'invited')
+            """, logger: logger)
+        for try await (open, invited, to) in rows.decode((Int, Int, Int).self) { return (open, invited, to > 0) }
+        return (0, 0, false)
+    }
+
+    /// Pending invitations from `creator` to `invitee`.
+    public func invitations(from creator: String, to invitee: String) async throws -> [String] {
+        var out: [String] = []
+        let rows = try await database.query(
+            "SELECT id FROM matches WHERE creator = \(creator) AND invitee = \(invitee) AND status = 'invited'",
+            logger: logger)
+        for try await id in rows.decode(String.self) { out.append(id) }
+        return out
+    }
+
+    /// Matches of a player that are not over (challenges it made or received, and active
+    /// matches), for withdrawing them when the account is deleted or banned.
+    public func unfinishedMatches(of player: String) async throws -> [String] {
+        var out: [String] = []
+        let rows = try await database.query(
+            """
+            SELECT id FROM matches
+            WHERE status IN ('open', 'invited', 'active')
+              AND (creator = \(player) OR invitee = \(player) OR \(player) = ANY(seats))
+            ORDER BY id
+            """, logger: logger)
+        for try await id in rows.decode(String.self) { out.append(id) }
+        return out
+    }
+
+    /// Open challenges created before `cutoff`: they have expired.
+    public func expiredOpenChallenges(before cutoff: Date, limit: Int = 200) async throws -> [String] {
+        var out: [String] = []
+        let rows = try await database.query(
+            "SELECT id FROM matches WHERE status = 'open' AND created_at < \(cutoff) ORDER BY created_at LIMIT \(limit)",
+            logger: logger)
+        for try await id in rows.decode(String.self) { out.append(id) }
+        return out
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import PlyEngine
+import PlyJSON
+import PlyServer
+import Testing
+
+/// The attacks of issue 18, each replayed through TCP against a real server and PostgreSQL,
+/// each now failing to do harm: lobby starvation, rating traps, challenge floods, cheap
+/// accounts, parallel password guesses, a retried move claimed by the wrong player.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
+struct FairPlayTests {
+    /// One account posted 50 open one-second traps and an honest challenge vanished from
+    /// `OPEN`. Now one player has at most 5 open challenges, and the lobby shows the newest
+    /// challenge of each creator first.
+    @Test func oneAccountCannotFillTheLobby() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh())
+        let (attacker, a) = try await server.player("flooder")
+        for _ in 0..<5 { try await attacker.ok(#"CHALLENGE open reversi {"turn_seconds":1,"side":"second"}"#) }
+        for _ in 0..<45 {
+            try await attacker.err(#"CHALLENGE open reversi {"turn_seconds":1,"side":"second"}"#, "rate_limited")
+        }
+        let (honest, h) = try await server.player("honest")
+        let mine = try #require(try await honest.ok("CHALLENGE open reversi")["match"]?.stringValue)
+        let (browser, _) = try await server.player("browser")
+        let lobby = try #require(try await browser.ok("OPEN reversi").arrayValue)
+        #expect(lobby.first?["match"]?.stringValue == mine, "the newest challenge comes first")
+        #expect(lobby.first?["from"]?.stringValue == h.player)
+        #expect(lobby.filter { $0["from"]?.stringValue == a.player }.count == 1, "one per creator: \(lobby)")
+        #expect(lobby.count == 2)
+        // Withdrawing one frees a place.
+        let theirs = try #require(try await attacker.ok("MATCHES").arrayValue?.first?["match"]?.stringValue)
+        try await attacker.ok("DECLINE \(theirs)")
+        try await attacker.ok("CHALLENGE open reversi")
+        try await server.stop()
+    }
+
+    /// Open challenges nobody accepts end `aborted` (`expired`) and leave the lobby.
+    @Test func openChallengesExpire() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh()) {
+            $0.engine.openChallengeSeconds = 1
+            $0.engine.deadlinePollSeconds = 0.2
+        }
+        let (c, _) = try await server.player("patient")
+        let match = try #require(try await c.ok("CHALLENGE open reversi")["match"]?.stringValue)
+        let end = try await c.event("end")
+        #expect(end["match"]?.stringValue == match)
+        #expect(end["result"]?["reason"]?.stringValue == "expired")
+        let (late, _) = try await server.player("late")
+        #expect(try await late.ok("OPEN").arrayValue?.isEmpty == true)
+        try await late.err("ACCEPT \(match)", "game_over")
+        #expect(try await c.ok("MATCH \(match)")["status"]?.stringValue == "aborted")
+        try await server.stop()
+    }
+
+    /// The trap: the accepter moves first with one second on the clock. Missing a first move
+    /// is no loss: the match ends `aborted` (`no_start`) and nobody's rating moves.
+    @Test func missingTheFirstMoveAbortsUnrated() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh()) { $0.engine.deadlinePollSeconds = 0.2 }
+        let (trapper, t) = try await server.player("trapper")
+        let match = try #require(
+            try await trapper.ok(#"CHALLENGE open reversi {"turn_seconds":1,"side":"second"}"#)["match"]?.stringValue)
+        let (victim, v) = try await server.player("victim")
+        try await victim.ok("ACCEPT \(match)")
+        let end = try await victim.event("end")
+        #expect(end["result"]?["reason"]?.stringValue == "no_start")
+        #expect(end["result"]?["winner"] == .null)
+        #expect(try await victim.ok("MATCH \(match)")["status"]?.stringValue == "aborted")
+        for id in [t.player, v.player] {
+            let stats = try await victim.ok("PROFILE \(id)")["stats"]
+            #expect(stats?["reversi"] == nil, "no rating for \(id): \(String(describing: stats))")
+        }
+        // The second player missing their first move after one reply is no loss either.
+        let m2 = try #require(
+            try await trapper.ok(#"CHALLENGE open reversi {"turn_seconds":2,"side":"first"}"#)["match"]?.stringValue)
+        try await victim.ok("ACCEPT \(m2)")
+        try await trapper.ok("MOVE \(m2) 1 f5")
+        #expect(try await trapper.event("end", of: m2)["result"]?["reason"]?.stringValue == "no_start")
+        try await server.stop()
+    }
+
+    /// A match is rated only once each player has moved, and never with `"rated":false`.
+    @Test func onlyMatchesWhereBothMovedAreRated() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh())
+        let early = try await server.table("reversi")
+        try await early.first.ok("MOVE \(early.match) 1 f5")
+        try await early.first.ok("RESIGN \(early.match)")
+        #expect(try await early.first.ok("PROFILE")["stats"]?["reversi"] == nil, "one move each is needed")
+
+        let casual = try await server.table("reversi", settings: #"{"side":"first","rated":false}"#)
+        try await server.play(casual, ["f5", "d6"])
+        try await casual.first.ok("RESIGN \(casual.match)")
+        #expect(try await casual.second.ok("PROFILE")["stats"]?["reversi"] == nil)
+        #expect(try await casual.second.ok("MATCH \(casual.match)")["settings"]?["rated"]?.boolValue == false)
+
+        let rated = try await server.table("reversi")
+        try await server.play(rated, ["f5", "d6"])
+        try await rated.first.ok("RESIGN \(rated.match)")
+        let winner = try #require(try await rated.second.ok("PROFILE")["stats"]?["reversi"])
+        #expect(winner["won"]?.intValue == 1)
+        #expect((winner["rating"]?.intValue ?? 0) > 1500)
+        try await server.stop()
+    }
+
+    /// 1,000 accounts came from one address in a second. Now at most
+    /// `newAccountsPerAddress` are made per address and hour; logging in to an existing
+    /// account is never refused for it.
+    @Test func newAccountsPerAddressAreLimited() async throws {
+        let server = try await TestServer.start { $0.engine.newAccountsPerAddress = 3 }
+        var made: [LoggedIn] = []
+        for _ in 0..<3 { made.append(try await server.player("cheap").1) }
+        let c = try await server.client()
+        let refusal = try await c.err("AUTH DEVICE cheap-\(UUID().uuidString)", "rate_limited")
+        #expect(refusal.contains("new accounts"))
+        let again = try await server.client()
+        #expect(try await again.authDevice(made[0].deviceID).player == made[0].player, "an existing device still logs in")
+        let resumed = try await server.client()
+        try await resumed.ok("AUTH SESSION \(made[1].session)")
+        try await server.stop()
+    }
+
+    /// 300 challenges from one account meant 300 notifications and 300 emails. Now one
+    /// invitation waits per opponent and game, and challenge emails are one per player and
+    /// hour whoever challenges.
+    @Test func challengeFloodsAreRefusedAndEmailsCoalesced() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database) { $0.engine.maximumPendingInvitations = 2 }
+        let (target, p1) = try await server.player("target")
+        try await target.ok("LINK EMAIL target-\(UUID().uuidString.prefix(8))@example.com correct-horse")
+        try await target.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
+        await target.close()
+        let (flooder, _) = try await server.player("flooder")
+        try await flooder.waitOffline(p1.player)
+        try await flooder.ok("CHALLENGE \(p1.player) reversi")
+        for _ in 0..<30 { try await flooder.err("CHALLENGE \(p1.player) reversi", "rate_limited") }
+        try await flooder.ok("CHALLENGE \(p1.player) hive")
+        try await flooder.err("CHALLENGE \(p1.player) khet", "rate_limited")  // two invitations wait already
+        for n in 0..<3 {
+            let (other, _) = try await server.player("other\(n)")
+            try await other.ok("CHALLENGE \(p1.player) reversi")
+        }
+        // Five challenges, five notifications, one email.
+        var notes: [String] = []
+        for _ in 0..<50 where notes.count < 5 {
+            try await Task.sleep(for: .milliseconds(100))
+            notes = try await query(database, "SELECT id FROM notifications WHERE player_id = '\(p1.player)' AND kind = 'challenge'")
+        }
+        #expect(notes.count == 5)
+        let mail = try await query(database, "SELECT notification_id FROM outbox WHERE player_id = '\(p1.player)'")
+        #expect(mail.count == 1, "one challenge email an hour: \(mail)")
+        try await server.stop()
+    }
+
+    /// 100 parallel wrong passwords gave 64 real checks before `rate_limited`. Now password
+    /// attempts count from their start, so at most the per-address limit are checked; and
+    /// the limit applies to passwords only, so device and session logins from that address
+    /// (a shared NAT) still work.
+    @Test func parallelPasswordGuessesMeetTheAddressLimit() async throws {
+        let server = try await TestServer.start {
+            $0.engine.authFailuresPerIP = 10
+            $0.engine.authFailuresPerAccount = 1000
+        }
+        let (owner, me) = try await server.player("owner")
+        let email = "guess-\(UUID().uuidString.prefix(8))@example.com"
+        try await owner.ok("LINK EMAIL \(email) correct-horse")
+        var clients: [TestClient] = []
+        for _ in 0..<40 { clients.append(try await server.client()) }
+        for (i, c) in clients.enumerated() { try await c.send("AUTH EMAIL \(email) wrong-guess-\(i)") }
+        var checked = 0
+        var refused = 0
+        for c in clients {
+            let r = try await c.reply()
+            if r.hasPrefix("ERR unauthenticated") { checked += 1 }
+            if r.hasPrefix("ERR rate_limited") { refused += 1 }
+        }
+        #expect(checked == 10, "password checks run: \(checked)")
+        #expect(refused == 30)
+        let device = try await server.client()
+        #expect(try await device.authDevice(me.deviceID).player == me.player)
+        let session = try await server.client()
+        try await session.ok("AUTH SESSION \(me.session)")
+        let fresh = try await server.client()
+        _ = try await fresh.authDevice("someone-new-\(UUID().uuidString)")
+        try await server.stop()
+    }
+
+    /// After the first player's `MOVE m 1 f5` was accepted, the second player's identical
+    /// request was answered `duplicate`, as if it had been theirs. Now it is `stale_ply`.
+    @Test func aDuplicateIsOnlyTheMoversOwn() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi")
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        try await t.second.err("MOVE \(t.match) 1 f5", "stale_ply")
+        #expect(try await t.first.ok("MOVE \(t.match) 1 f5")["duplicate"]?.boolValue == true)
+        try await t.second.ok("MOVE \(t.match) 2 d6")
+        try await t.second.err("MOVE \(t.match) 1 f5", "stale_ply")  // an older ply: still not theirs
+        try await t.first.err("MOVE \(t.match) 2 d6", "stale_ply")
+        #expect(try await t.second.ok("MOVE \(t.match) 2 d6")["duplicate"]?.boolValue == true)
+        try await server.stop()
+    }
+
+    /// Names that render as nothing or paint over their neighbours are refused.
+    @Test func namesMustBeVisibleAndShort() async throws {
+        let server = try await TestServer.start()
+        let (c, _) = try await server.player("namer")
+        try await c.err("NAME a" + String(repeating: "\u{0301}", count: 3000), "bad_request")  // 6,001 bytes, one character
+        try await c.err("NAME \u{3164}", "bad_request")  // Hangul filler: invisible
+        try await c.err("NAME \u{3164}\u{3164}", "bad_request")
+        try await c.err("NAME Zo\u{0308}\u{0301}\u{0302}\u{0303}", "bad_request")  // four marks in a row
+        try await c.ok("NAME Zoe\u{0308}")
+        try await c.ok("NAME Nguyễn Văn")
+        #expect(try await c.ok("PROFILE")["name"]?.stringValue == "Nguyễn Văn")
+        try await server.stop()
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import PlyEngine
+import PlyJSON
+import PlyServer
+import PlyStore
+import Testing
+
+/// Operator connections (`AUTH ADMIN`) and every `ADMIN` verb, through TCP, with the audit
+/// rows they leave in PostgreSQL.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
+struct OperatorTests {
+    static let token = "operator-token-for-tests-0123456789abcdef"
+
+    static func server(_ database: DatabaseURL? = nil) async throws -> TestServer {
+        try await TestServer.start(database: database) { $0.engine.adminToken = token }
+    }
+
+    static func admin(_ server: TestServer) async throws -> TestClient {
+        let c = try await server.client()
+        #expect(try await c.ok("AUTH ADMIN \(token)")["admin"]?.boolValue == true)
+        return c
+    }
+
+    /// Operator verbs need a connection opened with the right token on a server that has
+    /// one; a player's connection never runs them.
+    @Test func operatorVerbsNeedTheToken() async throws {
+        let plain = try await TestServer.start()
+        let c = try await plain.client()
+        try await c.err("ADMIN PLAYER p1", "unauthenticated")
+        try await c.err("AUTH ADMIN \(Self.token)", "unauthenticated")  // not enabled here
+        try await plain.stop()
+
+        let server = try await Self.server()
+        let (player, me) = try await server.player("player")
+        try await player.err("ADMIN PLAYER \(me.player)", "forbidden")
+        try await player.err("ADMIN BAN \(me.player) forever nope", "forbidden")
+        let guesser = try await server.client()
+        try await guesser.err("AUTH ADMIN wrong-token-wrong-token-wrong-token-00", "unauthenticated")
+        try await guesser.err("ADMIN REPORTS", "unauthenticated")
+        let admin = try await Self.admin(server)
+        try await admin.err("MATCHES", "unauthenticated")  // no player on an operator connection
+        try await admin.err("ADMIN FROBNICATE x", "bad_request")
+        #expect(try await admin.ok("ADMIN PLAYER \(me.player)")["player"]?.stringValue == me.player)
+        try await server.stop()
+    }
+
+    /// A ban reaches the live connection at once (`EVENT banned`, then closed), refuses every
+    /// kind of `AUTH`, ends the player's active matches by forfeit, is in PostgreSQL, and is
+    /// audited; an unban lifts it.
+    @Test func aBanClosesTheConnectionAndRefusesEveryLogin() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let t = try await server.table("reversi")
+        try await server.play(t, ["f5", "d6"])
+        let email = "banned-\(UUID().uuidString.prefix(8))@example.com"
+        try await t.first.ok("LINK EMAIL \(email) correct-horse")
+        // A second device of the same player, to log in with after the ban.
+        let deviceID = "banned-device-\(UUID().uuidString)"
+        _ = try await query(database, "INSERT INTO devices (device_hash, player_id) VALUES (sha256(convert_to('device:\(deviceID)', 'UTF8')), '\(t.firstID)')")
+        let admin = try await Self.admin(server)
+        let banned = try await admin.ok("ADMIN BAN \(t.firstID) 3600 abusive chat")
+        let until = try #require(banned["until"]?.stringValue)
+        let event = try await t.first.event("banned")
+        #expect(event["until"]?.stringValue == until)
+        #expect(event["reason"]?.stringValue == "abusive chat")
+        #expect(await t.first.isClosed())
+        let forfeit = try await t.second.event("end", of: t.match)
+        #expect(forfeit["result"]?["reason"]?.stringValue == "forfeit")
+        #expect(forfeit["result"]?["winner"]?.stringValue == t.secondID)
+
+        #expect(try await server.client().err("AUTH DEVICE \(deviceID)", "forbidden").hasPrefix("banned until "))
+        try await server.client().err("AUTH EMAIL \(email) correct-horse", "forbidden")
+        try await server.client().err("AUTH SESSION \(t.firstSession)", "forbidden")
+        #expect(try await query(database, "SELECT ban_reason FROM players WHERE id = '\(t.firstID)'") == ["abusive chat"])
+        let view = try await admin.ok("ADMIN PLAYER \(email)")
+        #expect(view["banned_until"]?.stringValue == until)
+        #expect(view["credentials"] == ["device", "email"])
+
+        try await admin.ok("ADMIN UNBAN \(t.firstID)")
+        try await server.client().ok("AUTH SESSION \(t.firstSession)")
+        try await admin.ok("ADMIN BAN \(t.firstID) forever cheating")
+        try await server.client().err("AUTH SESSION \(t.firstSession)", "forbidden")
+        #expect(try await admin.ok("ADMIN PLAYER \(t.firstID)")["banned_until"]?.stringValue == "forever")
+
+        let audit = try await query(database, "SELECT action || ' ' || target || ' ' || reason FROM audit ORDER BY id")
+        #expect(audit == ["ban \(t.firstID) abusive chat", "unban \(t.firstID) ", "ban \(t.firstID) cheating"])
+        try await server.stop()
+    }
+
+    /// A mute stops `SAY` until it ends or is lifted.
+    @Test func aMuteSilencesChat() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let t = try await server.table("reversi")
+        let admin = try await Self.admin(server)
+        try await admin.ok("ADMIN MUTE \(t.firstID) 600 spamming")
+        #expect(try await t.first.err("SAY \(t.match) hello", "forbidden").hasPrefix("muted until "))
+        try await t.second.ok("SAY \(t.match) the other one still talks")
+        let view = try await admin.ok("ADMIN PLAYER \(t.firstID)")
+        #expect(view["mute_reason"]?.stringValue == "spamming")
+        try await admin.ok("ADMIN UNMUTE \(t.firstID)")
+        try await t.first.ok("SAY \(t.match) hello again")
+        #expect(try await query(database, "SELECT action FROM audit ORDER BY id") == ["mute", "unmute"])
+        try await server.stop()
+    }
+
+    /// Reports reach the operators' queue and leave it once resolved.
+    @Test func theReportQueue() async throws {
+        let server = try await Self.server(TestDatabase.fresh())
+        let (me, _) = try await server.player("reporter")
+        let (_, bad) = try await server.player("bad")
+        let report = try #require(try await me.ok("REPORT \(bad.player) rude in chat")["report"]?.stringValue)
+        let admin = try await Self.admin(server)
+        let open = try #require(try await admin.ok("ADMIN REPORTS").arrayValue)
+        #expect(open.map { $0["report"]?.stringValue } == [report])
+        #expect(open.first?["reported"]?.stringValue == bad.player)
+        #expect(try await admin.ok("ADMIN PLAYER \(bad.player)")["reports"]?.arrayValue?.count == 1)
+        try await admin.ok("ADMIN RESOLVE \(report) warned by email")
+        try await admin.err("ADMIN RESOLVE \(report) twice", "not_found")
+        #expect(try await admin.ok("ADMIN REPORTS open").arrayValue?.isEmpty == true)
+        let all = try #require(try await admin.ok("ADMIN REPORTS all").arrayValue)
+        #expect(all.first?["status"]?.stringValue == "resolved")
+        #expect(all.first?["resolution"]?.stringValue == "warned by email")
+        try await me.ok("REPORT \(bad.player) again, after the first was resolved")
+        try await server.stop()
+    }
+
+    /// `ADMIN ABORT` ends a match `aborted`, unrated, and tells its players.
+    @Test func anOperatorAbortsAMatch() async throws {
+        let server = try await Self.server()
+        let t = try await server.table("reversi")
+        try await server.play(t, ["f5", "d6"])
+        let admin = try await Self.admin(server)
+        let ended = try await admin.ok("ADMIN ABORT \(t.match) players reported a bug")
+        #expect(ended["result"]?["reason"]?.stringValue == "operator")
+        #expect(try await t.first.event("end", of: t.match)["result"]?["reason"]?.stringValue == "operator")
+        #expect(try await t.first.ok("MATCH \(t.match)")["status"]?.stringValue == "aborted")
+        #expect(try await t.first.ok("PROFILE")["stats"]?["reversi"] == nil, "unrated")
+        try await admin.err("ADMIN ABORT \(t.match) again", "game_over")
+        try await admin.err("ADMIN ABORT m999999999 nothing", "not_found")
+        try await server.stop()
+    }
+
+    /// `ADMIN BOT` marks an account: its profile and its open challenges say so.
+    @Test func botsAreMarked() async throws {
+        let server = try await Self.server(TestDatabase.fresh())
+        let (bot, b) = try await server.player("bot")
+        let admin = try await Self.admin(server)
+        #expect(try await admin.ok("ADMIN BOT \(b.player) on")["bot"]?.boolValue == true)
+        let (other, _) = try await server.player("human")
+        #expect(try await other.ok("PROFILE \(b.player)")["bot"]?.boolValue == true)
+        try await bot.ok("CHALLENGE open reversi")
+        #expect(try await other.ok("OPEN reversi").arrayValue?.first?["bot"]?.boolValue == true)
+        try await admin.ok("ADMIN BOT \(b.player) off")
+        #expect(try await other.ok("PROFILE \(b.player)")["bot"] == nil)
+        try await admin.err("ADMIN BOT nobody-at-all on", "not_found")
+        try await server.stop()
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import PlyEngine
+import PlyJSON
+import PlyServer
+import Testing
+
+/// Who may watch and talk, and what one player can keep away from themself: watch rules,
+/// the two chat rooms, blocks, reports.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
+struct SpectatorTests {
+    /// Invitations are private unless made public; open challenges, automatch and finished
+    /// matches may be watched by anyone. (Strangers used to watch any invitation, ids being
+    /// sequential, and chat into it.)
+    @Test func watchingFollowsThePublicSetting() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh())
+        let (stranger, _) = try await server.player("stranger")
+        let privateTable = try await server.table("reversi")
+        try await stranger.err("WATCH \(privateTable.match)", "forbidden")
+        try await stranger.err("SAY \(privateTable.match) hello", "forbidden")
+        #expect(try await privateTable.first.ok("MATCH \(privateTable.match)")["settings"]?["public"]?.boolValue == false)
+
+        let (inviter, _) = try await server.player("inviter")
+        let (invitee, i) = try await server.player("invitee")
+        let invitation = try #require(try await inviter.ok("CHALLENGE \(i.player) reversi")["match"]?.stringValue)
+        try await stranger.err("WATCH \(invitation)", "forbidden")
+        try await invitee.ok("WATCH \(invitation)")  // a player of the match: allowed, and nothing doubles
+
+        let publicTable = try await server.table("reversi", settings: Table.publicSettings)
+        try await stranger.ok("WATCH \(publicTable.match)")
+
+        let open = try #require(try await inviter.ok("CHALLENGE open hive")["match"]?.stringValue)
+        try await stranger.ok("WATCH \(open)")
+
+        let (q1, _) = try await server.player("queuer1")
+        let (q2, _) = try await server.player("queuer2")
+        try await q1.ok("QUEUE khet")
+        let paired = try #require(try await q2.ok("QUEUE khet")["match"]?.stringValue)
+        try await stranger.ok("WATCH \(paired)")
+
+        try await privateTable.first.ok("RESIGN \(privateTable.match)")
+        try await stranger.ok("WATCH \(privateTable.match)")  // finished: its record is readable
+        try await server.stop()
+    }
+
+    /// Twenty strangers times five lines put a hundred chat lines on a player's screen. Now
+    /// watchers talk among themselves: the players never see the spectators' room.
+    @Test func spectatorsTalkInTheirOwnRoom() async throws {
+        let server = try await TestServer.start()
+        let t = try await server.table("reversi", settings: Table.publicSettings)
+        var watchers: [TestClient] = []
+        for n in 0..<5 {
+            let (w, _) = try await server.player("fan\(n)")
+            try await w.ok("WATCH \(t.match)")
+            watchers.append(w)
+        }
+        for w in watchers { for line in 0..<5 { try await w.ok("SAY \(t.match) go go \(line)") } }
+        for w in watchers.dropFirst() {
+            let heard = try await w.event("chat")
+            #expect(heard["room"]?.stringValue == "spectators")
+        }
+        #expect(!(await t.first.hasEvent("chat", within: .milliseconds(500))))
+        #expect(!(await t.second.hasEvent("chat", within: .milliseconds(100))))
+        try await t.first.ok("SAY \(t.match) thanks")
+        #expect(try await t.second.event("chat")["room"]?.stringValue == "players")
+        try await server.stop()
+    }
+
+    /// A blocked player cannot challenge, is never paired by automatch, cannot take the
+    /// blocker's open challenge, and their chat never reaches the blocker; their invitations
+    /// already waiting are withdrawn.
+    @Test func aBlockKeepsAPlayerAway() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh())
+        let (victim, v) = try await server.player("victim")
+        let (pest, p) = try await server.player("pest")
+        // A match they already play, and an invitation still waiting.
+        let shared = try #require(try await pest.ok(#"CHALLENGE \#(v.player) khet {"public":true}"#)["match"]?.stringValue)
+        try await victim.ok("ACCEPT \(shared)")
+        let waiting = try #require(try await pest.ok("CHALLENGE \(v.player) reversi")["match"]?.stringValue)
+        _ = try await victim.event("challenge", of: waiting)
+        try await victim.err("BLOCK \(v.player)", "bad_request")
+        try await victim.err("BLOCK nobody-here", "not_found")
+        try await victim.ok("BLOCK \(p.player)")
+        try await victim.ok("BLOCK \(p.player)")  // again: still one
+        #expect(try await victim.ok("BLOCKS") == [.string(p.player)])
+        let withdrawn = try await pest.event("end", of: waiting)
+        #expect(withdrawn["result"]?["reason"]?.stringValue == "withdrawn")
+
+        try await pest.err("CHALLENGE \(v.player) hive", "forbidden")
+        let open = try #require(try await victim.ok("CHALLENGE open reversi")["match"]?.stringValue)
+        #expect(try await pest.ok("OPEN reversi").arrayValue?.contains { $0["match"]?.stringValue == open } == true)
+        try await pest.err("ACCEPT \(open)", "forbidden")
+        #expect(try await victim.ok("OPEN reversi").arrayValue?.isEmpty == false)
+        try await victim.ok("DECLINE \(open)")
+
+        // Automatch: the pest waits; the victim is not paired with them but with the next.
+        try await pest.ok("QUEUE khet")
+        #expect(try await victim.ok("QUEUE khet")["queued"]?.boolValue == true)
+        let (third, _) = try await server.player("third")
+        let paired = try await third.ok("QUEUE khet")
+        let match = try #require(paired["match"]?.stringValue)
+        let start = try await third.event("start")
+        let seated = Set(try #require(start["players"]?.arrayValue).compactMap { $0["player"]?.stringValue })
+        #expect(seated.contains(p.player), "paired with the first waiting player, the pest")
+        _ = match
+
+        // Chat: the match they already play goes on, but the pest's lines no longer reach
+        // the victim (a watcher still hears them).
+        let (fan, _) = try await server.player("fan")
+        try await fan.ok("WATCH \(shared)")
+        try await pest.ok("SAY \(shared) you are bad")
+        #expect(try await fan.event("chat")["by"]?.stringValue == p.player, "others still hear the pest")
+        #expect(!(await victim.hasEvent("chat", within: .milliseconds(400))))
+        try await victim.ok("SAY \(shared) good luck")
+        #expect(try await pest.event("chat")["text"]?.stringValue == "good luck", "a block is one way")
+
+        try await victim.ok("UNBLOCK \(p.player)")
+        try await victim.err("UNBLOCK \(p.player)", "not_found")
+        try await pest.ok("CHALLENGE \(v.player) hive")
+        try await server.stop()
+    }
+
+    /// Blocks are limited per player.
+    @Test func blocksAreLimited() async throws {
+        let server = try await TestServer.start { $0.engine.maximumBlocks = 2 }
+        let (me, _) = try await server.player("blocker")
+        var others: [String] = []
+        for n in 0..<3 { others.append(try await server.player("other\(n)").1.player) }
+        try await me.ok("BLOCK \(others[0])")
+        try await me.ok("BLOCK \(others[1])")
+        try await me.err("BLOCK \(others[2])", "rate_limited")
+        try await server.stop()
+    }
+
+    /// Reports go to the operators: one open report per reporter and player, a limit per
+    /// hour, never about oneself.
+    @Test func reportsAreFiledOncePerPair() async throws {
+        let server = try await TestServer.start { $0.engine.maximumReportsPerHour = 2 }
+        let (me, m) = try await server.player("reporter")
+        let (_, bad) = try await server.player("bad")
+        let (_, worse) = try await server.player("worse")
+        let filed = try await me.ok("REPORT \(bad.player) cheating with an engine")
+        #expect(filed["report"]?.stringValue?.hasPrefix("r") == true)
+        try await me.err("REPORT \(bad.player) again", "conflict")
+        try await me.err("REPORT \(m.player) myself", "bad_request")
+        try await me.err("REPORT \(bad.player)", "bad_request")
+        try await me.err("REPORT \(bad.player) " + String(repeating: "x", count: 501), "bad_request")
+        try await me.ok("REPORT \(worse.player) abuse in chat")
+        let (_, third) = try await server.player("third")
+        try await me.err("REPORT \(third.player) one too many", "rate_limited")
+        try await server.stop()
+    }
+}
