@@ -31,6 +31,13 @@ public struct ChaosRun: Sendable {
         public var honestErrors: [String: Int] = [:]
         public var rssStart = 0
         public var rssEnd = 0
+        /// Harm the abuse scenarios (floods, the rating trap, harassment) got through.
+        public var abuseFailures: [String] = []
+    }
+
+    /// What the abuse scenarios found, shared with the task that runs them.
+    final class Findings: Sendable {
+        let list = Mutex<[String]>([])
     }
 
     final class Counter: Sendable {
@@ -43,13 +50,24 @@ public struct ChaosRun: Sendable {
     public func run() async throws -> Tally {
         let counter = Counter()
         let observer = try await PlyClient.connect(host: host, port: port)
-        _ = try await observer.authDevice("chaos-observer-\(UInt64.random(in: 0...UInt64.max))")
+        // The checker at the end logs in with this device too: by then the flood has used up
+        // this address's new accounts.
+        let observerDevice = "chaos-observer-\(UInt64.random(in: 0...UInt64.max))"
+        _ = try await observer.authDevice(observerDevice)
         let rssStart = try await observer.stats()["rss_bytes"]?.intValue ?? 0
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
 
+        let abuseFailures = Findings()
         let honest = try await withThrowingTaskGroup(of: [String: [String]].self) { group in
             group.addTask { try await self.playHonestly(until: deadline) }
             group.addTask { await self.attack(until: deadline, counter: counter); return [:] }
+            group.addTask {
+                // After the honest players have logged in: the flood uses up new accounts.
+                try await Task.sleep(for: .seconds(2))
+                let found = await self.abuse(counter)
+                abuseFailures.list.withLock { $0 = found }
+                return [:]
+            }
             var games: [String: [String]] = [:]
             for try await g in group { games.merge(g) { a, _ in a } }
             return games
@@ -57,7 +75,7 @@ public struct ChaosRun: Sendable {
         // Let timeouts and closes settle, then check every acknowledged move.
         try await Task.sleep(for: .seconds(2))
         let checker = try await PlyClient.connect(host: host, port: port)
-        _ = try await checker.authDevice("chaos-checker-\(UInt64.random(in: 0...UInt64.max))")
+        _ = try await checker.authDevice(observerDevice)
         var verified = 0
         var acknowledged = 0
         for (match, moves) in honest {
@@ -74,6 +92,7 @@ public struct ChaosRun: Sendable {
             t.movesVerified = verified
             t.rssStart = rssStart
             t.rssEnd = rssEnd
+            t.abuseFailures = abuseFailures.list.withLock { $0 }
             return t
         }
     }

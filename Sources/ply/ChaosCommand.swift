@@ -24,16 +24,18 @@ struct ChaosCommand: AsyncParsableCommand {
         let tally = try await chaos.run()
         print("what was tried                     count")
         for (k, v) in tally.inputs.sorted(by: { $0.key < $1.key }) {
-            print("  \(k.padding(toLength: 32, withPad: " ", startingAt: 0)) \(v)")
+            print("  \(k.padding(toLength: 40, withPad: " ", startingAt: 0)) \(v)")
         }
         print("connections refused or closed      \(tally.refusedOrClosed)")
         print("errors by code")
         for (k, v) in tally.errors.sorted(by: { $0.key < $1.key }) {
-            print("  \(k.padding(toLength: 32, withPad: " ", startingAt: 0)) \(v)")
+            print("  \(k.padding(toLength: 40, withPad: " ", startingAt: 0)) \(v)")
         }
         print("moves acknowledged                 \(tally.movesAcknowledged)")
         print("moves verified in the database     \(tally.movesVerified)")
         print("server RSS start / end (MiB)       \(tally.rssStart >> 20) / \(tally.rssEnd >> 20)")
+        print("abuse that got through             \(tally.abuseFailures.isEmpty ? "none" : "")")
+        for f in tally.abuseFailures { print("  \(f)") }
         var o = JSONObject()
         o["inputs"] = .int(tally.inputs.values.reduce(0, +))
         o["refused_or_closed"] = .int(tally.refusedOrClosed)
@@ -42,8 +44,9 @@ struct ChaosCommand: AsyncParsableCommand {
         o["moves_verified"] = .int(tally.movesVerified)
         o["rss_start_mb"] = .int(tally.rssStart >> 20)
         o["rss_end_mb"] = .int(tally.rssEnd >> 20)
+        o["abuse_failures"] = .array(tally.abuseFailures.map { .string($0) })
         print(JSONValue.object(o).description)
-        if tally.movesVerified != tally.movesAcknowledged || tally.movesAcknowledged == 0 {
+        if tally.movesVerified != tally.movesAcknowledged || tally.movesAcknowledged == 0 || !tally.abuseFailures.isEmpty {
             throw ExitCode(1)
         }
     }

@@ -279,4 +279,43 @@ struct CommandParserTests {
             #expect(try !CommandParser.parse(line).command.get().allowedBeforeAuth, "\(line)")
         }
     }
+
+    // MARK: Safety and operators
+
+    @Test("the safety verbs parse into their commands", arguments: [
+        ("BLOCK p7", Command.block(player: "p7")), ("unblock p7", .unblock(player: "p7")), ("BLOCKS", .blocks),
+        ("REPORT p7   cheats  ", .report(player: "p7", text: "cheats")), ("EXPORT", .export),
+        ("DELETE ACCOUNT p1", .deleteAccount(player: "p1")), ("AUTH ADMIN t0ken", .authAdmin(token: "t0ken")),
+        ("ADMIN PLAYER p3", .admin(.player("p3"))), ("ADMIN PLAYER Ann@Example.com", .admin(.player("ann@example.com"))),
+        ("ADMIN BAN p3 forever spam", .admin(.ban(player: "p3", seconds: nil, reason: "spam"))),
+        ("ADMIN BAN p3 3600 rude words", .admin(.ban(player: "p3", seconds: 3600, reason: "rude words"))),
+        ("ADMIN UNBAN p3", .admin(.unban(player: "p3"))),
+        ("ADMIN MUTE p3 60 spam", .admin(.mute(player: "p3", seconds: 60, reason: "spam"))),
+        ("ADMIN UNMUTE p3", .admin(.unmute(player: "p3"))), ("ADMIN REPORTS", .admin(.reports(openOnly: true))),
+        ("ADMIN REPORTS all", .admin(.reports(openOnly: false))),
+        ("ADMIN RESOLVE r1 warned", .admin(.resolve(report: "r1", text: "warned"))),
+        ("ADMIN ABORT m9 bug", .admin(.abort(match: "m9", reason: "bug"))), ("ADMIN DELETE p3", .admin(.delete(player: "p3"))),
+        ("ADMIN BOT p3 on", .admin(.bot(player: "p3", on: true))), ("admin bot p3 OFF", .admin(.bot(player: "p3", on: false))),
+    ])
+    func safetyVerbs(line: String, command: Command) throws {
+        #expect(try CommandParser.parse(line).command.get() == command)
+    }
+
+    @Test("malformed safety and operator requests are bad_request", arguments: [
+        "BLOCK", "BLOCK p7 p8", "BLOCK p.7", "REPORT p7", "DELETE p1", "DELETE ACCOUNT", "DELETE ACCOUNT p1 p2",
+        "AUTH ADMIN", "ADMIN", "ADMIN NUKE p1", "ADMIN BAN p3 forever", "ADMIN BAN p3 0 spam", "ADMIN BAN p3 -5 spam",
+        "ADMIN BAN p3 soon spam", "ADMIN MUTE p3 forever spam", "ADMIN REPORTS some", "ADMIN BOT p3 maybe",
+        "ADMIN PLAYER not@an", "ADMIN RESOLVE r1",
+    ])
+    func malformedSafety(line: String) {
+        #expect(CommandParser.parse(line).failure?.code == .badRequest, "\(line)")
+    }
+
+    @Test("only AUTH ADMIN of the new verbs runs before AUTH")
+    func adminBeforeAuth() throws {
+        #expect(try CommandParser.parse("AUTH ADMIN x").command.get().allowedBeforeAuth)
+        for line in ["ADMIN REPORTS", "BLOCK p1", "EXPORT", "DELETE ACCOUNT p1", "REPORT p1 x"] {
+            #expect(try !CommandParser.parse(line).command.get().allowedBeforeAuth, "\(line)")
+        }
+    }
 }

@@ -125,17 +125,9 @@ public actor MatchDirectory {
     func queue(_ player: String, rules: any GameRules, settings: MatchSettings) async throws -> QueueOutcome {
         try await loadQueues()
         let key = settings.pairingKey(rules: rules)
-        // Players who blocked each other are never paired: the first waiting player that
-        // neither blocked, checked before anything changes (a check may load a player).
-        var candidate: String?
-        for other in queues[key, default: []] where other != player {
-            if try await !env.players.blockedEitherWay(player, other) {
-                candidate = other
-                break
-            }
-        }
+        let opponent = try await firstPairable(with: player, in: key)
         var waiting = queues[key, default: []]
-        guard let candidate, let opponentIndex = waiting.firstIndex(of: candidate) else {
+        guard let opponent, let opponentIndex = waiting.firstIndex(of: opponent) else {
             guard !waiting.contains(player) else { return .waiting }
             // Each distinct setting is a queue of its own (and a stored row), so how many one
             // player waits in is limited.
@@ -150,7 +142,7 @@ public actor MatchDirectory {
             return .waiting
         }
         // Taken out of the queue before the first wait, so no other request pairs them too.
-        let opponent = waiting.remove(at: opponentIndex)
+        waiting.remove(at: opponentIndex)
         queues[key] = waiting.isEmpty ? nil : waiting
         leftQueue(opponent)
         // Automatch seats are random; the time per turn is the one both asked for.
@@ -183,6 +175,21 @@ public actor MatchDirectory {
         residents.adopt(id, m)
         await m.announceStart()
         return .paired(m)
+    }
+
+    /// The first player waiting in `key` that neither blocked `player` nor was blocked by
+    /// them, or nil when there is none. Each check may load a player (a suspension, during
+    /// which other requests change the queue), so the answer holds only up to the next
+    /// suspension: when it returns, the player named is still waiting, and when it returns
+    /// nil, no pairable player is waiting (nobody arrived unchecked meanwhile).
+    private func firstPairable(with player: String, in key: String) async throws -> String? {
+        var cleared: Set<String> = []
+        var refused: Set<String> = []
+        while true {
+            guard let next = queues[key, default: []].first(where: { $0 != player && !refused.contains($0) }) else { return nil }
+            if cleared.contains(next) { return next }
+            if try await env.players.blockedEitherWay(player, next) { refused.insert(next) } else { cleared.insert(next) }
+        }
     }
 
     private func leftQueue(_ player: String) {
