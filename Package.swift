@@ -6,6 +6,15 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// Rules run for every move of every match and in perft; Ply's own debug builds optimise them
+// so the reference-data tests (perft to depth 5) stay quick. SwiftPM refuses unsafe flags in a
+// package that another depends on by version, and it checks such a package out under a
+// `checkouts` folder (`.build/checkouts`, Xcode's `SourcePackages/checkouts`): there the flag
+// is left out, and a game's debug build runs the rules unoptimised.
+let isCheckedOutDependency = #filePath.contains("/checkouts/")
+let rulesOptimisation: [SwiftSetting] =
+    isCheckedOutDependency ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "ply",
     platforms: [.macOS(.v15), .iOS(.v18)],
@@ -29,12 +38,7 @@ let package = Package(
     targets: [
         // Pure value code: no I/O, no actors, standard library only.
         .target(name: "PlyJSON", swiftSettings: strict),
-        // Rules run for every move of every match and in perft; they are optimised even in
-        // debug builds so the reference-data tests (perft to depth 5) stay quick.
-        .target(
-            name: "PlyRules", dependencies: ["PlyJSON"],
-            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
-        ),
+        .target(name: "PlyRules", dependencies: ["PlyJSON"], swiftSettings: strict + rulesOptimisation),
         .target(name: "PlyProtocol", dependencies: ["PlyJSON"], swiftSettings: strict),
         // The client library for games, bots and load generators: no server module, so an
         // iOS or macOS game can depend on it alone.
