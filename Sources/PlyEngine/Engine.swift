@@ -99,9 +99,12 @@ public final class Engine: Sendable {
             criticalInFlight: configuration.commitConcurrency, commitTimeout: limit,
             logger: logger)
         players = PlayerDirectory(store: accounts, matchStore: matchStore, safety: safety, writer: writer)
+        let ratings = RatingDesk(writer: writer, logger: logger) { [matchStore] players, game in
+            try await matchStore.stats(of: players, game: game)
+        }
         matches = MatchDirectory(
             store: matchStore, safety: safety,
-            env: MatchEnvironment(writer: writer, players: players, logger: logger, now: { Date() }),
+            env: MatchEnvironment(writer: writer, ratings: ratings, players: players, logger: logger, now: { Date() }),
             limits: configuration.challengeLimits)
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()

@@ -541,7 +541,7 @@ struct MatchUpdateColumns {
 
     init(_ rows: [MatchRow]) {
         ids = rows.map(\.id)
-        status = rows.map(\.status)
+        status = rows.map(\.status.rawValue)
         seats = rows.map { $0.seats.joined(separator: ",") }
         plyCount = rows.map(\.plyCount)
         toMove = rows.map { $0.toMove ?? "" }

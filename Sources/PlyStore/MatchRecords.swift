@@ -1,11 +1,20 @@
 import Foundation
 
+/// Where a match is in its life: a challenge (`invited`, `open`), under way (`active`), or
+/// over (`finished` with a result, `aborted` without one).
+public enum MatchStatus: String, Sendable, Hashable, CaseIterable {
+    case invited, open, active, finished, aborted
+
+    public var isOver: Bool { self == .finished || self == .aborted }
+    public var isChallenge: Bool { self == .invited || self == .open }
+}
+
 /// A match row as stored.
 public struct MatchRow: Sendable, Hashable {
     public var id: String
     public var game: String
     public var settings: String
-    public var status: String
+    public var status: MatchStatus
     public var creator: String
     public var invitee: String?
     public var seats: [String]
@@ -18,7 +27,7 @@ public struct MatchRow: Sendable, Hashable {
     public var updatedAt: Date
 
     public init(
-        id: String, game: String, settings: String, status: String, creator: String, invitee: String?,
+        id: String, game: String, settings: String, status: MatchStatus, creator: String, invitee: String?,
         seats: [String] = [], plyCount: Int = 0, toMove: String? = nil, deadline: Date? = nil,
         resultWinner: String? = nil, resultReason: String? = nil, createdAt: Date, updatedAt: Date
     ) {

@@ -24,7 +24,9 @@ public struct MatchStore: Sendable {
 
     static func row(_ c: Columns) -> MatchRow {
         MatchRow(
-            id: c.0, game: c.1, settings: c.2, status: c.3, creator: c.4, invitee: c.5, seats: c.6, plyCount: c.7,
+            // The table's CHECK constraint admits only the statuses `MatchStatus` names.
+            id: c.0, game: c.1, settings: c.2, status: MatchStatus(rawValue: c.3) ?? .aborted, creator: c.4, invitee: c.5,
+            seats: c.6, plyCount: c.7,
             toMove: c.8, deadline: c.9, resultWinner: c.10, resultReason: c.11, createdAt: c.12, updatedAt: c.13)
     }
 
@@ -145,6 +147,18 @@ public struct MatchStore: Sendable {
         (s.played, s.won, s.lost, s.drawn) = (c.2, c.3, c.4, c.5)
         (s.rating, s.deviation, s.volatility) = (c.6, c.7, c.8)
         return s
+    }
+
+    /// The stored stats of some players in one game (players with none are left out).
+    public func stats(of players: [String], game: String) async throws -> [StatsRow] {
+        var out: [StatsRow] = []
+        let seq = try await database.query(
+            """
+            SELECT \(unescaped: Self.statsColumns) FROM player_stats s
+            WHERE s.player_id = ANY(\(players)::text[]) AND s.game = \(game)
+            """, logger: logger)
+        for try await c in seq.decode(StatsColumns.self) { out.append(Self.statsRow(c)) }
+        return out
     }
 
     public func stats(of player: String) async throws -> [StatsRow] {

@@ -18,7 +18,7 @@ import Testing
             backgroundLogger: logger)
         let writer = DatabaseWriter(client: client, logger: logger)
         let row = PlayerRow(id: "p1", name: "Ann", data: "{}", createdAt: Date(timeIntervalSince1970: 0))
-        return Player(row: row, stats: [], unread: [], writer: writer, readStats: { [] })
+        return Player(row: row, stats: [], unread: [], writer: writer)
     }
 
     static let outbound = Outbound(send: { _ in }, close: {})
@@ -34,11 +34,4 @@ import Testing
         #expect(await p.connectionCount == 0)
     }
 
-    @Test func aPlayerBeingRatedDoesNotRetire() async {
-        let p = Self.player()
-        await p.holdStats()
-        #expect(await p.retireIfIdle(before: .distantFuture) == false)
-        await p.releaseStats(applying: nil)
-        #expect(await p.retireIfIdle(before: .distantFuture) == true)
-    }
 }

@@ -83,7 +83,7 @@ struct WriterTests {
             _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
             let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1", url: url)
             try await writer.commit([.insertMatch(MatchRow(
-                id: f.match, game: "reversi", settings: "{}", status: "active", creator: "w1", invitee: nil,
+                id: f.match, game: "reversi", settings: "{}", status: .active, creator: "w1", invitee: nil,
                 seats: ["w1", "w1"], createdAt: f.now, updatedAt: f.now))])
             try await body(f)
             await writer.closeLanes()

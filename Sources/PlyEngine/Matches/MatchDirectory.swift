@@ -72,7 +72,7 @@ public actor MatchDirectory {
         guard let rules = GameCatalog.game(row.game) else { throw PlyError(.internal, "unknown game \(row.game)") }
         let json = try JSONValue.parseObject(row.settings)
         let settings = try MatchSettings(json, rules: rules)
-        return try Match(row: row, rules: rules, settings: settings, plies: plies, env: env)
+        return Match(try MatchState(row: row, rules: rules, settings: settings, plies: plies), env: env)
     }
 
     /// Creates a challenge (to one player, or open), durable before it returns. Each player
@@ -105,7 +105,7 @@ public actor MatchDirectory {
         let now = env.now().wholeSeconds
         let row = MatchRow(
             id: id, game: rules.id, settings: JSONValue.object(settings.json(rules: rules)).description,
-            status: invitee == nil ? "open" : "invited", creator: creator, invitee: invitee, createdAt: now, updatedAt: now)
+            status: invitee == nil ? .open : .invited, creator: creator, invitee: invitee, createdAt: now, updatedAt: now)
         let m = try Self.make(row, plies: [], env: env)
         do {
             try await env.writer.commit([.insertMatch(row)])
@@ -157,11 +157,11 @@ public actor MatchDirectory {
             var seats = [opponent, player]
             if Bool.random() { seats.reverse() }
             var row = MatchRow(
-                id: id, game: rules.id, settings: JSONValue.object(s.json(rules: rules)).description, status: "active",
+                id: id, game: rules.id, settings: JSONValue.object(s.json(rules: rules)).description, status: .active,
                 creator: opponent, invitee: player, seats: seats, createdAt: now, updatedAt: now)
             row.toMove = seats[0]
             row.deadline = now.addingTimeInterval(Double(s.turnSeconds))
-            m = try Match(row: row, rules: rules, settings: s, plies: [], env: env)
+            m = Match(try MatchState(row: row, rules: rules, settings: s, plies: []), env: env)
             try await env.writer.commit([.insertMatch(row)])
         } catch {
             // Nothing happened: the opponent keeps their place (once, even if they queued again meanwhile).

@@ -6,6 +6,7 @@ import PlyStore
 /// sockets, only players and the writer.
 struct MatchEnvironment: Sendable {
     let writer: DatabaseWriter
+    let ratings: RatingDesk
     let players: PlayerDirectory
     let watchers = Watchers()
     let logger: Logger

@@ -24,13 +24,9 @@ public actor Player {
         var tokenHash: Data
     }
     private var connections: [Int: Connection] = [:]
+    /// The player's results and ratings, as `PROFILE` shows them (the rating desk rates from
+    /// the stored ones and sets these after each rated ending).
     private var stats: [String: StatsRow]
-    private var statsHeld = false
-    private var statsWaiters: [CheckedContinuation<Void, Never>] = []
-    /// Games whose stats in memory may be behind the database: an ending's commit had an
-    /// unknown outcome, so it may have been stored. Read again before the next rating.
-    private var statsInDoubt: Set<String> = []
-    private let readStats: @Sendable () async throws -> [StatsRow]
     private let writer: DatabaseWriter
 
     // Events, numbered per player.
@@ -49,11 +45,7 @@ public actor Player {
 
     private(set) var lastTouched = Date()
 
-    /// `readStats` reads this player's stored stats again (after a commit of unknown outcome).
-    init(
-        row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], blocked: [String] = [], writer: DatabaseWriter,
-        readStats: @escaping @Sendable () async throws -> [StatsRow]
-    ) {
+    init(row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], blocked: [String] = [], writer: DatabaseWriter) {
         id = row.id
         name = row.name
         self.blocked = Set(blocked)
@@ -68,7 +60,6 @@ public actor Player {
         self.stats = Dictionary(stats.map { ($0.game, $0) }, uniquingKeysWith: { a, _ in a })
         self.unread = unread
         self.writer = writer
-        self.readStats = readStats
     }
 
     public var isOnline: Bool { !connections.isEmpty }
@@ -78,10 +69,9 @@ public actor Player {
     /// Set when the player leaves memory; a retired actor takes no new connection.
     private var retired = false
 
-    /// Retires the player if no connection has used it since `cutoff` and no match is rating
-    /// it; returns whether it did.
+    /// Retires the player if no connection has used it since `cutoff`; returns whether it did.
     func retireIfIdle(before cutoff: Date) -> Bool {
-        guard !retired, connections.isEmpty, lastTouched < cutoff, !statsHeld, statsWaiters.isEmpty else { return retired }
+        guard !retired, connections.isEmpty, lastTouched < cutoff else { return retired }
         retired = true
         return true
     }
@@ -236,34 +226,8 @@ public actor Player {
 
     func stats(for game: String) -> StatsRow { stats[game] ?? StatsRow(player: id, game: game) }
 
-    /// The stats to rate the next ending from, read again from the database if they are in
-    /// doubt. Called between `holdStats` and `releaseStats`, so no other rating interleaves.
-    func statsForRating(_ game: String) async throws -> StatsRow {
-        if statsInDoubt.contains(game) {
-            let stored = try await readStats()
-            stats[game] = stored.first { $0.game == game }
-            statsInDoubt.remove(game)
-        }
-        return stats(for: game)
-    }
-
-    /// Waits until no other match is rating this player, then holds the stats until
-    /// `releaseStats`: read, rate, commit and apply happen as one step per player.
-    func holdStats() async {
-        while statsHeld {
-            await withCheckedContinuation { statsWaiters.append($0) }
-        }
-        statsHeld = true
-    }
-
-    /// Applies the committed stats (nil when the commit failed; `inDoubt` names the game when
-    /// the failed commit may have been stored after all) and lets the next match in.
-    func releaseStats(applying row: StatsRow?, inDoubt: String? = nil) {
-        if let row { stats[row.game] = row }
-        if let inDoubt { statsInDoubt.insert(inDoubt) }
-        statsHeld = false
-        if !statsWaiters.isEmpty { statsWaiters.removeFirst().resume() }
-    }
+    /// New stats after a rated ending, as committed.
+    func setStats(_ row: StatsRow) { stats[row.game] = row }
 
     var statsJSON: JSONObject {
         JSONObject(stats.values.sorted { $0.game < $1.game }.map { s in

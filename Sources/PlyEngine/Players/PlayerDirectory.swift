@@ -66,6 +66,9 @@ public actor PlayerDirectory {
         return names
     }
 
+    /// The player if it is in memory (nothing is loaded).
+    nonisolated func resident(_ id: String) -> Player? { residents.resident(id) }
+
     /// Lets go of a player that has retired, so the next lookup loads a fresh one.
     nonisolated func forget(_ p: Player) {
         _ = residents.evict(p.id, ifStill: p)
@@ -81,7 +84,7 @@ public actor PlayerDirectory {
         Player(
             row: row, stats: try await matchStore.stats(of: row.id),
             unread: try await matchStore.unreadNotifications(of: row.id), blocked: try await safety.blocks(of: row.id),
-            writer: writer, readStats: { [id = row.id] in try await matchStore.stats(of: id) })
+            writer: writer)
     }
 
     /// Whether either player blocked the other (a cold player is loaded to tell).

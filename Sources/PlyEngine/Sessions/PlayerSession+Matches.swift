@@ -81,21 +81,7 @@ extension PlayerSession {
     }
 
     static func summary(_ r: MatchRow, names: [String: String]) -> JSONValue {
-        let seatNames = GameCatalog.game(r.game)?.seatNames ?? []
-        let ids = r.seats.isEmpty ? [r.creator] + (r.invitee.map { [$0] } ?? []) : r.seats
-        let players: [JSONValue] = ids.enumerated().map { i, p in
-            [
-                "player": .string(p), "name": .optional(names[p]),
-                "side": r.seats.isEmpty || i >= seatNames.count ? .null : .string(seatNames[i]),
-            ]
-        }
-        let result: JSONValue = r.resultReason.map { ["winner": .optional(r.resultWinner), "reason": .string($0)] } ?? .null
-        return [
-            "match": .string(r.id), "game": .string(r.game), "status": .string(r.status), "players": .array(players),
-            "ply": .int(r.plyCount), "to_move": .optional(r.toMove),
-            "deadline": .optional(r.deadline.map(Timestamp.rfc3339)), "result": result,
-            "updated_at": .string(Timestamp.rfc3339(r.updatedAt)),
-        ]
+        .object(MatchJSON.header(r, rules: GameCatalog.game(r.game), names: names))
     }
 
     func queue(game: String, settings json: JSONObject) async throws -> Reply {
