@@ -30,7 +30,6 @@ public struct LatencySamples: Sendable, Hashable {
     }
 
     public static func milliseconds(_ d: Duration) -> Double {
-        let (seconds, attoseconds) = d.components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        d.seconds * 1000
     }
 }

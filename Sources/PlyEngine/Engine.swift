@@ -211,8 +211,7 @@ actor AuthGuard {
     }
 
     private var now: Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        (ContinuousClock.now - start).seconds
     }
 
     /// An admitted password attempt, to settle when its check is done.

@@ -50,8 +50,7 @@ public final class LineServer: Service {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let idle = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.components.seconds) * 1_000_000_000
-                        + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
+                    let idle = TimeAmount(configuration.idleTimeout)
                     let pipeline = channel.pipeline.syncOperations
                     let gate = LineGate()
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idle))

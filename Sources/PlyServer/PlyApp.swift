@@ -23,7 +23,8 @@ public struct PlyApp: Sendable {
     /// Longest a graceful stop may take: past it the services are cancelled, which closes
     /// the connections still open (their requests waiting on PostgreSQL are abandoned, as a
     /// crash would) so the process exits. Nil: no limit.
-    public var shutdownTimeLimit: Duration? = .seconds(30)
+    public var shutdownTimeLimit: Duration? = .seconds(defaultShutdownSeconds)
+    public static let defaultShutdownSeconds = 30
     /// Longest the services may take to end once cancelled (after `shutdownTimeLimit`); past
     /// it the process stops with a fatal error rather than hang. Nil: no limit (tests, which
     /// report a stop that does not end instead).

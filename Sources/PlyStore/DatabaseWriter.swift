@@ -119,8 +119,7 @@ public actor DatabaseWriter {
     }
 
     private var now: Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        (ContinuousClock.now - start).seconds
     }
 
     /// Percentiles of the recent commits' durations, in milliseconds.
@@ -354,9 +353,7 @@ public actor DatabaseWriter {
         }
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
+    static func seconds(_ d: Duration) -> Double { d.seconds }
 
     /// A batch sorted by table: new matches, their participants, and the changes.
     struct SortedBatch {

@@ -70,7 +70,7 @@ public struct LimitedClient: Sendable {
     nonisolated(nonsending) public static func limited<T>(
         _ connection: PostgresConnection, within limit: Duration, _ body: () async throws -> T
     ) async throws -> T {
-        let scheduled = connection.eventLoop.scheduleTask(in: nanoseconds(limit)) {
+        let scheduled = connection.eventLoop.scheduleTask(in: TimeAmount(limit)) {
             let _: EventLoopFuture<Void> = connection.close()
         }
         defer { scheduled.cancel() }
@@ -134,7 +134,7 @@ final class FirstAnswer<T: Sendable>: Sendable {
         let work = Task {
             do { answer.give(.success(try await body(answer))) } catch { answer.give(.failure(error)) }
         }
-        let timer = loop.scheduleTask(in: LimitedClient.nanoseconds(limit)) {
+        let timer = loop.scheduleTask(in: TimeAmount(limit)) {
             work.cancel()
             answer.give(.failure(atDeadline(answer)))
         }
@@ -159,10 +159,6 @@ final class FirstAnswer<T: Sendable>: Sendable {
 }
 
 extension LimitedClient {
-    static func nanoseconds(_ d: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = d.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
 }
 
 /// The rows of a finished query, read as the rows of a live one are (`decode` and all).

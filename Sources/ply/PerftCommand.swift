@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlyRules
+import PlyStore
 
 /// `ply perft <game> <depth>`: the node count on the last line of standard output, the
 /// time and speed on standard error.
@@ -25,8 +26,7 @@ struct PerftCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
         }
-        let (s, atto) = (clock.now - start).components
-        let seconds = Double(s) + Double(atto) / 1e18
+        let seconds = (clock.now - start).seconds
         let rate = seconds > 0 ? Double(nodes) / seconds : 0
         FileHandle.standardError.write(Data(String(format: "%.3f s, %.0f nodes/s\n", seconds, rate).utf8))
         print(nodes)
