@@ -39,12 +39,15 @@ let package = Package(
         .target(name: "PlyJSON", swiftSettings: strict),
         .target(name: "PlyRules", dependencies: ["PlyJSON"], swiftSettings: strict + rulesOptimisation),
         .target(name: "PlyProtocol", dependencies: ["PlyJSON"], swiftSettings: strict),
+        // Line framing with bounds, shared by the server, the client, the load generator and
+        // the tests.
+        .target(name: "PlyLines", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         // The client library for games, bots and load generators: no server module, so an
         // iOS or macOS game can depend on it alone.
         .target(
             name: "PlyClient",
             dependencies: [
-                "PlyJSON",
+                "PlyJSON", "PlyLines",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -54,7 +57,7 @@ let package = Package(
         .target(
             name: "PlyBench",
             dependencies: [
-                "PlyClient", "PlyRules", "PlyJSON", "PlyStore",
+                "PlyClient", "PlyRules", "PlyJSON", "PlyStore", "PlyLines",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -87,7 +90,7 @@ let package = Package(
         .target(
             name: "PlyServer",
             dependencies: [
-                "PlyEngine", "PlyProtocol", "PlyStore",
+                "PlyEngine", "PlyProtocol", "PlyStore", "PlyLines",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "PlyServerTests",
             dependencies: [
-                "PlyServer",
+                "PlyServer", "PlyLines",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
@@ -138,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "PlyIntegrationTests",
             dependencies: [
-                "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules", "PlyClient", "PlyBench",
+                "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules", "PlyClient", "PlyBench", "PlyLines",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PlyClient
 import PlyJSON
+import PlyLines
 import PlyRules
 import Synchronization
 
@@ -249,7 +250,7 @@ final class RawConnection: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(2))
             .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(ErrorCounter(counter: counter)) }
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandlers(ErrorCounter.handlers(counter)) }
             }
             .connect(host: host, port: port).get()
         return RawConnection(channel: channel)
@@ -265,28 +266,14 @@ final class RawConnection: Sendable {
 }
 
 /// Counts `ERR <code>` lines and closes by the server.
-final class ErrorCounter: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    let counter: ChaosRun.Counter
-    // Touched only on the channel's event loop.
-    nonisolated(unsafe) var pending: [UInt8] = []
-    nonisolated(unsafe) var closedByUs = false
-
-    init(counter: ChaosRun.Counter) { self.counter = counter }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending.append(contentsOf: unwrapInboundIn(data).readableBytesView)
-        while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = String(decoding: pending[..<nl], as: UTF8.self)
-            pending.removeSubrange(...nl)
-            let words = line.split(separator: " ")
-            if let i = words.firstIndex(of: "ERR"), i + 1 < words.count { counter.error(String(words[i + 1])) }
-        }
-        if pending.count > 1 << 16 { pending.removeAll() }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        counter.closed()
-        context.fireChannelInactive()
+enum ErrorCounter {
+    static func handlers(_ counter: ChaosRun.Counter) -> [any ChannelHandler] {
+        LineReader.handlers(
+            maximumLineBytes: 1 << 16,
+            onLine: { line in
+                let words = line.split(separator: " ")
+                if let i = words.firstIndex(of: "ERR"), i + 1 < words.count { counter.error(String(words[i + 1])) }
+            },
+            onClose: { counter.closed() })
     }
 }

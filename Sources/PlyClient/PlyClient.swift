@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PlyJSON
+import PlyLines
 import Synchronization
 
 /// A connection to a Ply server speaking the line protocol (`PROTOCOL.md`).
@@ -232,10 +233,12 @@ public final class PlyClient: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        LineChannelHandler(
+                    // A server that sends a line over the limit is not speaking the protocol:
+                    // the connection closes rather than letting the buffer grow.
+                    try channel.pipeline.syncOperations.addHandlers(
+                        LineReader.handlers(
                             maximumLineBytes: maximumLineBytes,
-                            onLine: { [weak self] line in self?.received(line, generation: generation) },
+                            onLine: { [weak self] line in self?.received(line[...], generation: generation) },
                             onClose: { [weak self] in self?.connectionEnded(generation: generation) }))
                 }
             }

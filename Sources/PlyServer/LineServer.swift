@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PlyEngine
+import PlyLines
 import ServiceLifecycle
 import Synchronization
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import PlyLines
 import PlyServer
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import PlyJSON
+import PlyLines
 import Synchronization
 import Testing
 
@@ -23,7 +24,9 @@ final class TestClient: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(LineCollector(queue: lines))
+                    try channel.pipeline.syncOperations.addHandlers(
+                        LineReader.handlers(
+                            maximumLineBytes: 1 << 22, onLine: { lines.push($0) }, onClose: { lines.close() }))
                 }
             }
             .connect(host: host, port: port).get()
@@ -112,29 +115,6 @@ final class TestClient: Sendable {
     }
 
     deinit { channel.close(promise: nil) }
-}
-
-/// Splits what arrives into lines for the queue, on the event loop, in order.
-final class LineCollector: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    let queue: LineQueue
-    // Touched only on the channel's event loop.
-    nonisolated(unsafe) var pending: [UInt8] = []
-
-    init(queue: LineQueue) { self.queue = queue }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        pending.append(contentsOf: buffer.readableBytesView)
-        while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            queue.push(String(decoding: pending[..<nl], as: UTF8.self))
-            pending.removeSubrange(...nl)
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        queue.close()
-    }
 }
 
 /// Lines received, waiting for a test to take them.
