@@ -134,7 +134,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "PlyStoreTests", dependencies: ["PlyStore"], swiftSettings: strict),
+        .testTarget(
+            name: "PlyStoreTests",
+            dependencies: ["PlyStore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON"], swiftSettings: strict),
         .testTarget(name: "PlyBenchTests", dependencies: ["PlyBench"], swiftSettings: strict),
         .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The SQL of lazy writes: one statement per kind of row, all in the flush's transaction.
+extension DatabaseWriter {
+    /// One `UPDATE players` for many players: `assignment` reads each player's value as `u.v`
+    /// (sent as an array of `type`).
+    private static func setPlayerColumn<Value: PostgresArrayEncodable>(
+        _ assignment: String, _ rows: [(String, Value)], as type: String, on conn: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !rows.isEmpty else { return }
+        _ = try await conn.query(
+            """
+            UPDATE players p SET \(unescaped: assignment)
+            FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1))::\(unescaped: type)[]) AS u(id, v)
+            WHERE p.id = u.id AND p.deleted_at IS NULL
+            """, logger: logger)
+    }
+
+    /// Email alerts of challenges: at most one outbox row per player in this many seconds,
+    /// however many players challenge them.
+    public static let challengeAlertSeconds = 3600.0
+
+    /// Flushes lazy rows: one statement per kind of row. Rows of a deleted account are not
+    /// written (a flush may run after the deletion it raced).
+    static func applyLazy(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
+        var names: [(String, String)] = [], data: [(String, String)] = [], seen: [(String, Double)] = []
+        var seqs: [(String, Int)] = [], notes: [NotificationRow] = [], reads: [(String, String, Double)] = []
+        var queued: [(String, String, Double)] = [], unqueued: [(String, String)] = []
+        for w in writes {
+            switch w {
+            case .name(let p, let n): names.append((p, n))
+            case .data(let p, let j): data.append((p, j))
+            case .lastSeen(let p, let at): seen.append((p, at.timeIntervalSince1970))
+            case .eventSeq(let p, let s): seqs.append((p, s))
+            case .notification(let n): notes.append(n)
+            case .notificationSeen(let p, let id, let at): reads.append((p, id, at.timeIntervalSince1970))
+            case .queued(let p, let k, let at): queued.append((p, k, at.timeIntervalSince1970))
+            case .unqueued(let p, let k): unqueued.append((p, k))
+            }
+        }
+        try await setPlayerColumn("name = u.v", names, as: "text", on: conn, logger: logger)
+        try await setPlayerColumn("data = u.v::json", data, as: "text", on: conn, logger: logger)
+        try await setPlayerColumn("last_seen_at = to_timestamp(u.v)", seen, as: "float8", on: conn, logger: logger)
+        try await setPlayerColumn("event_seq = GREATEST(p.event_seq, u.v)", seqs, as: "int8", on: conn, logger: logger)
+        if !notes.isEmpty {
+            _ = try await conn.query(
+                """
+                INSERT INTO notifications (player_id, id, kind, match_id, created_at)
+                SELECT u.p, u.id, u.kind, u.m, to_timestamp(u.at)
+                FROM unnest(\(notes.map(\.player))::text[], \(notes.map(\.id))::text[], \(notes.map(\.kind))::text[],
+                            \(notes.map(\.match))::text[], \(notes.map { $0.at.timeIntervalSince1970 })::float8[]) AS u(p, id, kind, m, at)
+                JOIN players pl ON pl.id = u.p AND pl.deleted_at IS NULL
+                ON CONFLICT (player_id, id) DO NOTHING
+                """, logger: logger)
+            let mail = notes.filter(\.email)
+            if !mail.isEmpty {
+                _ = try await conn.query(
+                    """
+                    INSERT INTO outbox (player_id, notification_id, email, kind, match_id)
+                    SELECT DISTINCT ON (u.p, CASE WHEN u.kind = 'challenge' THEN '' ELSE u.id END) u.p, u.id, e.email, u.kind, u.m
+                    FROM unnest(\(mail.map(\.player))::text[], \(mail.map(\.id))::text[], \(mail.map(\.kind))::text[],
+                                \(mail.map(\.match))::text[]) WITH ORDINALITY AS u(p, id, kind, m, n)
+                    JOIN emails e ON e.player_id = u.p
+                    WHERE u.kind <> 'challenge' OR NOT EXISTS (
+                        SELECT 1 FROM outbox o WHERE o.player_id = u.p AND o.kind = 'challenge'
+                          AND o.created_at > now() - make_interval(secs => \(challengeAlertSeconds)))
+                    ORDER BY u.p, CASE WHEN u.kind = 'challenge' THEN '' ELSE u.id END, u.n
+                    ON CONFLICT (player_id, notification_id) DO NOTHING
+                    """, logger: logger)
+                _ = try await conn.query("NOTIFY ply_outbox", logger: logger)
+            }
+        }
+        if !reads.isEmpty {
+            _ = try await conn.query(
+                """
+                UPDATE notifications n SET read_at = to_timestamp(u.at)
+                FROM unnest(\(reads.map(\.0))::text[], \(reads.map(\.1))::text[], \(reads.map(\.2))::float8[]) AS u(p, id, at)
+                WHERE n.player_id = u.p AND n.id = u.id AND n.read_at IS NULL
+                """, logger: logger)
+        }
+        if !queued.isEmpty {
+            _ = try await conn.query(
+                """
+                INSERT INTO automatch (player_id, pairing_key, queued_at)
+                SELECT u.p, u.k, to_timestamp(u.at)
+                FROM unnest(\(queued.map(\.0))::text[], \(queued.map(\.1))::text[], \(queued.map(\.2))::float8[]) AS u(p, k, at)
+                JOIN players pl ON pl.id = u.p AND pl.deleted_at IS NULL
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !unqueued.isEmpty {
+            _ = try await conn.query(
+                """
+                DELETE FROM automatch a USING unnest(\(unqueued.map(\.0))::text[], \(unqueued.map(\.1))::text[]) AS u(p, k)
+                WHERE a.player_id = u.p AND a.pairing_key = u.k
+                """, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+@testable import PlyStore
+
+/// The writer's description of `ply_commit_v1`'s parameters is the procedure's declaration,
+/// name for name and type for type, in order.
+@Suite struct CommitParametersTests {
+    static func declaredParameters() throws -> [(name: String, type: String)] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let sql = try String(
+            contentsOf: root.appendingPathComponent("Sources/PlyStore/Schema/005_commit_procedure.sql"), encoding: .utf8)
+        let start = try #require(sql.range(of: "CREATE PROCEDURE ply_commit_v1("))
+        let end = try #require(sql.range(of: ")\nLANGUAGE", range: start.upperBound..<sql.endIndex))
+        return sql[start.upperBound..<end.lowerBound].split(separator: ",").map { part in
+            let words = part.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            return (String(words[0]), String(words[1]))
+        }
+    }
+
+    @Test func theDescriptionIsTheProceduresDeclaration() throws {
+        let declared = try Self.declaredParameters()
+        #expect(declared.count == 38)
+        #expect(CommitParameters.all.map(\.name) == declared.map(\.name))
+        #expect(CommitParameters.all.map { $0.type + "[]" } == declared.map(\.type))
+        #expect(CommitBatch.sql.hasSuffix("$38)"))
+    }
+
+    @Test func aBatchBindsOneArrayPerParameter() throws {
+        let t = Date(timeIntervalSince1970: 1_800_000_000)
+        let row = MatchRow(id: "m1", game: "reversi", settings: "{}", status: .active, creator: "a", invitee: "b",
+                           seats: ["a", "b"], createdAt: t, updatedAt: t)
+        let batch = DatabaseWriter.SortedBatch([
+            .insertMatch(row), .ply(PlyRow(match: "m1", ply: 1, move: "f5", playedAt: t)),
+            .stats(StatsRow(player: "a", game: "reversi")),
+        ])
+        #expect(try CommitBatch(batch).makeBindings().count == 38)
+    }
+}
+
+/// The outage state: fail fast while down, probe with backoff.
+@Suite struct OutageStateTests {
+    @Test func probesBackOffAndRecover() {
+        var o = OutageState()
+        #expect(!o.probeDue(now: 0))
+        let first = o.failed(now: 10)
+        let second = o.failed(now: 10.1)
+        #expect(first, "news the first time")
+        #expect(!second, "not news while down")
+        #expect(o.isDown)
+        #expect(!o.probeDue(now: 10.2))
+        #expect(o.probeDue(now: 10.35))
+        o.probeFailed(now: 10.35)
+        #expect(o.backoff == 0.5)
+        for _ in 0..<10 { o.probeFailed(now: 11) }
+        #expect(o.backoff == OutageState.longestBackoff)
+        o.probeSucceeded()
+        #expect(!o.isDown && o.backoff == OutageState.firstBackoff)
+    }
+}
