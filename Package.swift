@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "ply",
             dependencies: [
-                "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench",
+                "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench", "PlyClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

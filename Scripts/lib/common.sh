@@ -80,6 +80,22 @@ ply_free_port() {
         echo $((20000 + RANDOM % 20000))
 }
 
+# ply_accepts HOST PORT: succeeds when something accepts a TCP connection on HOST:PORT now.
+# bash's /dev/tcp needs no nc, which not every machine has.
+ply_accepts() {
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# ply_descendants PID: prints the pids below PID (its children, their children, ...), each
+# parent before its children. `pgrep -P` works on Linux and macOS alike.
+ply_descendants() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do
+        echo "$child"
+        ply_descendants "$child"
+    done
+}
+
 ply_pg_stop() {
     local dir="$1" bin="${PLY_PG_BIN_FOUND:-$(ply_find_pg_bin)}"
     local as=()

@@ -139,11 +139,6 @@ extension BenchCommand {
     }
 }
 
-private func parseTarget(_ text: String) throws -> BenchTarget {
-    guard let target = BenchTarget(parsing: text) else { throw ValidationError("--target must be host:port, not \(text)") }
-    return target
-}
-
 private func seconds(_ value: Double) throws -> Duration {
     guard value > 0 else { throw ValidationError("--duration must be positive") }
     return .milliseconds(Int64(value * 1000))

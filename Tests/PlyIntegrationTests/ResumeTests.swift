@@ -192,7 +192,7 @@ struct ResumeTests {
 /// The example mailer drains the outbox and marks rows sent.
 @Suite(
     .enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)),
-    .enabled(if: MailerExample.isRunnable, "needs python3 with psycopg2 (Scripts/test installs it)"))
+    .enabled(if: MailerExample.isRunnable, "needs psycopg2 in PLY_PYTHON or python3 (Scripts/test puts it in .ply/venv)"))
 struct MailerExampleTests {
     @Test func theExampleMailerSendsEachAlertOnce() async throws {
         let server = try await TestServer.start()
@@ -217,12 +217,17 @@ enum MailerExample {
             .deletingLastPathComponent().appendingPathComponent("Scripts/mailer-example").path
     }
 
-    static var isRunnable: Bool { system("python3 -c 'import psycopg2' >/dev/null 2>&1") == 0 }
+    /// The interpreter Scripts/test prepared in .ply/venv (PLY_PYTHON), else python3 from PATH.
+    static var python: String {
+        ProcessInfo.processInfo.environment["PLY_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+    }
+
+    static var isRunnable: Bool { system("'\(python)' -c 'import psycopg2' >/dev/null 2>&1") == 0 }
 
     static func runOnce() async throws -> String {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("mailer-\(UUID().uuidString).txt").path
         let url = try #require(TestDatabase.urlText)
-        let command = "PLY_DATABASE_URL='\(url)' '\(script)' --once > '\(out)' 2>&1"
+        let command = "PLY_DATABASE_URL='\(url)' '\(python)' '\(script)' --once > '\(out)' 2>&1"
         let status: Int32 = await withCheckedContinuation { c in
             DispatchQueue.global().async { c.resume(returning: system(command)) }
         }
