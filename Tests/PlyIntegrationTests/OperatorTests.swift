@@ -156,4 +156,27 @@ struct OperatorTests {
         try await admin.err("ADMIN BOT nobody-at-all on", "not_found")
         try await server.stop()
     }
+
+    /// `ply admin` sends one operator request from a shell and prints the reply's JSON; a
+    /// refused request exits 1 with the error on standard error.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary.path), "build the ply binary first"))
+    func theCommandLineSendsOneOperatorRequest() async throws {
+        let server = try await Self.server(TestDatabase.fresh())
+        let (_, p) = try await server.player("subject")
+        let target = "127.0.0.1:\(server.port)"
+        let view = try CommandLineTests.ply(["admin", "player", p.player, "--target", target, "--token", Self.token])
+        #expect(view.status == 0, "\(view.err)")
+        #expect(try JSONValue(parsing: view.out.trimmingCharacters(in: .whitespacesAndNewlines))["player"]?.stringValue == p.player)
+        let muted = try CommandLineTests.ply(["admin", "mute", p.player, "60", "too", "loud", "--target", target, "--token", Self.token])
+        #expect(muted.status == 0, "\(muted.err)")
+        let admin = try await Self.admin(server)
+        #expect(try await admin.ok("ADMIN PLAYER \(p.player)")["mute_reason"]?.stringValue == "too loud")
+        let wrong = try CommandLineTests.ply(["admin", "unban", "nobody-at-all", "--target", target, "--token", Self.token])
+        #expect(wrong.status == 1)
+        #expect(wrong.err.contains("not_found"), "\(wrong.err)")
+        let badToken = try CommandLineTests.ply(["admin", "reports", "--target", target, "--token", "x" + Self.token])
+        #expect(badToken.status == 1)
+        #expect(badToken.err.contains("unauthenticated"), "\(badToken.err)")
+        try await server.stop()
+    }
 }
