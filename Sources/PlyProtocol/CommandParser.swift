@@ -119,9 +119,8 @@ public enum CommandParser {
             return verb == "BLOCK" ? .block(player: id) : .unblock(player: id)
 
         case "REPORT":
-            let usage = "REPORT <player> <text>"
-            let id = try checkedID(try words.required(usage), what: "player")
-            return .report(player: id, text: try reason(words.rest, usage: usage))
+            let (id, text) = try idAndText(&words, what: "player", usage: "REPORT <player> <text>")
+            return .report(player: id, text: text)
 
         case "DELETE":
             let usage = "DELETE ACCOUNT <your player id>"
@@ -277,13 +276,11 @@ public enum CommandParser {
             try words.end("ADMIN REPORTS [open|all]")
             return .reports(openOnly: openOnly)
         case "RESOLVE":
-            let usage = "ADMIN RESOLVE <report> <text>"
-            let id = try checkedID(try words.required(usage), what: "report")
-            return .resolve(report: id, text: try reason(words.rest, usage: usage))
+            let (id, text) = try idAndText(&words, what: "report", usage: "ADMIN RESOLVE <report> <text>")
+            return .resolve(report: id, text: text)
         case "ABORT":
-            let usage = "ADMIN ABORT <match> <reason>"
-            let id = try checkedID(try words.required(usage), what: "match")
-            return .abort(match: id, reason: try reason(words.rest, usage: usage))
+            let (id, text) = try idAndText(&words, what: "match", usage: "ADMIN ABORT <match> <reason>")
+            return .abort(match: id, reason: text)
         case "BOT":
             let usage = "ADMIN BOT <player> on|off"
             let id = try checkedID(try words.required(usage), what: "player")
@@ -294,6 +291,12 @@ public enum CommandParser {
         default:
             throw .badRequest("no operator verb \"\(verb.prefix(32))\"; the verbs are \(verbs)")
         }
+    }
+
+    /// An id, then free text to the end of the line.
+    static func idAndText(_ words: inout Words, what: String, usage: String) throws(PlyError) -> (String, String) {
+        let id = try checkedID(try words.required(usage), what: what)
+        return (id, try reason(words.rest, usage: usage))
     }
 
     /// A free-text reason or report: required, at most `chatMaxLength` characters.

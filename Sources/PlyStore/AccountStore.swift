@@ -27,6 +27,16 @@ public struct Sanctions: Sendable, Hashable {
     /// A ban or mute "forever" is stored as the last second of year 9999.
     public static let forever = Date(timeIntervalSince1970: 253_402_300_799)
 
+    public enum Kind: String, Sendable { case ban, mute }
+
+    /// Sets a ban or a mute (nil `until`: lifts it).
+    public mutating func set(_ kind: Kind, until: Date?, reason: String?) {
+        switch kind {
+        case .ban: (bannedUntil, banReason) = (until, reason)
+        case .mute: (mutedUntil, muteReason) = (until, reason)
+        }
+    }
+
     public func banned(at now: Date) -> Date? { bannedUntil.flatMap { $0 > now ? $0 : nil } }
     public func muted(at now: Date) -> Date? { mutedUntil.flatMap { $0 > now ? $0 : nil } }
 }
@@ -117,7 +127,7 @@ public struct AccountStore: Sendable {
                 continue  // another connection created it first; read theirs
             }
         }
-        throw MigrationError("could not create or find the device's player")
+        throw StoreError(.missing, underlying: MigrationError("could not create or find the device's player"))
     }
 
     // MARK: email
@@ -177,7 +187,7 @@ public struct AccountStore: Sendable {
                 continue
             }
         }
-        throw MigrationError("could not create or find the identity's player")
+        throw StoreError(.missing, underlying: MigrationError("could not create or find the identity's player"))
     }
 
     public func linkIdentity(player: String, issuer: String, subject: String) async throws(LinkConflictOrError) {

@@ -42,7 +42,7 @@ public struct MatchStore: Sendable {
         for try await n in try await database.query("SELECT nextval('match_number')", logger: logger).decode(Int.self) {
             return "m\(n)"
         }
-        throw CommitFailure(underlying: MigrationError("no match number"))
+        throw StoreError(.missing, underlying: MigrationError("no match number"))
     }
 
     /// A match and its moves in notation, oldest first, in one round trip (a cold match's

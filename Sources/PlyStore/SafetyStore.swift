@@ -61,7 +61,7 @@ public struct SafetyStore: Sendable {
                 VALUES ('r' || nextval('report_number'), \(reporter), \(reported), \(text)) RETURNING id
                 """, logger: logger)
             for try await id in rows.decode(String.self) { return id }
-            throw MigrationError("a report insert returned no id")
+            throw StoreError(.missing, underlying: MigrationError("a report insert returned no id"))
         } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
             throw ReportRefusal.alreadyOpen
         }

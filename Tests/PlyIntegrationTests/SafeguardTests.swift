@@ -379,4 +379,19 @@ struct SafeguardTests {
         guard line.hasPrefix("EVENT "), let brace = line.firstIndex(of: "{") else { return nil }
         return (try? JSONValue(parsing: String(line[brace...])))?["seq"]?.intValue
     }
+
+    /// A commit PostgreSQL refuses (here a ply already stored behind the server's back, so the
+    /// insert breaks the primary key) is a bug, not an outage: `internal`, and the server
+    /// keeps accepting other moves (the database is not taken for down).
+    @Test func aCommitPostgreSQLRefusesIsInternalNotUnavailable() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        let t = try await server.table("reversi")
+        _ = try await query(database, "INSERT INTO plies (match_id, ply, move, played_at) VALUES ('\(t.match)', 1, 'f5', now())")
+        try await t.first.err("MOVE \(t.match) 1 f5", "internal")
+        let other = try await server.table("reversi")
+        try await other.first.ok("MOVE \(other.match) 1 f5")
+        #expect(try await other.first.ok("STATS")["database_down"]?.boolValue == false)
+        try await server.stop()
+    }
 }

@@ -102,14 +102,15 @@ public actor Match {
         for row in rows { await env.players.resident(row.player)?.setStats(row) }
     }
 
-    /// A commit failed: `unavailable` for the client. When its outcome is unknown the change
+    /// A commit failed: `unavailable` for the client (`internal` if PostgreSQL refused it,
+    /// which is a bug). When its outcome is unknown the change
     /// may be durable after all, so this actor, which no longer knows the match, retires;
     /// the next request reads the match as stored (a retried move is then a duplicate if it
     /// was kept, or is played if it was not).
     private func failedCommit(_ error: any Error) -> PlyError {
         env.logger.warning("commit failed", metadata: ["match": "\(id)", "error": "\(error)"])
-        if (error as? CommitFailure)?.outcomeUnknown == true { retiredFlag.store(true, ordering: .releasing) }
-        return PlyError.unavailable()
+        if StoreError.classify(error)?.code == .outcomeUnknown { retiredFlag.store(true, ordering: .releasing) }
+        return PlyError(failure: error)
     }
 
     // MARK: reading

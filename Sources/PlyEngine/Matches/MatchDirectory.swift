@@ -85,7 +85,7 @@ public actor MatchDirectory {
         do {
             pending = try await safety.pendingChallenges(of: creator, invitee: invitee, game: rules.id)
         } catch {
-            throw PlyError.unavailable()
+            throw PlyError(failure: error)
         }
         if let invitee {
             guard !pending.toInvitee else {
@@ -110,7 +110,7 @@ public actor MatchDirectory {
         do {
             try await env.writer.commit([.insertMatch(row)])
         } catch {
-            throw PlyError.unavailable()
+            throw PlyError(failure: error)
         }
         residents.adopt(id, m)
         return m
@@ -169,7 +169,7 @@ public actor MatchDirectory {
                 queues[key, default: []].insert(opponent, at: 0)
                 queued[opponent, default: 0] += 1
             }
-            throw PlyError.unavailable()
+            throw PlyError(failure: error)
         }
         await env.writer.lazy(.unqueued(player: opponent, pairingKey: key))
         residents.adopt(id, m)

@@ -14,37 +14,13 @@ extension PlayerSession {
 
         case .ban(let id, let seconds, let reason):
             let until = seconds.map { Date().wholeSeconds.addingTimeInterval(Double($0)) } ?? Sanctions.forever
-            try await audit("ban", id, reason, ["until": .string(Sanctions.text(until))])
-            _ = try await engine.sanction(id) {
-                $0.bannedUntil = until
-                $0.banReason = reason
-            }
-            return .ok(["player": .string(id), "until": .string(Sanctions.text(until))])
-
+            return try await impose(.ban, on: id, until: until, reason: reason)
         case .unban(let id):
-            try await audit("unban", id, "")
-            _ = try await engine.sanction(id) {
-                $0.bannedUntil = nil
-                $0.banReason = nil
-            }
-            return .ok(nil)
-
+            return try await impose(.ban, on: id, until: nil, reason: nil)
         case .mute(let id, let seconds, let reason):
-            let until = Date().wholeSeconds.addingTimeInterval(Double(seconds))
-            try await audit("mute", id, reason, ["until": .string(Sanctions.text(until))])
-            _ = try await engine.sanction(id) {
-                $0.mutedUntil = until
-                $0.muteReason = reason
-            }
-            return .ok(["player": .string(id), "until": .string(Sanctions.text(until))])
-
+            return try await impose(.mute, on: id, until: Date().wholeSeconds.addingTimeInterval(Double(seconds)), reason: reason)
         case .unmute(let id):
-            try await audit("unmute", id, "")
-            _ = try await engine.sanction(id) {
-                $0.mutedUntil = nil
-                $0.muteReason = nil
-            }
-            return .ok(nil)
+            return try await impose(.mute, on: id, until: nil, reason: nil)
 
         case .reports(let openOnly):
             return .ok(.array(try await engine.safety.reports(openOnly: openOnly).map(Self.json)))
@@ -73,6 +49,14 @@ extension PlayerSession {
             await p.setBot(on)
             return .ok(["player": .string(id), "bot": .bool(on)])
         }
+    }
+
+    /// Imposes a ban or mute until a time (audited first), or lifts it (`until` nil).
+    func impose(_ kind: Sanctions.Kind, on id: String, until: Date?, reason: String?) async throws -> Reply {
+        let action = until == nil ? "un" + kind.rawValue : kind.rawValue
+        try await audit(action, id, reason ?? "", until.map { ["until": .string(Sanctions.text($0))] } ?? [:])
+        _ = try await engine.sanction(id) { $0.set(kind, until: until, reason: reason) }
+        return until.map { .ok(["player": .string(id), "until": .string(Sanctions.text($0))]) } ?? .ok(nil)
     }
 
     /// A player id, or the id of the account that linked the email.

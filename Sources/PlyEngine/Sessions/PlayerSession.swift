@@ -225,8 +225,7 @@ public actor PlayerSession {
             return .error(e)
         } catch {
             logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            if Self.isDatabaseUnavailable(error) { return .error(.unavailable()) }
-            return .error(PlyError(.internal, "something went wrong; nothing was lost"))
+            return .error(PlyError(failure: error))
         }
     }
 
@@ -280,12 +279,6 @@ public actor PlayerSession {
 
     func stats() async -> JSONObject { await engine.statsSnapshot() }
 
-    /// Whether an error means PostgreSQL could not be reached (as opposed to a bug).
-    static func isDatabaseUnavailable(_ error: any Error) -> Bool {
-        if error is DatabaseUnavailable || error is CommitFailure { return true }
-        if let e = error as? PSQLError { return e.serverInfo == nil }
-        return false
-    }
 }
 
 extension GameRules {
