@@ -32,8 +32,8 @@ struct MatchLifecycleTests {
         try await server.stop()
     }
 
-    /// A pairing whose new match cannot be stored (PostgreSQL refuses it here) answers
-    /// `unavailable` and leaves the waiting player at the head of the queue: the next request
+    /// A pairing whose new match cannot be stored (PostgreSQL refuses it here, which is a
+    /// bug: `internal`) leaves the waiting player at the head of the queue: the next request
     /// pairs with them.
     @Test func aFailedPairingKeepsTheWaitingPlayerQueued() async throws {
         let database = try await TestDatabase.fresh()
@@ -45,7 +45,7 @@ struct MatchLifecycleTests {
             database,
             "CREATE FUNCTION refuse_match() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$")
         try await query(database, "CREATE TRIGGER refuse_match BEFORE INSERT ON matches FOR EACH ROW EXECUTE FUNCTION refuse_match()")
-        try await b.err("QUEUE reversi", "unavailable")
+        try await b.err("QUEUE reversi", "internal")
         try await query(database, "DROP TRIGGER refuse_match ON matches")
         let paired = try await b.ok("QUEUE reversi")
         #expect(paired["queued"]?.boolValue == false, "\(paired)")
