@@ -54,6 +54,8 @@ struct OperatorTests {
         try await server.play(t, ["f5", "d6"])
         let email = "banned-\(UUID().uuidString.prefix(8))@example.com"
         try await t.first.ok("LINK EMAIL \(email) correct-horse")
+        let subject = "banned-\(UUID().uuidString)"
+        try await t.first.ok("LINK EXTERNAL jwt \(try await TokenFactory.token(subject: subject))")
         // A second device of the same player, to log in with after the ban.
         let deviceID = "banned-device-\(UUID().uuidString)"
         _ = try await query(database, "INSERT INTO devices (device_hash, player_id) VALUES (sha256(convert_to('device:\(deviceID)', 'UTF8')), '\(t.firstID)')")
@@ -71,10 +73,11 @@ struct OperatorTests {
         #expect(try await server.client().err("AUTH DEVICE \(deviceID)", "forbidden").hasPrefix("banned until "))
         try await server.client().err("AUTH EMAIL \(email) correct-horse", "forbidden")
         try await server.client().err("AUTH SESSION \(t.firstSession)", "forbidden")
+        try await server.client().err("AUTH EXTERNAL jwt \(try await TokenFactory.token(subject: subject))", "forbidden")
         #expect(try await query(database, "SELECT ban_reason FROM players WHERE id = '\(t.firstID)'") == ["abusive chat"])
         let view = try await admin.ok("ADMIN PLAYER \(email)")
         #expect(view["banned_until"]?.stringValue == until)
-        #expect(view["credentials"] == ["device", "email"])
+        #expect(view["credentials"] == ["device", "email", "external"])
 
         try await admin.ok("ADMIN UNBAN \(t.firstID)")
         try await server.client().ok("AUTH SESSION \(t.firstSession)")
