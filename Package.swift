@@ -70,6 +70,7 @@ let package = Package(
             name: "PlyStore",
             dependencies: [
                 "PlyJSON",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -80,6 +81,7 @@ let package = Package(
             name: "PlyEngine",
             dependencies: [
                 "PlyJSON", "PlyRules", "PlyProtocol", "PlyStore",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -98,20 +98,21 @@ public final class Engine: Sendable {
             client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
             criticalInFlight: configuration.commitConcurrency, commitTimeout: limit,
             logger: logger)
-        players = PlayerDirectory(store: accounts, matchStore: matchStore, safety: safety, writer: writer)
+        let metrics = EngineMetrics()
+        counters = Counters(metrics: metrics)
+        players = PlayerDirectory(store: accounts, matchStore: matchStore, safety: safety, writer: writer, metrics: metrics)
         let ratings = RatingDesk(writer: writer, logger: logger) { [matchStore] players, game in
             try await matchStore.stats(of: players, game: game)
         }
         matches = MatchDirectory(
             store: matchStore, safety: safety,
             env: MatchEnvironment(writer: writer, ratings: ratings, players: players, logger: logger, now: { Date() }),
-            limits: configuration.challengeLimits)
+            limits: configuration.challengeLimits, metrics: metrics)
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()
         passwords = PasswordHasher(pool: threadPool, cost: configuration.passwordCost, maximumJobs: configuration.maximumPasswordJobs)
         identities = try await IdentityVerifier(configuration.identity)
         authGuard = AuthGuard(configuration)
-        counters = Counters()
     }
 
     /// Until cancelled: ends matches whose turn deadline passed (polling the database, so
@@ -262,14 +263,22 @@ actor AuthGuard {
 
 /// Server-wide counters for `STATS`, updated without an actor hop on the request path.
 public final class Counters: Sendable {
+    let metrics: EngineMetrics
+
+    init(metrics: EngineMetrics) { self.metrics = metrics }
+
     public let connections = Atomic<Int>(0)
     public let connectionsTotal = Atomic<Int>(0)
     public let requests = Atomic<Int>(0)
 
     func connected() {
-        connections.add(1, ordering: .relaxed)
+        let open = connections.add(1, ordering: .relaxed).newValue
         connectionsTotal.add(1, ordering: .relaxed)
+        metrics.connections(open, opened: true)
     }
-    func disconnected() { connections.subtract(1, ordering: .relaxed) }
-    func request() { requests.add(1, ordering: .relaxed) }
+    func disconnected() { metrics.connections(connections.subtract(1, ordering: .relaxed).newValue, opened: false) }
+    func request() {
+        requests.add(1, ordering: .relaxed)
+        metrics.request()
+    }
 }

@@ -7,6 +7,13 @@ final class ResidentSet<Value: AnyObject & Sendable>: Sendable {
     private let residents = Mutex<[String: Value]>([:])
     private let loading = Mutex<[String: Task<Value?, any Error>]>([:])
     private let loadCount = Atomic<Int>(0)
+    private let kind: ResidentKind
+    private let metrics: EngineMetrics
+
+    init(_ kind: ResidentKind, metrics: EngineMetrics) {
+        self.kind = kind
+        self.metrics = metrics
+    }
 
     var count: Int { residents.withLock { $0.count } }
     /// How many objects came in from the database.
@@ -30,6 +37,7 @@ final class ResidentSet<Value: AnyObject & Sendable>: Sendable {
             if let existing = r[id] { return existing }
             r[id] = loaded
             loadCount.add(1, ordering: .relaxed)
+            metrics.loaded(kind)
             return loaded
         }
     }

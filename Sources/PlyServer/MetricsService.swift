@@ -5,44 +5,65 @@ import NIOHTTP1
 import NIOPosix
 import PlyEngine
 import PlyJSON
+import PlyStore
 import Prometheus
 import ServiceLifecycle
 import Synchronization
 
-/// Publishes the `STATS` figures as swift-metrics gauges once a second, and, when a port
-/// is given, serves them in Prometheus text format at `GET /metrics`.
+/// Serves the server's metrics in Prometheus text format at `GET /metrics` when a port is
+/// given. Counters, timers and gauges of events are recorded where things happen
+/// (`EngineMetrics`, `StoreMetrics`); the figures that are a state (what is in memory, the
+/// resident set, percentiles over a recent window) are sampled here once a second from their
+/// sources.
 struct MetricsService: Service {
     let engine: Engine
     let port: Int?
     let host: String
     let logger: Logger
 
-    /// swift-metrics has one backend per process; the first server to start picks it.
+    /// swift-metrics has one backend per process; the first server to start picks it, before
+    /// it creates any metric (a metric made before the choice would stay a no-op).
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
     }()
 
+    /// The sampled state figures.
+    private struct Samples {
+        let playersInMemory = Gauge(label: "ply_players_in_memory")
+        let matchesInMemory = Gauge(label: "ply_matches_in_memory")
+        let rss = Gauge(label: "ply_rss_bytes")
+        let commitP50 = Gauge(label: "ply_commit_p50_ms")
+        let commitP99 = Gauge(label: "ply_commit_p99_ms")
+        let commitMax = Gauge(label: "ply_commit_max_ms")
+        let lagP50 = Gauge(label: "ply_event_loop_lag_p50_ms")
+        let lagP99 = Gauge(label: "ply_event_loop_lag_p99_ms")
+        let lagMax = Gauge(label: "ply_event_loop_lag_max_ms")
+
+        func sample(_ engine: Engine) async {
+            playersInMemory.record(engine.players.count)
+            matchesInMemory.record(engine.matches.count)
+            rss.record(ProcessMemory.residentBytes())
+            let recent = await engine.writer.recentCommits()
+            if let p50 = recent.p50 { commitP50.record(p50) }
+            if let p99 = recent.p99 { commitP99.record(p99) }
+            commitMax.record(await engine.writer.commitHistogram.maximum)
+            let lag = engine.loopLag.summary()
+            if let p50 = lag.p50 { lagP50.record(p50) }
+            if let p99 = lag.p99 { lagP99.record(p99) }
+            if let max = lag.max { lagMax.record(max) }
+        }
+    }
+
     func run() async throws {
         let registry = Self.registry
         var listener: (any Channel)?
         if let port { listener = try await bind(port, registry: registry) }
+        let samples = Samples()
         await cancelWhenGracefulShutdown {
-            var gauges: [String: Metrics.Gauge] = [:]
             while !Task.isCancelled {
-                for field in await engine.statsSnapshot() {
-                    let value: Double
-                    switch field.value {
-                    case .int(let i): value = Double(i)
-                    case .double(let d): value = d
-                    case .bool(let b): value = b ? 1 : 0
-                    default: continue
-                    }
-                    let gauge = gauges[field.key] ?? Metrics.Gauge(label: "ply_\(field.key)")
-                    gauges[field.key] = gauge
-                    gauge.record(value)
-                }
+                await samples.sample(engine)
                 try? await Task.sleep(for: .seconds(1))
             }
         }

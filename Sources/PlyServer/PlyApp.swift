@@ -41,6 +41,8 @@ public struct PlyApp: Sendable {
         onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         onGroup: @Sendable (ServiceGroup) -> Void = { _ in }
     ) async throws {
+        // The metrics backend first: the engine and the writer record as they go.
+        _ = MetricsService.registry
         let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
         let engine = try await Engine(
             client: client, lanes: database.connectionConfiguration(), configuration: self.engine, logger: logger)

@@ -32,6 +32,27 @@ struct MetricsTests {
         try await server.stop()
     }
 
+    /// Counters are recorded where things happen: a durable move counts a commit at once
+    /// (no sampling delay), exported as a Prometheus counter.
+    @Test func countersAreRecordedWhereThingsHappen() async throws {
+        let metricsPort = freePort()
+        let server = try await TestServer.start { $0.metricsPort = metricsPort }
+        func value(_ name: String) async throws -> Double? {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!)
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(text.contains("# TYPE \(name) counter"), "\(name) is a counter")
+            let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let t = try await server.table("reversi")
+        let before = try await value("ply_commits") ?? 0
+        let requests = try await value("ply_requests") ?? 0
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        #expect(try await value("ply_commits") ?? 0 >= before + 1)
+        #expect(try await value("ply_requests") ?? 0 >= requests + 1)
+        try await server.stop()
+    }
+
     /// `STATS` reports how late the event loops run what is due, over about the last
     /// minute; a loop held up by a long job shows in it.
     @Test func statsShowsAnEventLoopHeldUp() async throws {

@@ -16,7 +16,8 @@ public actor MatchDirectory {
     /// Players whose challenge is being made: one at a time per player, so the caps count
     /// every challenge (a burst of them would otherwise all read the same count).
     private var challenging = KeyedTurns()
-    private let residents = ResidentSet<Match>()
+    private let residents: ResidentSet<Match>
+    private let metrics: EngineMetrics
     /// Players waiting for an opponent, by game and game-specific settings.
     private var queues: [String: [String]] = [:]
     /// How many queues each waiting player is in.
@@ -26,7 +27,9 @@ public actor MatchDirectory {
     private var queuesLoaded = false
     private var queueLoad: Task<[(key: String, player: String)], any Error>?
 
-    init(store: MatchStore, safety: SafetyStore, env: MatchEnvironment, limits: ChallengeLimits) {
+    init(store: MatchStore, safety: SafetyStore, env: MatchEnvironment, limits: ChallengeLimits, metrics: EngineMetrics) {
+        residents = ResidentSet(.match, metrics: metrics)
+        self.metrics = metrics
         self.store = store
         self.safety = safety
         self.env = env
@@ -65,6 +68,7 @@ public actor MatchDirectory {
             if residents.evict(id, ifStill: m) { n += 1 }
         }
         evictions += n
+        metrics.evicted(.match, n)
         return n
     }
 

@@ -11,9 +11,12 @@ public actor PlayerDirectory {
     let matchStore: MatchStore
     let safety: SafetyStore
     let writer: DatabaseWriter
-    private let residents = ResidentSet<Player>()
+    private let residents: ResidentSet<Player>
+    private let metrics: EngineMetrics
 
-    init(store: AccountStore, matchStore: MatchStore, safety: SafetyStore, writer: DatabaseWriter) {
+    init(store: AccountStore, matchStore: MatchStore, safety: SafetyStore, writer: DatabaseWriter, metrics: EngineMetrics) {
+        residents = ResidentSet(.player, metrics: metrics)
+        self.metrics = metrics
         self.store = store
         self.matchStore = matchStore
         self.safety = safety
@@ -38,6 +41,7 @@ public actor PlayerDirectory {
             n += 1
         }
         evictions += n
+        metrics.evicted(.player, n)
         return n
     }
 

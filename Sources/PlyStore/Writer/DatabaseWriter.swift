@@ -36,6 +36,7 @@ public actor DatabaseWriter {
     /// Every commit's duration since start, for percentiles over any window.
     public private(set) var commitHistogram = DurationHistogram()
     public private(set) var lastFlushSeconds = 0.0
+    private let metrics = StoreMetrics()
     /// Whether the database is reachable, and when to probe it again.
     private var outage = OutageState()
     /// Set after a failure to reach the database; critical writes fail at once until a
@@ -89,6 +90,7 @@ public actor DatabaseWriter {
                 Task { await self.runAlone(unit) }
             case .grouped:
                 for d in schedule.enqueueCritical(unit, now: now) { begin(d) }
+                metrics.queues(critical: schedule.critical.count, lazy: nil)
             }
         }
     }
@@ -97,8 +99,10 @@ public actor DatabaseWriter {
     @discardableResult
     public func lazy(_ write: LazyWrite) -> Bool {
         let ok = schedule.enqueueLazy(write, now: now)
+        metrics.queues(critical: schedule.critical.count, lazy: schedule.lazyCount)
         if !ok {
             lazyRefused += 1
+            metrics.lazyWriteRefused()
             logger.warning("lazy write refused: queue full", metadata: ["key": "\(write.key)"])
         }
         return ok
@@ -157,6 +161,7 @@ public actor DatabaseWriter {
                 }
             }
             for next in schedule.criticalFinished(now: now) { begin(next) }
+            recordQueues()
         case .lazy(let writes):
             var failed = false
             logger.debug("lazy flush", metadata: ["rows": "\(writes.count)"])
@@ -167,9 +172,10 @@ public actor DatabaseWriter {
                         try await Self.applyLazy(writes, on: conn, logger: logger)
                     }
                 }
-                lastFlushSeconds = Self.seconds(ContinuousClock.now - started)
+                lastFlushSeconds = (ContinuousClock.now - started).seconds
                 lazyFlushes += 1
                 lazyRowsFlushed += writes.count
+                metrics.flushed(rows: writes.count, seconds: lastFlushSeconds)
                 logger.debug("lazy flush done", metadata: ["rows": "\(writes.count)"])
             } catch {
                 failed = true
@@ -177,6 +183,7 @@ public actor DatabaseWriter {
                 logger.warning("lazy flush failed; kept for retry", metadata: ["rows": "\(writes.count)", "error": "\(error)"])
             }
             for next in schedule.lazyFinished(now: now, failed: failed, retryAfter: outage.backoff) { begin(next) }
+            recordQueues()
         }
     }
 
@@ -204,14 +211,23 @@ public actor DatabaseWriter {
             }
         } catch {
             failedCommits += 1
+            metrics.commitFailed()
             noteFailure(error)
             throw error
         }
-        lastCommitSeconds = Self.seconds(ContinuousClock.now - started)
+        let took = ContinuousClock.now - started
+        lastCommitSeconds = took.seconds
         commitDurations.record(seconds: lastCommitSeconds)
         commitHistogram.record(milliseconds: lastCommitSeconds * 1000)
         commits += 1
-        rowsCommitted += writes.reduce(0) { $0 + $1.rows }
+        let rows = writes.reduce(0) { $0 + $1.rows }
+        rowsCommitted += rows
+        metrics.committed(rows: rows, seconds: lastCommitSeconds)
+    }
+
+    /// Publishes the queue lengths (after each change of the schedule).
+    private func recordQueues() {
+        metrics.queues(critical: schedule.critical.count, lazy: schedule.lazyCount)
     }
 
     // MARK: commit lanes
@@ -272,6 +288,7 @@ public actor DatabaseWriter {
         // A server-side refusal (constraint, syntax) means the database is up.
         if serverRefusal(in: error) != nil { return }
         if outage.failed(now: now) {
+            metrics.database(down: true)
             logger.error("database unreachable; critical writes fail fast until it returns", metadata: ["error": "\(error)"])
         }
     }
@@ -282,6 +299,7 @@ public actor DatabaseWriter {
                 _ = try await conn.query("SELECT 1", logger: logger)
             }
             outage.probeSucceeded()
+            metrics.database(down: false)
             logger.notice("database reachable again")
         } catch {
             outage.probeFailed(now: now)
@@ -289,5 +307,4 @@ public actor DatabaseWriter {
         }
     }
 
-    static func seconds(_ d: Duration) -> Double { d.seconds }
 }
