@@ -106,7 +106,9 @@ public final class Engine: Sendable {
         }
         matches = MatchDirectory(
             store: matchStore, safety: safety,
-            env: MatchEnvironment(writer: writer, ratings: ratings, players: players, logger: logger, now: { Date() }),
+            env: MatchEnvironment(
+                writer: writer, ratings: ratings, players: players, challenges: ChallengeLedger(limits: configuration.challengeLimits),
+                logger: logger, now: { Date() }),
             limits: configuration.challengeLimits, metrics: metrics)
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()

@@ -201,19 +201,18 @@ public struct SafetyStore: Sendable {
 
     // MARK: challenges
 
-    /// How many open challenges and pending invitations a player has created, and whether
-    /// one of those invitations is to `invitee` for `game`.
-    public func pendingChallenges(of creator: String, invitee: String?, game: String) async throws -> (
-        open: Int, invitations: Int, toInvitee: Bool
-    ) {
+    /// The challenges a player has waiting: how many open ones, and the invitee and game of
+    /// each invitation.
+    public func pendingChallenges(of creator: String) async throws -> (open: Int, invitations: [(invitee: String, game: String)]) {
+        var open = 0
+        var invitations: [(invitee: String, game: String)] = []
         let rows = try await database.query(
-            """
-            SELECT count(*) FILTER (WHERE status = 'open')::int8, count(*) FILTER (WHERE status = 'invited')::int8,
-                   count(*) FILTER (WHERE status = 'invited' AND invitee = \(invitee) AND game = \(game))::int8
-            FROM matches WHERE creator = \(creator) AND status IN ('open', 'invited')
-            """, logger: logger)
-        for try await (open, invited, to) in rows.decode((Int, Int, Int).self) { return (open, invited, to > 0) }
-        return (0, 0, false)
+            "SELECT status, coalesce(invitee, ''), game FROM matches WHERE creator = \(creator) AND status IN ('open', 'invited')",
+            logger: logger)
+        for try await (status, invitee, game) in rows.decode((String, String, String).self) {
+            if status == "open" { open += 1 } else { invitations.append((invitee, game)) }
+        }
+        return (open, invitations)
     }
 
     /// Pending invitations from `creator` to `invitee`.

@@ -100,6 +100,8 @@ import Testing
         #expect(event.except == 7)
         #expect(event.away == Away("your_turn", ["bo"], turn: 2))
         #expect(event.event.body.fields.map(\.key) == ["match", "ply", "move", "by", "status", "to_move", "deadline", "result"])
+        #expect(event.event.body["move"] == "f5")
+        #expect(event.event.body["by"] == "ann")
         #expect(t.reply["ply"] == 1)
         #expect(t.reply["move"] == nil)
     }

@@ -12,6 +12,7 @@ import Testing
     actor Ledger: CriticalCommitting {
         var stats: [String: StatsRow] = [:]
         var commits = 0
+        var reads = 0
         var failNext = false
 
         func commit(_ writes: [CriticalWrite]) async throws {
@@ -25,7 +26,8 @@ import Testing
         }
 
         func read(_ players: [String], _ game: String) -> [StatsRow] {
-            players.compactMap { stats[$0 + " " + game] }
+            reads += 1
+            return players.compactMap { stats[$0 + " " + game] }
         }
 
         func failOnce() { failNext = true }
@@ -48,6 +50,7 @@ import Testing
             }
             try await group.waitForAll()
         }
+        #expect(await ledger.reads == 8, "each new opponent is read once; the hub, once rated, is known")
         let hub = try #require(await ledger.read(["hub"], "reversi").first)
         #expect(hub.played == 8 && hub.won == 8)
         var expected = Rating(rating: 1500, deviation: 350, volatility: 0.06)
@@ -79,5 +82,21 @@ import Testing
         #expect(await ledger.read(["x", "y"], "khet").isEmpty)
         let rows = try await desk.commitEnding([], ending)
         #expect(rows.map(\.played) == [1, 1])
+    }
+
+    /// After a commit whose outcome is unknown the stats are read back, since they may have
+    /// been stored after all; after a success they are not read again.
+    @Test func statsAreReadBackOnlyWhenInDoubt() async throws {
+        let ledger = Ledger()
+        let desk = Self.desk(ledger)
+        let ending = RatedEnding(game: "hive", seats: ["x", "y"], winner: nil)
+        _ = try await desk.commitEnding([], ending)
+        _ = try await desk.commitEnding([], ending)
+        #expect(await ledger.reads == 1)
+        await ledger.failOnce()
+        await #expect(throws: CommitFailure.self) { try await desk.commitEnding([], ending) }
+        let rows = try await desk.commitEnding([], ending)
+        #expect(await ledger.reads == 2)
+        #expect(rows.map(\.played) == [3, 3], "the third ending counts on what was stored")
     }
 }

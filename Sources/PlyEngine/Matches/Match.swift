@@ -57,6 +57,11 @@ public actor Match {
             } else if !t.writes.isEmpty {
                 try await commit(t.writes)
             }
+            if state.status.isChallenge, !t.next.status.isChallenge {
+                // The challenge no longer waits: its creator may make another.
+                let r = state.row
+                env.challenges.release(creator: r.creator, invitee: r.status == .invited ? r.invitee : nil, game: r.game)
+            }
             state = t.next
             outbox.append(contentsOf: t.publications)
             return t.reply

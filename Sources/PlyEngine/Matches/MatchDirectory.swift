@@ -13,9 +13,6 @@ public actor MatchDirectory {
     let safety: SafetyStore
     let env: MatchEnvironment
     let limits: ChallengeLimits
-    /// Players whose challenge is being made: one at a time per player, so the caps count
-    /// every challenge (a burst of them would otherwise all read the same count).
-    private var challenging = KeyedTurns()
     private let residents: ResidentSet<Match>
     private let metrics: EngineMetrics
     /// Players waiting for an opponent, by game and game-specific settings.
@@ -81,28 +78,43 @@ public actor MatchDirectory {
 
     /// Creates a challenge (to one player, or open), durable before it returns. Each player
     /// has at most `maximumOpenChallenges` open challenges and `maximumPendingInvitations`
-    /// invitations pending, and one pending invitation per opponent and game.
+    /// invitations waiting, and one waiting invitation per opponent and game (the
+    /// `ChallengeLedger` counts them).
     func challenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings) async throws -> Match {
-        if !challenging.claim(creator) { await withCheckedContinuation { challenging.wait(creator, $0) } }
-        defer { challenging.end(creator) }
-        let pending: (open: Int, invitations: Int, toInvitee: Bool)
+        try await reserveChallenge(from: creator, to: invitee, game: rules.id)
         do {
-            pending = try await safety.pendingChallenges(of: creator, invitee: invitee, game: rules.id)
+            return try await makeChallenge(from: creator, to: invitee, rules: rules, settings: settings)
         } catch {
-            throw PlyError(failure: error)
+            env.challenges.release(creator: creator, invitee: invitee, game: rules.id)
+            throw error
         }
-        if let invitee {
-            guard !pending.toInvitee else {
-                throw PlyError(.rateLimited, "you have invited \(invitee) to \(rules.id) already; wait for an answer")
-            }
-            guard pending.invitations < limits.maximumPendingInvitations else {
-                throw PlyError(.rateLimited, "at most \(limits.maximumPendingInvitations) invitations may wait for an answer")
-            }
-        } else {
-            guard pending.open < limits.maximumOpenChallenges else {
-                throw PlyError(.rateLimited, "at most \(limits.maximumOpenChallenges) open challenges at once")
+    }
+
+    /// Counts the challenge in the ledger, reading the player's waiting challenges from the
+    /// database first if they are not held; throws `rate_limited` past a cap.
+    private func reserveChallenge(from creator: String, to invitee: String?, game: String) async throws {
+        while true {
+            switch env.challenges.reserve(creator: creator, invitee: invitee, game: game) {
+            case .reserved:
+                return
+            case .refused(let why):
+                throw why
+            case .unknown:
+                let stored: (open: Int, invitations: [(invitee: String, game: String)])
+                do {
+                    stored = try await safety.pendingChallenges(of: creator)
+                } catch {
+                    throw PlyError(failure: error)
+                }
+                let keys = stored.invitations.map { ChallengeLedger.invitation($0.invitee, $0.game) }
+                env.challenges.load(creator, ChallengeLedger.Pending(open: stored.open, invitations: Set(keys)))
             }
         }
+    }
+
+    private func makeChallenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings)
+        async throws -> Match
+    {
         var settings = settings
         if settings.isPublic == nil { settings.isPublic = invitee == nil }
         let id = try await store.newMatchID()

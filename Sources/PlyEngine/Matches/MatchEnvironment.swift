@@ -9,6 +9,7 @@ struct MatchEnvironment: Sendable {
     let ratings: RatingDesk
     let players: PlayerDirectory
     let watchers = Watchers()
+    let challenges: ChallengeLedger
     let logger: Logger
     let now: @Sendable () -> Date
 }

@@ -176,9 +176,7 @@ struct MatchState: Sendable {
         after.moves.append(notation)
         after.drawOfferBy = nil
         let ending = after.status == .finished
-        var event = MatchJSON.moveSummary(after.row)
-        event["move"] = .string(notation)
-        event["by"] = .string(player)
+        let summary = MatchJSON.moveSummary(after.row)
         let away: Away? =
             ending ? Away("ended", row.seats) : after.row.toMove.map { Away("your_turn", [$0], turn: count + 2) }
         return .played(MatchTransition(
@@ -186,9 +184,11 @@ struct MatchState: Sendable {
             writes: [.ply(PlyRow(match: id, ply: count + 1, move: notation, playedAt: stamp)), .updateMatch(after.row, newParticipant: nil)],
             rating: ending && isRated(movedToo: seat) ? after.ratedEnding : nil,
             publications: [
-                Publication(Event("move", MatchJSON.ordered(event, MatchJSON.moveEventOrder)), to: row.seats, except: connection, away: away)
+                Publication(
+                    Event("move", MatchJSON.moveEvent(summary, move: notation, by: player)), to: row.seats, except: connection,
+                    away: away)
             ],
-            reply: MatchJSON.moveSummary(after.row)))
+            reply: summary))
     }
 
     private func isDuplicate(ply: Int, text: String, by player: String) -> Bool {
@@ -431,7 +431,6 @@ enum MatchJSON {
         "match", "game", "settings", "status", "players", "ply", "to_move", "moves", "position", "deadline", "result",
         "created_at", "updated_at",
     ]
-    static let moveEventOrder = ["match", "ply", "move", "by", "status", "to_move", "deadline", "result"]
 
     static func result(_ r: MatchRow) -> JSONValue {
         guard let reason = r.resultReason else { return .null }
@@ -466,6 +465,19 @@ enum MatchJSON {
             "match": .string(r.id), "ply": .int(r.plyCount), "status": .string(r.status.rawValue),
             "to_move": .optional(r.toMove), "deadline": .optional(r.deadline.map(Timestamp.rfc3339)), "result": result(r),
         ]
+    }
+
+    /// `EVENT move`'s body: the summary with the move and its player, in the protocol's order.
+    static func moveEvent(_ summary: JSONObject, move: String, by player: String) -> JSONObject {
+        var o = JSONObject()
+        for f in summary {
+            o[f.key] = f.value
+            if f.key == "ply" {
+                o["move"] = .string(move)
+                o["by"] = .string(player)
+            }
+        }
+        return o
     }
 
     /// The fields in `order` first, then any others as they were.
