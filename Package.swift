@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "PlyClient",
             dependencies: [
-                "PlyJSON", "PlyLines",
+                "PlyJSON", "PlyLines", "PlyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "PlyBench",
             dependencies: [
-                "PlyClient", "PlyRules", "PlyJSON", "PlyStore", "PlyLines",
+                "PlyClient", "PlyRules", "PlyJSON", "PlyStore", "PlyLines", "PlyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "ply",
             dependencies: [
-                "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench", "PlyClient",
+                "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench", "PlyClient", "PlyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -141,7 +141,7 @@ let package = Package(
             dependencies: ["PlyStore", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict
         ),
-        .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON"], swiftSettings: strict),
+        .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON", "PlyProtocol"], swiftSettings: strict),
         .testTarget(name: "PlyBenchTests", dependencies: ["PlyBench"], swiftSettings: strict),
         .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),
         .testTarget(

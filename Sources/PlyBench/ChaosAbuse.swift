@@ -1,3 +1,4 @@
+import PlyProtocol
 import Foundation
 import PlyClient
 import PlyJSON

@@ -1,3 +1,4 @@
+import PlyProtocol
 import PlyJSON
 
 /// One operator request as `ply admin <verb> <args...>` sends it (PROTOCOL.md, "Operators"):

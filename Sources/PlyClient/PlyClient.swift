@@ -1,3 +1,4 @@
+import PlyProtocol
 import NIOCore
 import NIOPosix
 import PlyJSON

@@ -1,3 +1,4 @@
+import PlyProtocol
 import PlyClient
 import PlyJSON
 import Testing

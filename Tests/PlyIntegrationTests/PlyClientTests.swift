@@ -1,3 +1,4 @@
+import PlyProtocol
 import Foundation
 import NIOCore
 import NIOPosix

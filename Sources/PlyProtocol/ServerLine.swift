@@ -22,8 +22,10 @@ public struct PlyEvent: Sendable, Hashable {
     }
 }
 
-/// One line from the server, classified. Parsing is pure and Foundation-free so a game on
-/// iOS or macOS can reuse it with its own transport.
+/// One line from the server, classified: the client's reading of what `Reply.line(tag:)`,
+/// `Event.line` and `NumberedEvent.line(seq:)` write, kept beside them so the two sides
+/// cannot drift (a test round-trips every kind of line). Parsing is pure and Foundation-free
+/// so a game on iOS or macOS can reuse it with its own transport.
 public enum ServerLine: Sendable, Hashable {
     case reply(tag: String?, PlyReply)
     case event(PlyEvent)
