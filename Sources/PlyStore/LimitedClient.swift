@@ -29,8 +29,8 @@ public struct LimitedClient: Sendable {
     /// `late(started)` (`started`: the body had a connection) whether or not the task has
     /// ended: a call PostgresNIO never completes (a query written to a connection that had
     /// just closed is dropped without an answer) must not hold its caller. One task, one
-    /// timer and one small box per call: a task group racing a timer task cost 2 KB of heap
-    /// per session during a login storm (`Scripts/bench` sessions), for the same effect.
+    /// timer and one small box per call: a task group racing a timer task would do the same
+    /// for about 2 KB more heap per call in a login storm (`Scripts/bench` sessions).
     public func withConnection<T: Sendable>(
         late: @escaping @Sendable (_ started: Bool) -> any Error = { _ in DatabaseUnavailable() },
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
