@@ -25,6 +25,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -48,6 +49,7 @@ let package = Package(
             name: "PlyClient",
             dependencies: [
                 "PlyJSON", "PlyLines", "PlyProtocol",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -58,6 +60,7 @@ let package = Package(
             name: "PlyBench",
             dependencies: [
                 "PlyClient", "PlyRules", "PlyJSON", "PlyStore", "PlyLines", "PlyProtocol",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -93,6 +96,7 @@ let package = Package(
             name: "PlyServer",
             dependencies: [
                 "PlyEngine", "PlyProtocol", "PlyStore", "PlyLines",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +112,7 @@ let package = Package(
             name: "ply",
             dependencies: [
                 "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench", "PlyClient", "PlyProtocol",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -148,6 +153,7 @@ let package = Package(
             name: "PlyIntegrationTests",
             dependencies: [
                 "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules", "PlyClient", "PlyBench", "PlyLines",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import PlyProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PlyClient
 import PlyJSON
 import PlyRules
@@ -23,7 +24,14 @@ public enum MovesBench {
         /// catches up by at most four intervals).
         public var rate: Double?
 
-        public init(target: BenchTarget, matches: Int, duration: Duration, game: String = "reversi", rate: Double? = nil) {
+        /// TLS to the server (its port must speak TLS); nil: plain TCP.
+        public var tls: TLSConfiguration?
+
+        public init(
+            target: BenchTarget, matches: Int, duration: Duration, game: String = "reversi", rate: Double? = nil,
+            tls: TLSConfiguration? = nil
+        ) {
+            self.tls = tls
             self.target = target
             self.matches = matches
             self.duration = duration
@@ -76,7 +84,8 @@ public enum MovesBench {
         let players = try await withThrowingTaskGroup(of: (Int, PlyClient).self) { tasks in
             for i in 0..<(2 * options.matches) {
                 tasks.addTask {
-                    let c = try await PlyClient.connect(host: options.target.host, port: options.target.port, group: group)
+                    let c = try await PlyClient.connect(
+                        host: options.target.host, port: options.target.port, group: group, tls: options.tls)
                     _ = try await c.authDevice("bench-\(run)-\(i)")
                     return (i, c)
                 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PlyStore
 
 /// `ply bench ping`: one-line request, one-line reply round trips, one in flight per
@@ -10,8 +11,11 @@ public enum PingBench {
         public var target: BenchTarget
         public var connections: Int
         public var duration: Duration
+        /// TLS to the server (its port must speak TLS); nil: plain TCP.
+        public var tls: TLSConfiguration?
 
-        public init(target: BenchTarget, connections: Int, duration: Duration) {
+        public init(target: BenchTarget, connections: Int, duration: Duration, tls: TLSConfiguration? = nil) {
+            self.tls = tls
             self.target = target
             self.connections = connections
             self.duration = duration
@@ -39,6 +43,8 @@ public enum PingBench {
     {
         // Connect everything first, so the timed part is all round trips.
         var connections: [(any Channel, EventLoopFuture<LatencySamples>)] = []
+        let tls = try options.tls.map { try NIOSSLContext(configuration: $0) }
+        let host = options.target.host
         do {
             for _ in 0..<options.connections {
                 let loop = group.next()
@@ -47,6 +53,10 @@ public enum PingBench {
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            if let tls {
+                                let name = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+                                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                            }
                             try channel.pipeline.syncOperations.addHandler(PingHandler(done: done))
                         }
                     }

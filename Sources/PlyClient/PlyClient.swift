@@ -1,6 +1,7 @@
 import PlyProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PlyJSON
 import PlyLines
 import Synchronization
@@ -26,6 +27,7 @@ public final class PlyClient: Sendable {
     private let group: any EventLoopGroup
     private let maximumLineBytes: Int
     private let helloTimeout: TimeAmount
+    private let tls: NIOSSLContext?
     private let state = Mutex(State())
 
     private typealias Waiter = CheckedContinuation<PlyReply, any Error>
@@ -43,13 +45,16 @@ public final class PlyClient: Sendable {
         var closed = false
     }
 
-    /// Connects and waits for the server's `EVENT hello`.
+    /// Connects and waits for the server's `EVENT hello`. With `tls` (see `PlyClient.tls`) the
+    /// connection is TLS, the server's certificate checked against the configuration's roots.
     public static func connect(
         host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        maximumLineBytes: Int = 1 << 20, helloTimeout: TimeAmount = .seconds(10)
+        maximumLineBytes: Int = 1 << 20, helloTimeout: TimeAmount = .seconds(10), tls: TLSConfiguration? = nil
     ) async throws -> PlyClient {
+        let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let client = PlyClient(
-            host: host, port: port, group: group, maximumLineBytes: maximumLineBytes, helloTimeout: helloTimeout)
+            host: host, port: port, group: group, maximumLineBytes: maximumLineBytes, helloTimeout: helloTimeout,
+            tls: context)
         do {
             try await client.openConnection()
         } catch {
@@ -59,7 +64,11 @@ public final class PlyClient: Sendable {
         return client
     }
 
-    private init(host: String, port: Int, group: any EventLoopGroup, maximumLineBytes: Int, helloTimeout: TimeAmount) {
+    private init(
+        host: String, port: Int, group: any EventLoopGroup, maximumLineBytes: Int, helloTimeout: TimeAmount,
+        tls: NIOSSLContext?
+    ) {
+        self.tls = tls
         self.host = host
         self.helloTimeout = helloTimeout
         self.port = port
@@ -230,10 +239,17 @@ public final class PlyClient: Sendable {
         old?.close(promise: nil)
 
         let maximumLineBytes = self.maximumLineBytes
+        let (tls, host) = (self.tls, self.host)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // SNI takes a name, not an address; an address is checked against the
+                        // certificate's IP entries instead.
+                        let name = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     // A server that sends a line over the limit is not speaking the protocol:
                     // the connection closes rather than letting the buffer grow.
                     try channel.pipeline.syncOperations.addHandlers(
@@ -346,5 +362,15 @@ public struct PlyResumed: Sendable, Hashable {
         self.player = player
         self.replayed = replayed
         self.resync = resync
+    }
+}
+
+extension PlyClient {
+    /// A TLS configuration that trusts the certificates in a PEM file (a private CA, or a
+    /// self-signed server's own certificate), or the system's roots without one.
+    public static func tls(trusting caFile: String? = nil) throws -> TLSConfiguration {
+        var c = TLSConfiguration.makeClientConfiguration()
+        if let caFile { c.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) }
+        return c
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PlyEngine
 import PlyLines
 import ServiceLifecycle
@@ -54,6 +55,10 @@ public final class LineServer: Service {
                     let idle = TimeAmount(configuration.idleTimeout)
                     let pipeline = channel.pipeline.syncOperations
                     let gate = LineGate()
+                    // TLS first: everything after it sees the lines in the clear. A client that
+                    // does not speak TLS fails the handshake and is closed (SessionHandler's
+                    // errorCaught).
+                    if let tls = configuration.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
                     try pipeline.addHandler(CloseWhenIdle())
                     try pipeline.addHandler(CloseSlowReader())

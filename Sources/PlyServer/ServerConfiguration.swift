@@ -1,5 +1,10 @@
+import NIOSSL
+
 /// Network settings of the line server.
 public struct ServerConfiguration: Sendable {
+    /// With a context the line port speaks TLS only (the same lines inside); without, plain.
+    public var tls: NIOSSLContext?
+
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests read the bound port from `onBound`).
     public var port = 7420

@@ -26,6 +26,7 @@ struct AdminCommand: AsyncParsableCommand {
     @Option(help: "The server, as host:port.") var target = "127.0.0.1:7420"
     @Option(help: "The server's admin token (default: env PLY_ADMIN_TOKEN).") var token: String?
     @Option(help: "Seconds to wait for the replies before giving up.") var timeoutSeconds = 30.0
+    @OptionGroup var tls: TLSOptions
 
     // Here, rather than in run(), a mistake is shown with `ply admin`'s own usage.
     func validate() throws {
@@ -48,9 +49,10 @@ struct AdminCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (server, request) = try prepared()
+        let tlsConfiguration = try tls.configuration()
         let client: PlyClient
         do {
-            client = try await PlyClient.connect(host: server.host, port: server.port)
+            client = try await PlyClient.connect(host: server.host, port: server.port, tls: tlsConfiguration)
         } catch {
             Self.printError("error: cannot connect to Ply at \(server): \(error)")
             throw ExitCode(2)

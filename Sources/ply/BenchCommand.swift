@@ -18,10 +18,13 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Connections, each with one request in flight.") var connections = 50
         @Option(help: "Seconds to run.") var duration = 5.0
         @Option(help: "The server, as host:port.") var target = "127.0.0.1:7420"
+        @OptionGroup var tls: TLSOptions
 
         func run() async throws {
             let result = try await PingBench.run(
-                .init(target: try parseTarget(target), connections: connections, duration: try seconds(duration)))
+                .init(
+                    target: try parseTarget(target), connections: connections, duration: try seconds(duration),
+                    tls: try tls.configuration()))
             emit(result.report)
         }
     }
@@ -36,13 +39,14 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "The game to play.") var game = "reversi"
         @Option(help: "Total moves per second to offer, spread evenly over the matches (default: as fast as answered).")
         var rate: Double?
+        @OptionGroup var tls: TLSOptions
 
         func run() async throws {
             if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
             let result = try await MovesBench.run(
                 .init(
                     target: try parseTarget(target), matches: matches, duration: try seconds(duration), game: game,
-                    rate: rate))
+                    rate: rate, tls: try tls.configuration()))
             emit(result.report)
         }
     }

@@ -79,6 +79,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Reports one player may file per hour (env PLY_MAX_REPORTS_PER_HOUR, default \(Defaults.engine.maximumReportsPerHour))")
     var maxReportsPerHour: Int?
 
+    @Option(help: "PEM certificate chain: with --tls-key the line port speaks TLS only (env PLY_TLS_CERT)")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert (env PLY_TLS_KEY)")
+    var tlsKey: String?
+
     @Option(help: "Enables operator connections (AUTH ADMIN <token>); at least \(AdminToken.minimumLength) characters (env PLY_ADMIN_TOKEN)")
     var adminToken: String?
 
@@ -150,6 +156,16 @@ struct ServeCommand: AsyncParsableCommand {
         else { throw ValidationError("connection limits must be positive (max-outbound-bytes at least 4096)") }
         guard (0...65535).contains(server.port) else { throw ValidationError("port must be 0 to 65535") }
         guard server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
+        switch (tlsCert ?? Environment.value("PLY_TLS_CERT"), tlsKey ?? Environment.value("PLY_TLS_KEY")) {
+        case (nil, nil): break
+        case (let cert?, let key?):
+            do {
+                server.tls = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        default: throw ValidationError("give both --tls-cert and --tls-key, or neither")
+        }
         app.server = server
 
         var engine = app.engine

@@ -34,6 +34,18 @@ struct CommandLineTests {
             out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
+    /// TLS files that cannot be read, or half a pair, stop `ply serve` with a message that
+    /// names the problem (before it reaches the database).
+    @Test func serveRefusesTLSFilesItCannotUse() throws {
+        let url = "postgres://nobody@127.0.0.1:1/none"
+        let missing = try Self.ply(["serve", "--database-url", url, "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"])
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("cannot read the certificate chain in /nonexistent/cert.pem"), "\(missing.err)")
+        let half = try Self.ply(["serve", "--database-url", url, "--tls-cert", "/nonexistent/cert.pem"])
+        #expect(half.status != 0)
+        #expect(half.err.contains("give both --tls-cert and --tls-key"), "\(half.err)")
+    }
+
     @Test func perftCountsTheReadmesFigure() throws {
         let r = try Self.ply(["perft", "reversi", "10"])
         #expect(r.status == 0)
