@@ -101,7 +101,11 @@ public final class Engine: Sendable {
         let metrics = EngineMetrics()
         counters = Counters(metrics: metrics)
         players = PlayerDirectory(store: accounts, matchStore: matchStore, safety: safety, writer: writer, metrics: metrics)
-        let ratings = RatingDesk(writer: writer, logger: logger) { [matchStore] players, game in
+        // The players' profiles show the new stats; a player not in memory reads them later.
+        let ratings = RatingDesk(
+            writer: writer, logger: logger,
+            rated: { [players] rows in for row in rows { await players.resident(row.player)?.setStats(row) } }
+        ) { [matchStore] players, game in
             try await matchStore.stats(of: players, game: game)
         }
         matches = MatchDirectory(
@@ -204,6 +208,7 @@ actor AuthGuard {
     /// Nil when the limit is off.
     private var newAccounts: AttemptLimiter?
     private var reports: AttemptLimiter
+    private var exports = AttemptLimiter(limit: 10, window: 3600)
     private let start = ContinuousClock.now
 
     init(_ c: EngineConfiguration) {
@@ -254,6 +259,14 @@ actor AuthGuard {
 
     func withdrawNewAccount(address: String, at t: Double) {
         newAccounts?.withdraw(address, recordedAt: t)
+    }
+
+    /// Whether `player` may export their data again (10 times an hour), counting it if so.
+    func mayExport(_ player: String) -> Bool {
+        let t = now
+        guard exports.allows(player, now: t) else { return false }
+        exports.record(player, now: t)
+        return true
     }
 
     /// Whether `player` may file another report this hour.

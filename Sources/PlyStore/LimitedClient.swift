@@ -158,8 +158,6 @@ final class FirstAnswer<T: Sendable>: Sendable {
     }
 }
 
-extension LimitedClient {
-}
 
 /// The rows of a finished query, read as the rows of a live one are (`decode` and all).
 public struct FetchedRows: AsyncSequence, Sendable {

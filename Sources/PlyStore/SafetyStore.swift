@@ -120,15 +120,23 @@ public struct SafetyStore: Sendable {
             """, logger: logger)
     }
 
-    /// Sets the ban and mute columns of a live account; false when there is none.
-    public func setSanctions(_ player: String, _ s: Sanctions) async throws -> Bool {
-        let rows = try await database.query(
-            """
-            UPDATE players SET banned_until = \(s.bannedUntil), ban_reason = \(s.banReason),
-                               muted_until = \(s.mutedUntil), mute_reason = \(s.muteReason)
-            WHERE id = \(player) AND deleted_at IS NULL RETURNING id
-            """, logger: logger)
-        for try await _ in rows.decode(String.self) { return true }
+    /// Sets a live account's ban or mute (nil `until`: lifts it), leaving the other kind as
+    /// it is; false when there is no such account.
+    public func setSanction(_ player: String, _ kind: Sanctions.Kind, until: Date?, reason: String?) async throws -> Bool {
+        let query: PostgresQuery =
+            switch kind {
+            case .ban:
+                """
+                UPDATE players SET banned_until = \(until), ban_reason = \(reason)
+                WHERE id = \(player) AND deleted_at IS NULL RETURNING id
+                """
+            case .mute:
+                """
+                UPDATE players SET muted_until = \(until), mute_reason = \(reason)
+                WHERE id = \(player) AND deleted_at IS NULL RETURNING id
+                """
+            }
+        for try await _ in try await database.query(query, logger: logger).decode(String.self) { return true }
         return false
     }
 

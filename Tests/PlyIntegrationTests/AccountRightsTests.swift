@@ -31,6 +31,8 @@ struct AccountRightsTests {
         let match = try #require(out["matches"]?.arrayValue?.first { $0["match"]?.stringValue == t.match })
         #expect(match["moves"] == ["f5", "d6", "c3"])
         #expect(out["notifications"]?.arrayValue != nil)
+        for _ in 0..<9 { try await t.first.ok("EXPORT") }
+        try await t.first.err("EXPORT", "rate_limited")  // ten an hour
         // Another player's export does not hold this one's data.
         let theirs = try await t.second.ok("EXPORT")
         #expect(theirs["email"] == .null)

@@ -103,7 +103,13 @@ struct OperatorTests {
         #expect(view["mute_reason"]?.stringValue == "spamming")
         try await admin.ok("ADMIN UNMUTE \(t.firstID)")
         try await t.first.ok("SAY \(t.match) hello again")
-        #expect(try await query(database, "SELECT action FROM audit ORDER BY id") == ["mute", "unmute"])
+        // A ban and a mute are separate: imposing or lifting one leaves the other.
+        try await admin.ok("ADMIN BAN \(t.secondID) 600 spam")
+        try await admin.ok("ADMIN MUTE \(t.secondID) 600 spam")
+        try await admin.ok("ADMIN UNMUTE \(t.secondID)")
+        #expect(try await query(database, "SELECT ban_reason FROM players WHERE id = '\(t.secondID)'") == ["spam"])
+        try await server.client().err("AUTH SESSION \(t.secondSession)", "forbidden")
+        #expect(try await query(database, "SELECT action FROM audit ORDER BY id") == ["mute", "unmute", "ban", "mute", "unmute"])
         try await server.stop()
     }
 

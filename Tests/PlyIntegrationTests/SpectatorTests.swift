@@ -149,4 +149,25 @@ struct SpectatorTests {
         try await me.err("REPORT \(third.player) one too many", "rate_limited")
         try await server.stop()
     }
+
+    /// A challenge has no seats: its challenger cannot talk into it (cheap invitations would
+    /// put lines on a stranger's screen), and the chat limit is the player's, across all
+    /// their connections.
+    @Test func invitationsCarryNoChatAndTheLimitIsPerPlayer() async throws {
+        let server = try await TestServer.start { $0.engine.maximumChatPerMinute = 3 }
+        let (pest, _) = try await server.player("pest")
+        let (target, t) = try await server.player("target")
+        let invitation = try #require(try await pest.ok("CHALLENGE \(t.player) reversi")["match"]?.stringValue)
+        #expect(try await pest.err("SAY \(invitation) hello", "forbidden").contains("not started"))
+        #expect(!(await target.hasEvent("chat", within: .milliseconds(300))))
+
+        let table = try await server.table("reversi")
+        let second = try await server.client()
+        try await second.ok("AUTH SESSION \(table.firstSession)")
+        try await table.first.ok("SAY \(table.match) one")
+        try await second.ok("SAY \(table.match) two")
+        try await table.first.ok("SAY \(table.match) three")
+        try await second.err("SAY \(table.match) four", "rate_limited")
+        try await server.stop()
+    }
 }

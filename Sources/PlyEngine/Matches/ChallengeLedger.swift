@@ -21,22 +21,50 @@ final class ChallengeLedger: Sendable {
         case unknown
     }
 
-    private let byCreator = Mutex<[String: Pending]>([:])
+    private struct State {
+        var byCreator: [String: Pending] = [:]
+        /// Bumped by every release and forget, so a read from the database that a release
+        /// overtook is not loaded over it.
+        var generation: [String: Int] = [:]
+    }
+    private let state = Mutex(State())
     let limits: ChallengeLimits
 
     init(limits: ChallengeLimits) { self.limits = limits }
 
     static func invitation(_ invitee: String, _ game: String) -> String { invitee + " " + game }
 
-    /// What was read from the database, unless newer figures are held already.
-    func load(_ creator: String, _ pending: Pending) {
-        byCreator.withLock { all in if all[creator] == nil { all[creator] = pending } }
+    /// Where the player's figures stand before a read from the database; `load` takes the
+    /// read only if nothing was released meanwhile.
+    func readStarting(_ creator: String) -> Int {
+        state.withLock { $0.generation[creator, default: 0] }
+    }
+
+    /// What was read from the database, unless figures are held already or a release came
+    /// while it was read (then the read may hold a challenge that is gone: read again).
+    /// Returns whether it was taken.
+    @discardableResult
+    func load(_ creator: String, _ pending: Pending, readAt generation: Int) -> Bool {
+        state.withLock { s in
+            guard s.generation[creator, default: 0] == generation else { return false }
+            if s.byCreator[creator] == nil { s.byCreator[creator] = pending }
+            return true
+        }
+    }
+
+    /// Lets go of what is held for the player (a commit of unknown outcome touched their
+    /// challenges): the next challenge reads them from the database.
+    func forget(_ creator: String) {
+        state.withLock { s in
+            s.byCreator[creator] = nil
+            s.generation[creator, default: 0] += 1
+        }
     }
 
     /// Counts a challenge about to be made, or says why it may not be.
     func reserve(creator: String, invitee: String?, game: String) -> Reservation {
-        byCreator.withLock { all in
-            guard var p = all[creator] else { return .unknown }
+        state.withLock { s in
+            guard var p = s.byCreator[creator] else { return .unknown }
             if let invitee {
                 let key = Self.invitation(invitee, game)
                 guard !p.invitations.contains(key) else {
@@ -53,7 +81,7 @@ final class ChallengeLedger: Sendable {
                 }
                 p.open += 1
             }
-            all[creator] = p
+            s.byCreator[creator] = p
             return .reserved
         }
     }
@@ -61,10 +89,11 @@ final class ChallengeLedger: Sendable {
     /// A challenge left the waiting state (accepted, declined, withdrawn, expired), or was
     /// never made after all.
     func release(creator: String, invitee: String?, game: String) {
-        byCreator.withLock { all in
-            guard var p = all[creator] else { return }
+        state.withLock { s in
+            s.generation[creator, default: 0] += 1
+            guard var p = s.byCreator[creator] else { return }
             if let invitee { p.invitations.remove(Self.invitation(invitee, game)) } else { p.open = max(0, p.open - 1) }
-            all[creator] = p.isEmpty ? nil : p
+            s.byCreator[creator] = p.isEmpty ? nil : p
         }
     }
 }

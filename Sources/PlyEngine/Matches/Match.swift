@@ -94,17 +94,21 @@ public actor Match {
         }
     }
 
+    /// A challenge's change of unknown outcome may have settled it: its creator's waiting
+    /// challenges are read again from the database next time.
+    private func forgetChallengesIfInDoubt(_ error: any Error) {
+        guard state.status.isChallenge, StoreError.classify(error)?.code == .outcomeUnknown else { return }
+        env.challenges.forget(state.row.creator)
+    }
+
     private func commitRated(_ writes: [CriticalWrite], _ ending: RatedEnding) async throws {
-        let rows: [StatsRow]
         do {
-            rows = try await env.ratings.commitEnding(writes, ending)
+            _ = try await env.ratings.commitEnding(writes, ending)
         } catch let e as PlyError {
             throw e
         } catch {
             throw failedCommit(error)
         }
-        // The players' profiles show the new stats; a player not in memory reads them later.
-        for row in rows { await env.players.resident(row.player)?.setStats(row) }
     }
 
     /// A commit failed: `unavailable` for the client (`internal` if PostgreSQL refused it,
@@ -115,6 +119,7 @@ public actor Match {
     private func failedCommit(_ error: any Error) -> PlyError {
         env.logger.warning("commit failed", metadata: ["match": "\(id)", "error": "\(error)"])
         if StoreError.classify(error)?.code == .outcomeUnknown { retiredFlag.store(true, ordering: .releasing) }
+        forgetChallengesIfInDoubt(error)
         return PlyError(failure: error)
     }
 
@@ -216,8 +221,11 @@ public actor Match {
     /// only the watchers. A line never reaches anyone who blocked its sender.
     func say(by player: String, connection: Int, text: String) async throws {
         if retired { throw MatchRetired() }
-        let seated = state.isParticipant(player)
+        // Seated: a challenge has no seats yet, so its challenger cannot talk into it (cheap
+        // invitations would otherwise be a way onto a stranger's screen).
+        let seated = state.row.seats.contains(player)
         guard seated || env.watchers.contains(id, connection: connection) else {
+            if state.isParticipant(player) { throw PlyError.forbidden("the match has not started") }
             throw PlyError.forbidden("only players and watchers may chat in \(id)")
         }
         let room = seated ? "players" : "spectators"
@@ -225,7 +233,7 @@ public actor Match {
             Event("chat", ["match": .string(id), "by": .string(player), "text": .string(text), "room": .string(room)]))
         if seated {
             var seen: Set<String> = []
-            for p in state.participants where seen.insert(p).inserted {
+            for p in state.row.seats where seen.insert(p).inserted {
                 if let recipient = try? await env.players.player(p) {
                     await recipient.deliver(event, from: player, to: .allExcept(connection))
                 }

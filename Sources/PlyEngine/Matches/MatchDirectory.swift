@@ -85,8 +85,13 @@ public actor MatchDirectory {
         do {
             return try await makeChallenge(from: creator, to: invitee, rules: rules, settings: settings)
         } catch {
-            env.challenges.release(creator: creator, invitee: invitee, game: rules.id)
-            throw error
+            // Not made; or perhaps made, when the insert's outcome is unknown: then read again.
+            if StoreError.classify(error)?.code == .outcomeUnknown {
+                env.challenges.forget(creator)
+            } else {
+                env.challenges.release(creator: creator, invitee: invitee, game: rules.id)
+            }
+            throw PlyError(failure: error)
         }
     }
 
@@ -100,6 +105,7 @@ public actor MatchDirectory {
             case .refused(let why):
                 throw why
             case .unknown:
+                let generation = env.challenges.readStarting(creator)
                 let stored: (open: Int, invitations: [(invitee: String, game: String)])
                 do {
                     stored = try await safety.pendingChallenges(of: creator)
@@ -107,7 +113,7 @@ public actor MatchDirectory {
                     throw PlyError(failure: error)
                 }
                 let keys = stored.invitations.map { ChallengeLedger.invitation($0.invitee, $0.game) }
-                env.challenges.load(creator, ChallengeLedger.Pending(open: stored.open, invitations: Set(keys)))
+                env.challenges.load(creator, ChallengeLedger.Pending(open: stored.open, invitations: Set(keys)), readAt: generation)
             }
         }
     }
@@ -123,11 +129,7 @@ public actor MatchDirectory {
             id: id, game: rules.id, settings: JSONValue.object(settings.json(rules: rules)).description,
             status: invitee == nil ? .open : .invited, creator: creator, invitee: invitee, createdAt: now, updatedAt: now)
         let m = try Self.make(row, plies: [], env: env)
-        do {
-            try await env.writer.commit([.insertMatch(row)])
-        } catch {
-            throw PlyError(failure: error)
-        }
+        try await env.writer.commit([.insertMatch(row)])
         residents.adopt(id, m)
         return m
     }
@@ -164,7 +166,7 @@ public actor MatchDirectory {
         // Automatch seats are random; the time per turn is the one both asked for.
         var s = settings
         s.side = .random
-        if s.isPublic == nil { s.isPublic = true }
+        s.isPublic = true  // automatch matches may always be watched
         let m: Match
         let id: String
         do {
@@ -291,33 +293,4 @@ struct ChallengeLimits: Sendable {
     var maximumQueuesPerPlayer = 8
     /// Open challenges nobody accepted within this time end `aborted` (`expired`).
     var openChallengeSeconds = 7.0 * 24 * 3600
-}
-
-/// One turn at a time per key, for work that reads a count and then writes what it
-/// counted (an async mutex per key, for an actor to hold; waiters go in arrival order).
-struct KeyedTurns {
-    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
-
-    /// Takes `key` if it is free; false when someone holds it.
-    mutating func claim(_ key: String) -> Bool {
-        guard waiting[key] == nil else { return false }
-        waiting[key] = []
-        return true
-    }
-
-    /// Waits for `key`: the continuation resumes when `end` hands it over.
-    mutating func wait(_ key: String, _ c: CheckedContinuation<Void, Never>) {
-        waiting[key, default: []].append(c)
-    }
-
-    /// Hands `key` to the next waiter, or frees it.
-    mutating func end(_ key: String) {
-        guard var queue = waiting[key] else { return }
-        if queue.isEmpty {
-            waiting[key] = nil
-        } else {
-            queue.removeFirst().resume()
-            waiting[key] = queue
-        }
-    }
 }

@@ -359,6 +359,10 @@ struct MatchState: Sendable {
             if let by = drawOfferBy, by != player {
                 return finished(winner: nil, reason: "agreement", now: now)  // both offered: agreed
             }
+            if drawOfferBy == player {
+                // Offered already: the opponent was told once, and is not told again.
+                return MatchTransition(next: self, writes: [], publications: [], reply: ["match": .string(id), "offered": true])
+            }
             var after = self
             after.drawOfferBy = player
             return MatchTransition(

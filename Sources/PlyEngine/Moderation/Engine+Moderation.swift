@@ -34,22 +34,27 @@ extension Engine {
     /// player closes (`keeping`'s once its reply is out). Throws `not_found` for no account.
     func deleteAccount(_ id: String, keeping connection: Int?) async throws {
         guard let p = try await players.player(id), await !p.isDeleted else { throw PlyError.notFound("no player \(id)") }
-        try await withdrawEverything(of: id)
-        try await safety.deleteAccount(id)
+        // Refused from here on: nothing the player sends now starts anything new.
+        p.setLeaving(true)
+        do {
+            try await withdrawEverything(of: id)
+            try await safety.deleteAccount(id)
+        } catch {
+            p.setLeaving(false)
+            throw error
+        }
         await p.markDeleted(except: connection)
         players.forget(p)
         logger.notice("account deleted", metadata: ["player": "\(id)"])
     }
 
-    /// Changes a player's ban or mute, in PostgreSQL first, then in memory (a ban closes the
-    /// player's connections and ends what they have under way).
-    func sanction(_ id: String, _ change: (inout Sanctions) -> Void) async throws -> Sanctions {
+    /// Imposes or lifts (nil `until`) a player's ban or mute, in PostgreSQL first (that kind's
+    /// columns only, so a ban and a mute at once do not undo each other), then in memory. A
+    /// ban closes the player's connections and ends what they have under way.
+    func sanction(_ id: String, _ kind: Sanctions.Kind, until: Date?, reason: String?) async throws {
         guard let p = try await players.player(id), await !p.isDeleted else { throw PlyError.notFound("no player \(id)") }
-        var s = await p.sanctions
-        change(&s)
-        guard try await safety.setSanctions(id, s) else { throw PlyError.notFound("no player \(id)") }
-        await p.setSanctions(s)
+        guard try await safety.setSanction(id, kind, until: until, reason: reason) else { throw PlyError.notFound("no player \(id)") }
+        let s = await p.setSanction(kind, until: until, reason: reason)
         if s.banned(at: Date()) != nil { try await withdrawEverything(of: id) }
-        return s
     }
 }

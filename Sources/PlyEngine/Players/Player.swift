@@ -2,6 +2,7 @@ import Foundation
 import PlyJSON
 import PlyProtocol
 import PlyStore
+import Synchronization
 
 /// One account in memory: its profile, its stats, the connections it has open, and the
 /// numbered events it was sent. Reads of a loaded player are served from here; events for
@@ -18,6 +19,11 @@ public actor Player {
     private(set) var bot: Bool
     /// Set when the account is deleted: it takes no connection and stores nothing more.
     private(set) var deleted: Bool
+    /// The end of a ban in force (seconds since 1970; 0: none) and whether the account is
+    /// deleted, readable without a hop: every request of a session checks them first, so
+    /// requests already read when a ban or a deletion lands do nothing.
+    private let bannedUntilSeconds: Atomic<Int64>
+    private let deletedFlag: Atomic<Bool>
 
     struct Connection {
         var outbound: Outbound
@@ -52,6 +58,8 @@ public actor Player {
         sanctions = row.sanctions
         bot = row.bot
         deleted = row.deletedAt != nil
+        bannedUntilSeconds = Atomic(Int64(row.sanctions.bannedUntil?.timeIntervalSince1970 ?? 0))
+        deletedFlag = Atomic(row.deletedAt != nil)
         data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
         createdAt = row.createdAt
         // Numbers are recorded every `seqStride` events, so after a crash up to that many may
@@ -276,18 +284,48 @@ public actor Player {
     var isBot: Bool { bot }
     var isDeleted: Bool { deleted }
 
-    /// A new ban or mute is in force. A ban tells every connection why and closes it.
-    func setSanctions(_ s: Sanctions) async {
-        sanctions = s
-        guard let until = s.banned(at: Date()) else { return }
+    /// Chat lines in the last minute, for the player's limit (across all their connections).
+    private var chatLines: AttemptLimiter?
+
+    /// Why the player may not say a line now (muted, or over `perMinute` lines a minute on all
+    /// their connections together), or nil, counting the line.
+    func chatRefusal(perMinute: Int, now: Date = Date()) -> PlyError? {
+        if let until = sanctions.muted(at: now) { return PlyError.forbidden("muted until \(Sanctions.text(until))") }
+        if chatLines == nil { chatLines = AttemptLimiter(limit: perMinute, window: 60, maxKeys: 1) }
+        let t = now.timeIntervalSinceReferenceDate
+        guard chatLines!.allows("say", now: t) else { return PlyError(.rateLimited, "at most \(perMinute) chat lines a minute") }
+        chatLines!.record("say", now: t)
+        return nil
+    }
+
+    /// Whether the player may act now: not deleted, not banned.
+    nonisolated func isInGoodStanding(at now: Date = Date()) -> Bool {
+        !deletedFlag.load(ordering: .acquiring)
+            && Double(bannedUntilSeconds.load(ordering: .acquiring)) <= now.timeIntervalSince1970
+    }
+
+    /// Refuses requests from now on (the account is being deleted); `false` takes it back
+    /// (the deletion failed).
+    nonisolated func setLeaving(_ leaving: Bool) { deletedFlag.store(leaving, ordering: .releasing) }
+
+    /// A ban or mute imposed or lifted; returns the sanctions now in force. A ban tells every
+    /// connection why and closes it.
+    @discardableResult
+    func setSanction(_ kind: Sanctions.Kind, until: Date?, reason: String?) async -> Sanctions {
+        sanctions.set(kind, until: until, reason: reason)
+        let s = sanctions
+        bannedUntilSeconds.store(Int64(s.bannedUntil?.timeIntervalSince1970 ?? 0), ordering: .releasing)
+        guard kind == .ban, let until = s.banned(at: Date()) else { return s }
         await deliver(Event("banned", ["until": .string(Sanctions.text(until)), "reason": .optional(s.banReason)]))
         closeConnections(except: nil)
+        return s
     }
 
     /// The account was deleted: every connection but `connection` closes now, that one once
     /// its reply is out; the actor leaves memory.
     func markDeleted(except connection: Int?) {
         deleted = true
+        deletedFlag.store(true, ordering: .releasing)
         retired = true
         name = "Deleted player"
         data = JSONObject()

@@ -9,13 +9,16 @@ import PlyStore
 /// other, so neither rates from stats the other is about to replace.
 ///
 /// Every rated ending of this server passes here, so the stats it committed are the stored
-/// ones: it keeps them (up to `cacheLimit` rows) and reads PostgreSQL only for a player it has
+/// ones (a deleted account's are deleted too, but it never plays again): it keeps them (up to `cacheLimit` rows) and reads PostgreSQL only for a player it has
 /// not rated yet, or after a commit whose outcome was unknown (the stats may or may not have
 /// been stored, so they are read back).
 actor RatingDesk {
     private let writer: any CriticalCommitting
     private let readStats: @Sendable ([String], String) async throws -> [StatsRow]
     private let logger: Logger
+    /// Tells the players' profiles their new stats, inside the section, so two endings of one
+    /// player reach the profile in the order they were committed.
+    private let rated: @Sendable ([StatsRow]) async -> Void
     private var turns = KeyedTurns()
     /// Stats as committed, by player and game.
     private var known: [String: StatsRow] = [:]
@@ -23,8 +26,10 @@ actor RatingDesk {
 
     init(
         writer: any CriticalCommitting, logger: Logger, cacheLimit: Int = 100_000,
+        rated: @escaping @Sendable ([StatsRow]) async -> Void = { _ in },
         readStats: @escaping @Sendable (_ players: [String], _ game: String) async throws -> [StatsRow]
     ) {
+        self.rated = rated
         self.writer = writer
         self.logger = logger
         self.cacheLimit = cacheLimit
@@ -52,6 +57,7 @@ actor RatingDesk {
         }
         if known.count + rows.count > cacheLimit { known.removeAll(keepingCapacity: true) }
         for row in rows { known[Self.key(row.player, row.game)] = row }
+        await rated(rows)
         return rows
     }
 

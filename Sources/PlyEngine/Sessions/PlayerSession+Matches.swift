@@ -33,7 +33,9 @@ extension PlayerSession {
         let settings = try MatchSettings(json, rules: rules)
         if let opponent {
             let invitee = try await otherPlayer(opponent, me: me, what: "challenge")
-            guard await !invitee.hasBlocked(me.id) else { throw PlyError.forbidden("\(opponent) does not take your challenges") }
+            guard await !invitee.hasBlocked(me.id), invitee.isInGoodStanding() else {
+                throw PlyError.forbidden("\(opponent) does not take your challenges")
+            }
         }
         let match = try await engine.matches.challenge(from: me.id, to: opponent, rules: rules, settings: settings)
         if let opponent, let invitee = try await engine.players.player(opponent) {
@@ -137,12 +139,7 @@ extension PlayerSession {
             engine.matches.unwatch(id, connection: connectionID)
             return .ok(nil)
         case .say(let id, let text):
-            if let until = await me.mutedUntil() { throw PlyError.forbidden("muted until \(Sanctions.text(until))") }
-            let now = Date().timeIntervalSinceReferenceDate
-            guard chat.allows("say", now: now) else {
-                throw PlyError(.rateLimited, "at most \(chat.limit) chat lines a minute")
-            }
-            chat.record("say", now: now)
+            if let refusal = await me.chatRefusal(perMinute: engine.configuration.maximumChatPerMinute) { throw refusal }
             try await onMatch(id) { try await $0.say(by: me.id, connection: connectionID, text: text) }
             return .ok(nil)
         default:

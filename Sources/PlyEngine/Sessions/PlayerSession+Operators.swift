@@ -55,7 +55,7 @@ extension PlayerSession {
     func impose(_ kind: Sanctions.Kind, on id: String, until: Date?, reason: String?) async throws -> Reply {
         let action = until == nil ? "un" + kind.rawValue : kind.rawValue
         try await audit(action, id, reason ?? "", until.map { ["until": .string(Sanctions.text($0))] } ?? [:])
-        _ = try await engine.sanction(id) { $0.set(kind, until: until, reason: reason) }
+        try await engine.sanction(id, kind, until: until, reason: reason)
         return until.map { .ok(["player": .string(id), "until": .string(Sanctions.text($0))]) } ?? .ok(nil)
     }
 

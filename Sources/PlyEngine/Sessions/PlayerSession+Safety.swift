@@ -54,9 +54,14 @@ extension PlayerSession {
         }
     }
 
+    /// The most of `EXPORT`'s matches one reply carries, in bytes of JSON (a reply must fit the
+    /// connection's outbound limit, 1 MiB by default); past it `matches_truncated` is true.
+    static let exportMatchBytes = 512 * 1024
+
     /// Everything stored about the player, as one JSON object.
     func export() async throws -> Reply {
         let me = try me()
+        guard await engine.authGuard.mayExport(me.id) else { throw PlyError(.rateLimited, "at most 10 exports an hour") }
         let maximumMatches = 2000
         let credentials = try await engine.safety.credentials(of: me.id)
         let matches = try await engine.matchStore.matchesWithMoves(of: me.id, limit: maximumMatches)
@@ -67,14 +72,19 @@ extension PlayerSession {
         o["email"] = .optional(credentials.email)
         o["identities"] = .array(credentials.identities.map { ["issuer": .string($0.issuer), "subject": .string($0.subject)] })
         o["devices"] = .int(credentials.devices)
-        o["matches"] = .array(matches.map { row, moves in
+        var exported: [JSONValue] = []
+        var bytes = 0
+        for (row, moves) in matches {
             var m = Self.summary(row, names: [:]).objectValue ?? JSONObject()
             m["settings"] = (try? JSONValue(parsing: row.settings)) ?? .null
             m["moves"] = .array(moves.map { .string($0) })
             m["created_at"] = .string(Timestamp.rfc3339(row.createdAt))
-            return .object(m)
-        })
-        if matches.count == maximumMatches { o["matches_truncated"] = true }
+            bytes += JSONValue.object(m).description.utf8.count
+            if bytes > Self.exportMatchBytes { break }
+            exported.append(.object(m))
+        }
+        o["matches"] = .array(exported)
+        if exported.count < matches.count || matches.count == maximumMatches { o["matches_truncated"] = true }
         o["notifications"] = .array(notes.map { n in
             [
                 "id": .string(n.id), "kind": .string(n.kind), "match": .string(n.match),

@@ -30,8 +30,6 @@ public actor PlayerSession {
     var failedAuth = 0
     /// Matches this connection watches, to stop watching when it closes.
     var watching: Set<String> = []
-    /// This connection's chat lines in the last minute.
-    var chat: AttemptLimiter
     public var isAuthenticated: Bool { player != nil || isOperator }
 
     /// Set by QUIT: the server closes the connection after the reply.
@@ -59,7 +57,6 @@ public actor PlayerSession {
         self.remoteAddress = remoteAddress
         self.executor = executor
         self.flow = flow
-        chat = AttemptLimiter(limit: engine.configuration.maximumChatPerMinute, window: 60)
         connectionID = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         engine.counters.connected()
     }
@@ -167,7 +164,7 @@ public actor PlayerSession {
 
     /// Closes a connection that did not log in within the handshake time.
     public func handshakeExpired(after seconds: Int64) {
-        guard player == nil, !stopping else { return }
+        guard !isAuthenticated, !stopping else { return }
         outbound.send("ERR unauthenticated no login within \(seconds) seconds; closing\n")
         stop()
     }
@@ -218,6 +215,12 @@ public actor PlayerSession {
     func run(_ command: Command) async -> Reply {
         guard command.allowedBeforeAuth || isAuthenticated else {
             return .error(.unauthenticated("log in first with AUTH"))
+        }
+        // A ban or a deletion that landed after these requests were read: none of them runs.
+        if let player, !player.isInGoodStanding() {
+            self.player = nil
+            wantsClose = true
+            return .error(.forbidden("this account is banned or deleted"))
         }
         do {
             return try await dispatch(command)

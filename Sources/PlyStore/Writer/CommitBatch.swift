@@ -112,8 +112,8 @@ enum CommitParameters {
 }
 
 /// The `CALL` of `ply_commit_v1` with a batch, column by column. Prepared once per
-/// connection: parsing and planning a statement of this size for every commit cost
-/// PostgreSQL more than running it, for a batch of 30 moves. It returns no rows, so an error
+/// connection: parsing and planning a statement of this size costs PostgreSQL more than
+/// running it for a typical batch. It returns no rows, so an error
 /// in any part fails the call itself.
 struct CommitBatch: PostgresPreparedStatement {
     typealias Row = ()
