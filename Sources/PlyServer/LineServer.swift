@@ -19,12 +19,21 @@ public final class LineServer: Service {
     /// Runs before the listener binds (migrations): nothing is accepted until it is done.
     let prepare: @Sendable () async throws -> Void
     let connections: LiveConnections
+    /// The HTTP listener's address once bound (tests read its port).
+    let onHTTPBound: @Sendable (SocketAddress) -> Void
+    private let phaseValue = Atomic<Int>(Phase.starting.rawValue)
+    var phase: Phase {
+        get { Phase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .starting }
+        set { phaseValue.store(newValue.rawValue, ordering: .releasing) }
+    }
 
     public init(
         configuration: ServerConfiguration, engine: Engine, logger: Logger,
         prepare: @escaping @Sendable () async throws -> Void = {},
-        onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+        onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+        onHTTPBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
+        self.onHTTPBound = onHTTPBound
         self.configuration = configuration
         self.engine = engine
         self.logger = logger
@@ -37,7 +46,22 @@ public final class LineServer: Service {
     }
 
     public func run() async throws {
-        try await prepare()
+        // The HTTP port first, so `/healthz` answers `starting` while migrations run.
+        var http: (any Channel)?
+        if let port = configuration.httpPort {
+            let channel = try await bindHTTP(port: port)
+            if let address = channel.localAddress {
+                logger.info("http listening", metadata: ["address": "\(address)"])
+                onHTTPBound(address)
+            }
+            http = channel
+        }
+        do {
+            try await prepare()
+        } catch {
+            try? await http?.close()
+            throw error
+        }
         let configuration = self.configuration
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -74,6 +98,7 @@ public final class LineServer: Service {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
+        phase = .running
         if let address = listener.localAddress {
             logger.info("listening", metadata: ["address": "\(address)"])
             onBound(address)
@@ -81,8 +106,11 @@ public final class LineServer: Service {
         try await withGracefulShutdownHandler {
             try await listener.closeFuture.get()
         } onGracefulShutdown: {
+            self.phase = .stopping
             listener.close(promise: nil)
         }
+        phase = .stopping
+        try? await http?.close()
         // No new connections; the open ones answer what they have read, then close. Past
         // the shutdown time limit the group cancels this, and what is still open is closed.
         await connections.quiesceAll()

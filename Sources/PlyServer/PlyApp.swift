@@ -39,6 +39,7 @@ public struct PlyApp: Sendable {
     public func run(
         signals: [UnixSignal] = [.sigterm, .sigint],
         onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+        onHTTPBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         onGroup: @Sendable (ServiceGroup) -> Void = { _ in }
     ) async throws {
         // The metrics backend first: the engine and the writer record as they go.
@@ -54,7 +55,7 @@ public struct PlyApp: Sendable {
                 try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
                 ready.finish()
             },
-            onBound: onBound)
+            onBound: onBound, onHTTPBound: onHTTPBound)
         var configuration = ServiceGroupConfiguration(
                 services: [
                     .init(service: client),

@@ -4,6 +4,8 @@ import NIOSSL
 public struct ServerConfiguration: Sendable {
     /// With a context the line port speaks TLS only (the same lines inside); without, plain.
     public var tls: NIOSSLContext?
+    /// The HTTP/WebSocket port (`/ws`, `/healthz`, `/`); nil: none. 0 picks a free port.
+    public var httpPort: Int?
 
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests read the bound port from `onBound`).

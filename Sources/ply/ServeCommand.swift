@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "TCP port, 0 for any free one (env PLY_PORT, default \(Defaults.server.port))")
     var port: Int?
 
+    @Option(help: "HTTP port for WebSocket (/ws), /healthz and the web page (/); off unless given (env PLY_HTTP_PORT)")
+    var httpPort: Int?
+
     @Option(help: "Longest request line in bytes (env PLY_MAX_LINE_BYTES, default \(Defaults.server.maximumLineBytes))")
     var maxLineBytes: Int?
 
@@ -155,6 +158,8 @@ struct ServeCommand: AsyncParsableCommand {
             server.maximumOutboundBytes >= 4096
         else { throw ValidationError("connection limits must be positive (max-outbound-bytes at least 4096)") }
         guard (0...65535).contains(server.port) else { throw ValidationError("port must be 0 to 65535") }
+        server.httpPort = try httpPort ?? Environment.int("PLY_HTTP_PORT")
+        if let http = server.httpPort, !(0...65535).contains(http) { throw ValidationError("http-port must be 0 to 65535") }
         guard server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
         switch (tlsCert ?? Environment.value("PLY_TLS_CERT"), tlsKey ?? Environment.value("PLY_TLS_KEY")) {
         case (nil, nil): break

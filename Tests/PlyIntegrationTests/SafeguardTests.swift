@@ -253,7 +253,7 @@ struct SafeguardTests {
             $0.engine.deadlinePollSeconds = 0.1
         }
         let t = try await server.table("reversi", settings: Table.publicSettings)
-        let (w, watcher) = try await server.player("watcher")
+        let (w, _) = try await server.player("watcher")
         let (observer, _) = try await server.player("observer")
         func stat(_ key: String) async throws -> Int { try await observer.ok("STATS")[key]?.intValue ?? 0 }
         func waitForEviction(after before: Int) async throws {

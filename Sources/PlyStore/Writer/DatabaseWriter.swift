@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Executes the `WriteScheduler`'s decisions: commits critical writes (resuming each caller
 /// only after its transaction committed), flushes lazy writes, and tells when the
@@ -42,6 +43,9 @@ public actor DatabaseWriter {
     /// Set after a failure to reach the database; critical writes fail at once until a
     /// probe succeeds.
     public var databaseDown: Bool { outage.isDown }
+    /// `databaseDown`, readable without a hop (for a health check).
+    public nonisolated var isDown: Bool { downFlag.load(ordering: .relaxed) }
+    private let downFlag = Atomic<Bool>(false)
     private var wake: CheckedContinuation<Void, Never>?
 
     /// With `lanes`, group commits run on connections of their own (see `commitOnLane`);
@@ -289,6 +293,7 @@ public actor DatabaseWriter {
         if serverRefusal(in: error) != nil { return }
         if outage.failed(now: now) {
             metrics.database(down: true)
+            downFlag.store(true, ordering: .relaxed)
             logger.error("database unreachable; critical writes fail fast until it returns", metadata: ["error": "\(error)"])
         }
     }
@@ -300,6 +305,7 @@ public actor DatabaseWriter {
             }
             outage.probeSucceeded()
             metrics.database(down: false)
+            downFlag.store(false, ordering: .relaxed)
             logger.notice("database reachable again")
         } catch {
             outage.probeFailed(now: now)

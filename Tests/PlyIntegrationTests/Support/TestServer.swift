@@ -40,6 +40,8 @@ enum TestDatabase {
 /// A real `ply serve` in this process: real listener on a free port, real PostgreSQL.
 final class TestServer: Sendable {
     let port: Int
+    /// The HTTP/WebSocket port, when the test asked for one (`server.httpPort = 0`).
+    let httpPort: Int?
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
     /// What the service group logged, at debug level: which services started and stopped.
@@ -74,6 +76,7 @@ final class TestServer: Sendable {
         app.lifecycleLogger = Logger(label: "ply.test.lifecycle") { lifecycle.handler(label: $0, level: .debug) }
         configure(&app)
         let bound = AsyncStream<Int>.makeStream()
+        let httpBound = Mutex<Int?>(nil)
         let groupBox = AsyncStream<ServiceGroup>.makeStream()
         let runningApp = app
         let task = Task {
@@ -87,6 +90,7 @@ final class TestServer: Sendable {
                     bound.continuation.yield(address.port ?? 0)
                     bound.continuation.finish()
                 },
+                onHTTPBound: { address in httpBound.withLock { $0 = address.port } },
                 onGroup: { g in
                     groupBox.continuation.yield(g)
                     groupBox.continuation.finish()
@@ -99,12 +103,13 @@ final class TestServer: Sendable {
             _ = try await task.value
             throw TestFailure("the server did not start")
         }
-        return TestServer(port: port, group: group, task: task, lifecycle: lifecycle, log: memory)
+        return TestServer(port: port, httpPort: httpBound.withLock { $0 }, group: group, task: task, lifecycle: lifecycle, log: memory)
     }
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>, lifecycle: MemoryLog, log: MemoryLog) {
+    private init(port: Int, httpPort: Int?, group: ServiceGroup, task: Task<Void, any Error>, lifecycle: MemoryLog, log: MemoryLog) {
         self.log = log
         self.port = port
+        self.httpPort = httpPort
         self.group = group
         self.task = task
         self.lifecycle = lifecycle

@@ -1,0 +1,161 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+import PlyEngine
+import PlyStore
+
+/// The HTTP/1.1 listener (`--http-port`; HTTPS with the TLS flags): `GET /ws` upgrades to a
+/// WebSocket carrying the line protocol (`WebSocketSessionHandler`), `GET /healthz` says
+/// whether the server accepts play, `GET /` is the web client's page. It shares the line
+/// port's connection limits and shutdown.
+extension LineServer {
+    /// Where the server is in its life, for `/healthz`.
+    enum Phase: Int {
+        case starting, running, stopping
+    }
+
+    func bindHTTP(port: Int) async throws -> any Channel {
+        let configuration = self.configuration
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: min(32 * 1024, configuration.maximumOutboundBytes / 2), high: configuration.maximumOutboundBytes))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls = configuration.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
+                    try pipeline.addHandler(CloseWhenIdle())
+                    try pipeline.addHandler(CloseSlowReader())
+                    let http = HTTPRequestHandler(server: self)
+                    let bound = NIOLoopBound(http, eventLoop: channel.eventLoop)
+                    let upgrader = NIOWebSocketServerUpgrader(
+                        // Frames up to the unterminated-line limit are read (a longer line answers
+                        // too_long, as on the line port); beyond it the connection closes.
+                        maxFrameSize: configuration.maximumUnterminatedBytes,
+                        automaticErrorHandling: true,
+                        shouldUpgrade: { channel, head in
+                            channel.eventLoop.makeSucceededFuture(
+                                head.uri.split(separator: "?").first == "/ws" && self.admitWebSocket(channel) ? HTTPHeaders() : nil)
+                        },
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+                                try channel.pipeline.syncOperations.addHandler(WebSocketSessionHandler(server: self, remote: remote))
+                            }
+                        })
+                    try pipeline.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
+                        }))
+                    try pipeline.addHandler(http)
+                }
+            }
+            .bind(host: configuration.host, port: port)
+            .get()
+    }
+
+    /// Takes a WebSocket connection into the line port's budget, or refuses it (the server
+    /// is full, starting or stopping).
+    func admitWebSocket(_ channel: any Channel) -> Bool {
+        guard phase == .running else { return false }
+        return connections.admit(channel, from: channel.remoteAddress?.ipAddress ?? "unknown") == nil
+    }
+
+    /// Why the server does not accept play now, or nil: `/healthz`'s answer.
+    var unhealthyReason: String? {
+        switch phase {
+        case .starting: return "starting"
+        case .stopping: return "shutting down"
+        case .running: return engine.writer.isDown ? "database down" : nil
+        }
+    }
+}
+
+/// Answers the plain HTTP requests; an upgrade to `/ws` is taken over by NIO's upgrader.
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: LineServer
+    private var head: HTTPRequestHead?
+
+    init(server: LineServer) { self.server = server }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h): head = h
+        case .body: break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            respond(context, head)
+        }
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        let path = head.uri.split(separator: "?").first.map(String.init) ?? "/"
+        switch (head.method, path) {
+        case (.GET, "/healthz"):
+            if let why = server.unhealthyReason {
+                send(context, head, .serviceUnavailable, why + "\n")
+            } else {
+                send(context, head, .ok, "ok\n")
+            }
+        case (.GET, "/ws"):
+            let why = server.unhealthyReason ?? "the server is full"
+            send(context, head, server.phase == .running ? .tooManyRequests : .serviceUnavailable, why + "\n")
+        case (.GET, "/"):
+            send(context, head, .ok, WebClientPage.html, contentType: "text/html; charset=utf-8")
+        default:
+            send(context, head, .notFound, "not found\n")
+        }
+    }
+
+    private func send(
+        _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String,
+        contentType: String = "text/plain; charset=utf-8"
+    ) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+        headers.add(name: "Cache-Control", value: "no-store")
+        let keepAlive = request.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { channel.close(promise: nil) }
+        }
+    }
+}
+
+/// The page `GET /` serves: how to reach Ply from a browser (the web client itself is not
+/// built yet; `/ws` is the protocol over WebSocket).
+enum WebClientPage {
+    static let html = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Ply</title></head>
+        <body>
+        <h1>Ply</h1>
+        <p>This server speaks the Ply line protocol over WebSocket at <code>/ws</code>: one request
+        line per text frame, one reply or event per frame.</p>
+        <pre id="log"></pre>
+        <script type="module">
+        const log = document.getElementById("log");
+        const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+        const ws = new WebSocket(url);
+        ws.onmessage = (m) => { log.textContent += m.data + "\\n"; };
+        ws.onopen = () => ws.send("PING");
+        </script>
+        </body></html>
+
+        """
+}

@@ -1,0 +1,80 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import NIOWebSocket
+import PlyEngine
+import PlyJSON
+import PlyServer
+import Testing
+
+/// The HTTP listener: the protocol over WebSocket (`/ws`), `/healthz`, the page at `/`.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
+struct WebSocketTests {
+    static func server(_ configure: @escaping (inout PlyApp) -> Void = { _ in }) async throws -> (TestServer, Int) {
+        let server = try await TestServer.start {
+            $0.server.httpPort = 0
+            configure(&$0)
+        }
+        return (server, try #require(server.httpPort))
+    }
+
+    /// A TCP player and a WebSocket player play a match through to moves and events; the
+    /// same player on TCP and on WebSocket at once gets the same events.
+    @Test func aTCPAndAWebSocketPlayerPlayTogether() async throws {
+        let (server, http) = try await Self.server()
+        let ws = try await WebSocketTestClient.connect(port: http)
+        let wsLogin = try await ws.ok("AUTH DEVICE websocket-player-\(UUID().uuidString)")
+        let wsPlayer = try #require(wsLogin["player"]?.stringValue)
+        let (tcp, t) = try await server.player("tcp")
+        let match = try #require(try await ws.ok(#"CHALLENGE \#(t.player) reversi {"side":"first"}"#)["match"]?.stringValue)
+        _ = try await tcp.event("challenge")
+        try await tcp.ok("ACCEPT \(match)")
+        _ = try await ws.event("start")
+        try await ws.ok("MOVE \(match) 1 f5")
+        #expect(try await tcp.event("move")["move"]?.stringValue == "f5")
+        // The WebSocket player's session, resumed on TCP too: both connections see Bo's move.
+        let sameOnTCP = try await server.client()
+        try await sameOnTCP.ok("AUTH SESSION \(try #require(wsLogin["session"]?.stringValue))")
+        try await tcp.ok("MOVE \(match) 2 d6")
+        #expect(try await ws.event("move")["move"]?.stringValue == "d6")
+        #expect(try await sameOnTCP.event("move")["move"]?.stringValue == "d6")
+        #expect(try await ws.ok("MATCH \(match)")["players"]?.arrayValue?.first?["player"]?.stringValue == wsPlayer)
+        try await server.stop()
+    }
+
+    /// The line port's limits hold: a frame over the line limit answers `too_long` and the
+    /// connection stays; a binary frame closes it with 1003; silence past the idle timeout
+    /// closes it.
+    @Test func frameLimitsBinaryFramesAndIdleness() async throws {
+        let (server, http) = try await Self.server {
+            $0.server.maximumLineBytes = 256
+            $0.server.idleTimeout = .seconds(2)
+        }
+        let ws = try await WebSocketTestClient.connect(port: http)
+        try await ws.send("PING " + String(repeating: "x", count: 300))
+        #expect(try await ws.reply().hasPrefix("ERR too_long"))
+        try await ws.ok("PING")
+        try await ws.sendFrame(.binary, [1, 2, 3])
+        #expect(await ws.isClosed())
+        #expect(ws.receivedCloseCode == .unacceptableData)
+        let quiet = try await WebSocketTestClient.connect(port: http)
+        #expect(await quiet.isClosed(within: .seconds(8)), "closed after 2 s of silence")
+        try await server.stop()
+    }
+
+    /// `/healthz` answers 200 while the server accepts play; unknown paths are 404; `/` is a
+    /// page.
+    @Test func healthAndPages() async throws {
+        let (server, http) = try await Self.server()
+        func get(_ path: String) async throws -> (Int, String) {
+            let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(http)\(path)")!)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        #expect(try await get("/healthz") == (200, "ok\n"))
+        #expect(try await get("/nothing").0 == 404)
+        let page = try await get("/")
+        #expect(page.0 == 200 && page.1.contains("/ws"))
+        try await server.stop()
+    }
+}
