@@ -77,4 +77,30 @@ struct WebSocketTests {
         #expect(page.0 == 200 && page.1.contains("/ws"))
         try await server.stop()
     }
+
+    /// `/healthz` answers 503 `database down` while PostgreSQL is away (once a write found
+    /// it so) and 200 again once it is back.
+    @Test func healthFollowsTheDatabase() async throws {
+        let cluster = try await PrivateCluster.make()
+        defer { Task { await cluster.remove() } }
+        let server = try await TestServer.start(database: try cluster.url) { $0.server.httpPort = 0 }
+        let http = try #require(server.httpPort)
+        func health() async throws -> (Int, String) {
+            let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(http)/healthz")!)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        #expect(try await health() == (200, "ok\n"))
+        let t = try await server.table("reversi")
+        try await cluster.stop()
+        try await t.first.err("MOVE \(t.match) 1 f5", "unavailable")
+        #expect(try await health() == (503, "database down\n"))
+        try await cluster.start()
+        var answer = (0, "")
+        for _ in 0..<100 where answer.0 != 200 {
+            try await Task.sleep(for: .milliseconds(200))
+            answer = try await health()
+        }
+        #expect(answer == (200, "ok\n"), "healthy again once the probe finds the database")
+        try await server.stop()
+    }
 }
