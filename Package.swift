@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "PlyClient", "PlyRules", "PlyJSON", "PlyStore", "PlyLines", "PlyProtocol",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOWebSocket
 import PlyStore
 
 /// `ply bench ping`: one-line request, one-line reply round trips, one in flight per
@@ -13,9 +14,14 @@ public enum PingBench {
         public var duration: Duration
         /// TLS to the server (its port must speak TLS); nil: plain TCP.
         public var tls: TLSConfiguration?
+        /// Over a WebSocket (`GET /ws` on the server's HTTP port) instead of the line port.
+        public var webSocket: Bool
 
-        public init(target: BenchTarget, connections: Int, duration: Duration, tls: TLSConfiguration? = nil) {
+        public init(
+            target: BenchTarget, connections: Int, duration: Duration, tls: TLSConfiguration? = nil, webSocket: Bool = false
+        ) {
             self.tls = tls
+            self.webSocket = webSocket
             self.target = target
             self.connections = connections
             self.duration = duration
@@ -43,12 +49,16 @@ public enum PingBench {
     {
         // Connect everything first, so the timed part is all round trips.
         var connections: [(any Channel, EventLoopFuture<LatencySamples>)] = []
+        var upgrades: [EventLoopFuture<Void>] = []
+        let webSocket = options.webSocket
         let tls = try options.tls.map { try NIOSSLContext(configuration: $0) }
         let host = options.target.host
         do {
             for _ in 0..<options.connections {
                 let loop = group.next()
                 let done = loop.makePromise(of: LatencySamples.self)
+                let upgraded = loop.makePromise(of: Void.self)
+                if webSocket { upgrades.append(upgraded.futureResult) } else { upgraded.succeed() }
                 let channel = try await ClientBootstrap(group: loop)
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelInitializer { channel in
@@ -56,6 +66,9 @@ public enum PingBench {
                             if let tls {
                                 let name = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
                                 try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                            }
+                            if webSocket {
+                                try channel.pipeline.syncOperations.addHandler(WebSocketUpgrade(host: host, upgraded: upgraded))
                             }
                             try channel.pipeline.syncOperations.addHandler(PingHandler(done: done))
                         }
@@ -67,6 +80,7 @@ public enum PingBench {
             for (channel, _) in connections { try? await channel.close() }
             throw error
         }
+        for u in upgrades { try await u.get() }
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = NIODeadline.now() + .nanoseconds(Int64(LatencySamples.milliseconds(options.duration) * 1e6))

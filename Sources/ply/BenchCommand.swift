@@ -19,12 +19,14 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Seconds to run.") var duration = 5.0
         @Option(help: "The server, as host:port.") var target = "127.0.0.1:7420"
         @OptionGroup var tls: TLSOptions
+        @Flag(help: "Over a WebSocket (GET /ws) on the server's HTTP port (--http-port) instead of the line port.")
+        var ws = false
 
         func run() async throws {
             let result = try await PingBench.run(
                 .init(
                     target: try parseTarget(target), connections: connections, duration: try seconds(duration),
-                    tls: try tls.configuration()))
+                    tls: try tls.configuration(), webSocket: ws))
             emit(result.report)
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import NIOWebSocket
+import PlyBench
 import PlyEngine
 import PlyJSON
 import PlyServer
@@ -101,6 +102,15 @@ struct WebSocketTests {
             answer = try await health()
         }
         #expect(answer == (200, "ok\n"), "healthy again once the probe finds the database")
+        try await server.stop()
+    }
+
+    /// `ply bench ping --ws` round-trips PING over WebSocket frames.
+    @Test func pingBenchRunsOverWebSocket() async throws {
+        let (server, http) = try await Self.server()
+        let result = try await PingBench.run(
+            .init(target: BenchTarget(host: "127.0.0.1", port: http), connections: 2, duration: .milliseconds(300), webSocket: true))
+        #expect(result.requests > 10, "\(result.requests) round trips")
         try await server.stop()
     }
 }

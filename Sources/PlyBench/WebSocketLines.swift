@@ -1,0 +1,91 @@
+import NIOCore
+import NIOWebSocket
+
+/// A client connection's lines over a WebSocket (`GET /ws`): `WebSocketUpgrade` sends the
+/// upgrade request and, on `101 Switching Protocols`, puts the frame codec and
+/// `WebSocketLines` in its place, so the handlers after it read and write lines as on the
+/// line port (a text frame in is a line with its `\n`; a line out is a masked text frame).
+final class WebSocketUpgrade: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let host: String
+    private let upgraded: EventLoopPromise<Void>
+    private var received = ByteBuffer()
+
+    init(host: String, upgraded: EventLoopPromise<Void>) {
+        self.host = host
+        self.upgraded = upgraded
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let request =
+            "GET /ws HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: request)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        received.writeBuffer(&incoming)
+        let view = received.readableBytesView
+        guard let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
+        guard view.starts(with: Array("HTTP/1.1 101".utf8)) else {
+            upgraded.fail(ChannelError.inappropriateOperationForState)
+            context.close(promise: nil)
+            return
+        }
+        received.moveReaderIndex(to: end.upperBound)
+        let rest = received
+        do {
+            let pipeline = context.pipeline.syncOperations
+            try pipeline.addHandler(WebSocketLines(), position: .after(self))
+            try pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 22)), position: .after(self))
+            try pipeline.addHandler(WebSocketFrameEncoder(), position: .after(self))
+            // What came after the response goes on to the framing, before this leaves.
+            if rest.readableBytes > 0 { context.fireChannelRead(NIOAny(rest)) }
+            pipeline.removeHandler(self, promise: nil)
+            upgraded.succeed()
+        } catch {
+            upgraded.fail(error)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        upgraded.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+}
+
+/// Text frames in as lines (each with its `\n`), lines out as masked text frames.
+final class WebSocketLines: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = WebSocketFrame
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            var line = frame.unmaskedData
+            line.writeInteger(UInt8(ascii: "\n"))
+            context.fireChannelRead(wrapInboundOut(line))
+        case .connectionClose:
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var buffer = unwrapOutboundIn(data)
+        // One frame per line, without its newline.
+        while let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = buffer.readSlice(length: nl - buffer.readerIndex)!
+            buffer.moveReaderIndex(forwardBy: 1)
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: line)), promise: nil)
+        }
+        promise?.succeed()
+    }
+}
