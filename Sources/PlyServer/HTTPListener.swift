@@ -85,13 +85,24 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let server: LineServer
     private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var bodyTooLong = false
 
     init(server: LineServer) { self.server = server }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let h): head = h
-        case .body: break
+        case .head(let h):
+            head = h
+            body.clear()
+            bodyTooLong = false
+        case .body(var part):
+            // A line over the limit is answered too_long; the rest of it is not kept.
+            if body.readableBytes + part.readableBytes > server.configuration.maximumLineBytes + 2 {
+                bodyTooLong = true
+            } else {
+                body.writeBuffer(&part)
+            }
         case .end:
             guard let head else { return }
             self.head = nil
@@ -113,16 +124,100 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             send(context, head, server.phase == .running ? .tooManyRequests : .serviceUnavailable, why + "\n")
         case (.GET, "/"):
             send(context, head, .ok, WebClientPage.html, contentType: "text/html; charset=utf-8")
+        case (.POST, "/line"):
+            postLine(context, head)
+        case (.GET, "/events"):
+            events(context, head)
         default:
             send(context, head, .notFound, "not found\n")
         }
     }
 
+    /// `POST /line`: one request line as the body; the reply line as the body, status 200
+    /// whatever the reply.
+    private func postLine(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        if let why = server.unhealthyReason, server.phase != .running {
+            return send(context, head, .ok, "ERR unavailable \(why)\n")
+        }
+        if bodyTooLong {
+            return send(context, head, .ok, "ERR too_long line longer than \(server.configuration.maximumLineBytes) bytes\n")
+        }
+        var text = body.readString(length: body.readableBytes) ?? ""
+        if let nl = text.firstIndex(of: "\n") { text = String(text[..<nl]) }
+        if text.last == "\r" { text.removeLast() }
+        let token = HTTPExchange.bearer(head.headers.first(name: "Authorization"))
+        let lines = (token.map { ["AUTH SESSION \($0)"] } ?? []) + [text]
+        let collected = HTTPExchange.Collected()
+        let loop = context.eventLoop
+        let session = HTTPExchange.session(
+            server: server, remote: context.channel.remoteAddress?.ipAddress ?? "unknown", loop: loop, lines: lines,
+            collected: collected)
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        collected.wait(on: loop) { replies, _ in replies >= lines.count }.whenComplete { _ in
+            let replies = collected.replies
+            // A refused session is the answer; otherwise the line's own reply.
+            let answer = token != nil && replies.first?.hasPrefix("ERR ") == true ? replies[0] : (replies.last ?? "")
+            bound.value.0.send(bound.value.1, head, .ok, answer + "\n")
+            Task { await session.end() }
+        }
+    }
+
+    /// `GET /events?after=<seq>`: the player's events after `seq`, one line each, waiting up
+    /// to `longPollSeconds` for the first.
+    private func events(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        guard let token = HTTPExchange.bearer(head.headers.first(name: "Authorization")) else {
+            return send(context, head, .unauthorized, "ERR unauthenticated give Authorization: Bearer <session>\n")
+        }
+        let query = head.uri.split(separator: "?").dropFirst().first ?? ""
+        let after = query.split(separator: "&").compactMap { pair -> Int? in
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            return kv.count == 2 && kv[0] == "after" ? Int(kv[1]) : nil
+        }.first ?? 0
+        let collected = HTTPExchange.Collected()
+        let loop = context.eventLoop
+        let session = HTTPExchange.session(
+            server: server, remote: context.channel.remoteAddress?.ipAddress ?? "unknown", loop: loop,
+            lines: ["AUTH SESSION \(token) \(max(0, after))"], collected: collected)
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let wait = TimeAmount(server.configuration.longPoll)
+        collected.wait(on: loop) { replies, _ in replies >= 1 }.whenComplete { _ in
+            let reply = collected.replies.first ?? ""
+            guard reply.hasPrefix("OK") else {
+                bound.value.0.send(bound.value.1, head, .unauthorized, reply + "\n")
+                Task { await session.end() }
+                return
+            }
+            let answer: @Sendable () -> Void = {
+                let lines = collected.events
+                let resync = reply.contains(#""resync":true"#)
+                bound.value.0.send(
+                    bound.value.1, head, .ok, lines.map { $0 + "\n" }.joined(), extraHeaders: resync ? [("X-Ply-Resync", "true")] : [])
+                Task { await session.end() }
+            }
+            if !collected.events.isEmpty || reply.contains(#""resync":true"#) { return answer() }
+            // Nothing yet: wait for the first event, or the long poll's end.
+            let done = loop.makePromise(of: Void.self)
+            let fired = NIOLoopBoundBox(false, eventLoop: loop)
+            @Sendable func fire() {
+                guard !fired.value else { return }
+                fired.value = true
+                done.succeed()
+            }
+            collected.wait(on: loop) { _, events in events >= 1 }.whenComplete { _ in fire() }
+            let timer = loop.scheduleTask(in: wait) { fire() }
+            done.futureResult.whenComplete { _ in
+                timer.cancel()
+                answer()
+            }
+        }
+    }
+
     private func send(
         _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String,
-        contentType: String = "text/plain; charset=utf-8"
+        contentType: String = "text/plain; charset=utf-8", extraHeaders: [(String, String)] = []
     ) {
         var headers = HTTPHeaders()
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         headers.add(name: "Cache-Control", value: "no-store")

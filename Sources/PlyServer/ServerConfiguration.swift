@@ -6,6 +6,8 @@ public struct ServerConfiguration: Sendable {
     public var tls: NIOSSLContext?
     /// The HTTP/WebSocket port (`/ws`, `/healthz`, `/`); nil: none. 0 picks a free port.
     public var httpPort: Int?
+    /// How long `GET /events` waits for the first event.
+    public var longPoll = Duration.seconds(25)
 
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests read the bound port from `onBound`).

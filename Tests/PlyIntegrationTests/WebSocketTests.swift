@@ -113,4 +113,66 @@ struct WebSocketTests {
         #expect(result.requests > 10, "\(result.requests) round trips")
         try await server.stop()
     }
+
+    /// A player who only makes HTTP requests: `POST /line` for requests (with the session as
+    /// a bearer token), `GET /events` for what happened, waiting for the first event.
+    @Test func anHTTPOnlyPlayerPlaysWithPostAndLongPoll() async throws {
+        let (server, http) = try await Self.server { $0.server.longPoll = .seconds(2) }
+        func post(_ line: String, token: String? = nil) async throws -> String {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(http)/line")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(line.utf8)
+            request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        }
+        func events(after: Int, token: String?) async throws -> (Int, [String]) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(http)/events?after=\(after)")!)
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, lines)
+        }
+        let login = try JSONValue(parsing: String(try await post("AUTH DEVICE http-only-\(UUID().uuidString)").dropFirst(3)))
+        let token = try #require(login["session"]?.stringValue)
+        #expect(try await post("PING", token: "not-a-session").hasPrefix("ERR unauthenticated"))
+        #expect(try await events(after: 0, token: nil).0 == 401)
+
+        let (tcp, t) = try await server.player("tcp")
+        let created = try await post(#"CHALLENGE \#(t.player) reversi {"side":"first"}"#, token: token)
+        let match = try #require(try JSONValue(parsing: String(created.dropFirst(3)))["match"]?.stringValue)
+        _ = try await tcp.event("challenge")
+        try await tcp.ok("ACCEPT \(match)")
+        #expect(try await post("MOVE \(match) 1 f5", token: token).hasPrefix("OK "))
+        try await tcp.ok("MOVE \(match) 2 d6")
+        let (status, seen) = try await events(after: 0, token: token)
+        #expect(status == 200)
+        #expect(seen.contains { $0.hasPrefix("EVENT start ") })
+        let move = try #require(seen.last { $0.hasPrefix("EVENT move ") })
+        #expect(move.contains(#""move":"d6""#))
+        let lastSeq = try #require(try JSONValue.parseObject(String(move.dropFirst("EVENT move ".count)))["seq"]?.intValue)
+
+        // Nothing new: the poll waits, and ends with the next event as it happens.
+        async let polled = events(after: lastSeq, token: token)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await post("MOVE \(match) 3 c3", token: token).hasPrefix("OK "))
+        try await tcp.ok("MOVE \(match) 4 d3")
+        let (_, next) = try await polled
+        #expect(next.first?.hasPrefix("EVENT move ") == true, "\(next)")
+        // And with nothing at all, it ends empty after the long poll (2 s here).
+        var latest = lastSeq
+        while true {
+            let (_, more) = try await events(after: latest, token: token)
+            guard let last = more.last, let seq = try JSONValue.parseObject(String(last.split(separator: " ", maxSplits: 2)[2]))["seq"]?.intValue
+            else { break }
+            latest = seq
+        }
+        let started = ContinuousClock.now
+        let (_, none) = try await events(after: latest, token: token)
+        #expect(none.isEmpty)
+        #expect(ContinuousClock.now - started >= .seconds(1.5))
+        try await server.stop()
+    }
 }
