@@ -29,6 +29,8 @@ extension LineServer {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    // Counted in the line port's connection limits, in all and per address.
+                    try pipeline.addHandler(HTTPConnectionBudget(server: self))
                     if let tls = configuration.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
                     try pipeline.addHandler(CloseWhenIdle())
@@ -42,7 +44,7 @@ extension LineServer {
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
                             channel.eventLoop.makeSucceededFuture(
-                                head.uri.split(separator: "?").first == "/ws" && self.admitWebSocket(channel) ? HTTPHeaders() : nil)
+                                head.uri.split(separator: "?").first == "/ws" && self.phase == .running ? HTTPHeaders() : nil)
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
@@ -59,13 +61,6 @@ extension LineServer {
             }
             .bind(host: configuration.host, port: port)
             .get()
-    }
-
-    /// Takes a WebSocket connection into the line port's budget, or refuses it (the server
-    /// is full, starting or stopping).
-    func admitWebSocket(_ channel: any Channel) -> Bool {
-        guard phase == .running else { return false }
-        return connections.admit(channel, from: channel.remoteAddress?.ipAddress ?? "unknown") == nil
     }
 
     /// Why the server does not accept play now, or nil: `/healthz`'s answer.
@@ -120,8 +115,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 send(context, head, .ok, "ok\n")
             }
         case (.GET, "/ws"):
-            let why = server.unhealthyReason ?? "the server is full"
-            send(context, head, server.phase == .running ? .tooManyRequests : .serviceUnavailable, why + "\n")
+            send(context, head, .serviceUnavailable, (server.unhealthyReason ?? "not a WebSocket upgrade") + "\n")
         case (.GET, "/"):
             send(context, head, .ok, WebClientPage.html, contentType: "text/html; charset=utf-8")
         case (.POST, "/line"):
@@ -253,4 +247,55 @@ enum WebClientPage {
         </body></html>
 
         """
+}
+
+/// Admits an HTTP connection into the server's connection limits (the line port's), or
+/// answers 503 and closes it; releases its place when it closes. A connection admitted while
+/// the server is stopping is turned away the same way.
+final class HTTPConnectionBudget: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+    private let server: LineServer
+    private var admitted = false
+    private var remote = "unknown"
+
+    init(server: LineServer) { self.server = server }
+
+    func channelActive(context: ChannelHandlerContext) {
+        remote = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        if server.connections.admit(context.channel, from: remote) == nil {
+            admitted = true
+            context.fireChannelActive()
+            return
+        }
+        let body = "too many connections; retry later\n"
+        let response =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
+            + "Connection: close\r\n\r\n" + body
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(channel.allocator.buffer(string: response))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if admitted { context.fireChannelRead(data) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if admitted {
+            admitted = false
+            server.connections.release(context.channel, from: remote)
+        }
+        context.fireChannelInactive()
+    }
+
+    /// At shutdown a WebSocket session answers what it has read, then closes; a plain HTTP
+    /// connection (between requests, or in a long poll) closes now.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent,
+            (try? context.pipeline.syncOperations.handler(type: WebSocketSessionHandler.self)) == nil
+        {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
 }

@@ -101,11 +101,8 @@ final class WebSocketSessionHandler: ChannelInboundHandler {
         handshake = nil
         if let session {
             self.session = nil
-            let server = self.server, channel = context.channel, remote = self.remote
-            Task {
-                await session.end()
-                server.connections.release(channel, from: remote)
-            }
+            // The connection's place in the limits is released by `HTTPConnectionBudget`.
+            Task { await session.end() }
         }
         context.fireChannelInactive()
     }

@@ -175,4 +175,22 @@ struct WebSocketTests {
         #expect(ContinuousClock.now - started >= .seconds(1.5))
         try await server.stop()
     }
+
+    /// The HTTP port counts in the connection limits: past the per-address limit a
+    /// connection is answered 503 and closed; a server with idle HTTP connections open still
+    /// stops promptly.
+    @Test func httpConnectionsCountInTheLimits() async throws {
+        let (server, http) = try await Self.server { $0.server.maximumConnectionsPerAddress = 2 }
+        let first = try await WebSocketTestClient.connect(port: http)
+        let second = try await TestClient.connect(port: server.port)  // the line port shares the budget
+        let refused = try await TestClient.connect(port: http, expectHello: false)
+        try await refused.sendRaw(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        let status = try await refused.nextLine()
+        #expect(status.hasPrefix("HTTP/1.1 503"), "\(status)")
+        #expect(await refused.isClosed())
+        _ = (first, second)
+        let started = ContinuousClock.now
+        try await server.stop()
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
 }
