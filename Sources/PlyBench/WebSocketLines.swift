@@ -1,23 +1,25 @@
 import NIOCore
 import NIOWebSocket
 
-/// A client connection's lines over a WebSocket (`GET /ws`): `WebSocketUpgrade` sends the
-/// upgrade request and, on `101 Switching Protocols`, puts the frame codec and
-/// `WebSocketLines` in its place, so the handlers after it read and write lines as on the
-/// line port (a text frame in is a line with its `\n`; a line out is a masked text frame).
-final class WebSocketUpgrade: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
+/// A client connection to `GET /ws`: `WebSocketUpgrade` sends the upgrade request and, on
+/// `101 Switching Protocols`, puts the frame codec and `then` in its place (by default
+/// `WebSocketLines`, so the handlers after it read and write lines as on the line port: a
+/// text frame in is a line with its `\n`, a line out is a masked text frame).
+public final class WebSocketUpgrade: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
 
     private let host: String
     private let upgraded: EventLoopPromise<Void>
+    private let then: [any ChannelHandler]
     private var received = ByteBuffer()
 
-    init(host: String, upgraded: EventLoopPromise<Void>) {
+    public init(host: String, upgraded: EventLoopPromise<Void>, then: [any ChannelHandler] = [WebSocketLines()]) {
         self.host = host
         self.upgraded = upgraded
+        self.then = then
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         let request =
             "GET /ws HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -25,7 +27,7 @@ final class WebSocketUpgrade: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         received.writeBuffer(&incoming)
         let view = received.readableBytesView
@@ -39,7 +41,7 @@ final class WebSocketUpgrade: ChannelInboundHandler, RemovableChannelHandler {
         let rest = received
         do {
             let pipeline = context.pipeline.syncOperations
-            try pipeline.addHandler(WebSocketLines(), position: .after(self))
+            for handler in then.reversed() { try pipeline.addHandler(handler, position: .after(self)) }
             try pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 22)), position: .after(self))
             try pipeline.addHandler(WebSocketFrameEncoder(), position: .after(self))
             // What came after the response goes on to the framing, before this leaves.
@@ -51,20 +53,22 @@ final class WebSocketUpgrade: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         upgraded.fail(ChannelError.ioOnClosedChannel)
         context.fireChannelInactive()
     }
 }
 
 /// Text frames in as lines (each with its `\n`), lines out as masked text frames.
-final class WebSocketLines: ChannelDuplexHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = WebSocketFrame
+public final class WebSocketLines: ChannelDuplexHandler {
+    public typealias InboundIn = WebSocketFrame
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = WebSocketFrame
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public init() {}
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
@@ -78,7 +82,7 @@ final class WebSocketLines: ChannelDuplexHandler {
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var buffer = unwrapOutboundIn(data)
         // One frame per line, without its newline.
         while let nl = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import PlyBench
 import PlyJSON
 import Synchronization
 import Testing
@@ -20,66 +21,16 @@ final class WebSocketTestClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        UpgradeReader(collector: FrameCollector(lines: lines, closeCode: box), upgraded: upgraded))
+                        WebSocketUpgrade(
+                            host: "\(host):\(port)", upgraded: upgraded, then: [FrameCollector(lines: lines, closeCode: box)]))
                 }
             }
             .connect(host: host, port: port).get()
-        let request =
-            "GET /ws HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        try await channel.writeAndFlush(ByteBuffer(string: request))
         try await upgraded.futureResult.get()
         let c = WebSocketTestClient(channel: channel, lines: lines, box: box)
         let hello = try await c.lines.pop(timeout: .seconds(10), where: { _ in true })
         #expect(hello.hasPrefix("EVENT hello "), "first frame was \(hello)")
         return c
-    }
-
-    /// Reads the server's `101 Switching Protocols`, then puts the WebSocket framing in its
-    /// place and hands it what came after the response.
-    private final class UpgradeReader: ChannelInboundHandler, RemovableChannelHandler, Sendable {
-        typealias InboundIn = ByteBuffer
-        let collector: FrameCollector
-        let upgraded: EventLoopPromise<Void>
-        // Touched only on the channel's event loop.
-        nonisolated(unsafe) var received = ByteBuffer()
-
-        init(collector: FrameCollector, upgraded: EventLoopPromise<Void>) {
-            self.collector = collector
-            self.upgraded = upgraded
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            var incoming = unwrapInboundIn(data)
-            received.writeBuffer(&incoming)
-            let view = received.readableBytesView
-            guard let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
-            let head = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self)
-            guard head.hasPrefix("HTTP/1.1 101") else {
-                upgraded.fail(TestFailure("no upgrade: \(head.prefix(80))"))
-                context.close(promise: nil)
-                return
-            }
-            received.moveReaderIndex(to: end.upperBound)
-            let rest = received
-            do {
-                let pipeline = context.pipeline.syncOperations
-                try pipeline.addHandler(WebSocketFrameEncoder())
-                try pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 22)))
-                try pipeline.addHandler(collector)
-                upgraded.succeed()
-                // What came after the response goes on to the framing, before this leaves.
-                if rest.readableBytes > 0 { context.fireChannelRead(NIOAny(rest)) }
-                pipeline.removeHandler(self, promise: nil)
-            } catch {
-                upgraded.fail(error)
-            }
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            upgraded.fail(TestFailure("closed before the upgrade"))
-            context.fireChannelInactive()
-        }
     }
 
     /// The close code the server sent, once it did.
