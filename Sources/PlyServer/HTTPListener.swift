@@ -48,7 +48,7 @@ extension LineServer {
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
-                                let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+                                let remote = ClientAddress.key(channel.remoteAddress)
                                 try channel.pipeline.syncOperations.addHandler(WebSocketSessionHandler(server: self, remote: remote))
                             }
                         })
@@ -144,7 +144,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let collected = HTTPExchange.Collected()
         let loop = context.eventLoop
         let session = HTTPExchange.session(
-            server: server, remote: context.channel.remoteAddress?.ipAddress ?? "unknown", loop: loop, lines: lines,
+            server: server, remote: ClientAddress.key(context.channel.remoteAddress), loop: loop, lines: lines,
             collected: collected)
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         collected.wait(on: loop) { replies, _ in replies >= lines.count }.whenComplete { _ in
@@ -170,7 +170,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let collected = HTTPExchange.Collected()
         let loop = context.eventLoop
         let session = HTTPExchange.session(
-            server: server, remote: context.channel.remoteAddress?.ipAddress ?? "unknown", loop: loop,
+            server: server, remote: ClientAddress.key(context.channel.remoteAddress), loop: loop,
             lines: ["AUTH SESSION \(token) \(max(0, after))"], collected: collected)
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let wait = TimeAmount(server.configuration.longPoll)
@@ -261,7 +261,7 @@ final class HTTPConnectionBudget: ChannelInboundHandler {
     init(server: LineServer) { self.server = server }
 
     func channelActive(context: ChannelHandlerContext) {
-        remote = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        remote = ClientAddress.key(context.channel.remoteAddress)
         if server.connections.admit(context.channel, from: remote) == nil {
             admitted = true
             context.fireChannelActive()

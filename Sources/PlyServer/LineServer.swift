@@ -229,7 +229,7 @@ final class SessionHandler: ChannelDuplexHandler {
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
         let channel = context.channel
-        remote = channel.remoteAddress?.ipAddress ?? "unknown"
+        remote = ClientAddress.key(channel.remoteAddress)
         if let refusal = server.connections.admit(channel, from: remote) {
             let (code, why) =
                 switch refusal {
