@@ -8,9 +8,10 @@ import PlyEngine
 import PlyStore
 
 /// The HTTP/1.1 listener (`--http-port`; HTTPS with the TLS flags): `GET /ws` upgrades to a
-/// WebSocket carrying the line protocol (`WebSocketSessionHandler`), `GET /healthz` says
-/// whether the server accepts play, `GET /` is the web client's page. It shares the line
-/// port's connection limits and shutdown.
+/// WebSocket carrying the line protocol (`WebSocketLineCodec` in front of the line port's
+/// `SessionHandler`), `GET /healthz` says whether the server accepts play, `GET /` is a small
+/// page that opens `/ws`, `POST /line` and `GET /events` serve HTTP-only clients. It shares
+/// the line port's connection limits and shutdown.
 extension LineServer {
     /// Where the server is in its life, for `/healthz`.
     enum Phase: Int {
@@ -48,8 +49,9 @@ extension LineServer {
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
-                                let remote = ClientAddress.key(channel.remoteAddress)
-                                try channel.pipeline.syncOperations.addHandler(WebSocketSessionHandler(server: self, remote: remote))
+                                try channel.pipeline.syncOperations.addHandlers(
+                                    WebSocketLineCodec(maximumLineBytes: configuration.maximumLineBytes),
+                                    SessionHandler(server: self, admitted: true))
                             }
                         })
                     try pipeline.configureHTTPServerPipeline(
@@ -291,7 +293,7 @@ final class HTTPConnectionBudget: ChannelInboundHandler {
     /// connection (between requests, or in a long poll) closes now.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent,
-            (try? context.pipeline.syncOperations.handler(type: WebSocketSessionHandler.self)) == nil
+            (try? context.pipeline.syncOperations.handler(type: WebSocketLineCodec.self)) == nil
         {
             context.close(promise: nil)
         } else {

@@ -197,6 +197,7 @@ final class LiveConnections: Sendable {
 
 /// The end of each connection's pipeline: greets, feeds lines to the session, writes its
 /// lines with one flush per event-loop turn, and holds reads while the session is behind.
+/// The line port and WebSocket connections (behind `WebSocketLineCodec`) both end in it.
 final class SessionHandler: ChannelDuplexHandler {
     typealias InboundIn = LineFrame
     typealias OutboundIn = ByteBuffer
@@ -212,14 +213,23 @@ final class SessionHandler: ChannelDuplexHandler {
     private var readingPaused = false
     private var readWanted = false
     private var flushScheduled = false
+    /// The connection already has its place in the limits (the HTTP port's budget took it
+    /// before the WebSocket upgrade) and is active when this handler is added.
+    private let admitted: Bool
 
-    init(server: LineServer, gate: LineGate) {
+    init(server: LineServer, gate: LineGate = LineGate(), admitted: Bool = false) {
         self.server = server
         self.gate = gate
+        self.admitted = admitted
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        guard admitted else { return }
+        // Added after an upgrade: the session starts on the loop's next turn, once the
+        // upgrade has finished, so the greeting is the first frame after its response.
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute { bound.value.start() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -228,9 +238,15 @@ final class SessionHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
+        start()
+    }
+
+    /// Takes the connection into the limits (unless it has its place) and starts its session.
+    private func start() {
+        guard session == nil, let context else { return }
         let channel = context.channel
         remote = ClientAddress.key(channel.remoteAddress)
-        if let refusal = server.connections.admit(channel, from: remote) {
+        if !admitted, let refusal = server.connections.admit(channel, from: remote) {
             let (code, why) =
                 switch refusal {
                 case .budget(.serverFull): ("rate_limited", "the server is full")
@@ -288,10 +304,11 @@ final class SessionHandler: ChannelDuplexHandler {
         handshake = nil
         if let session {
             self.session = nil
-            let server = self.server, channel = context.channel, remote = self.remote
+            let server = self.server, channel = context.channel, remote = self.remote, admitted = self.admitted
             Task {
                 await session.end()
-                server.connections.release(channel, from: remote)
+                // A WebSocket's place is released by the HTTP port's budget.
+                if !admitted { server.connections.release(channel, from: remote) }
             }
         }
         context.fireChannelInactive()

@@ -1,0 +1,62 @@
+import NIOCore
+import NIOWebSocket
+import PlyLines
+
+/// Puts a WebSocket (`GET /ws`) in front of the same `SessionHandler` as the line port: a
+/// text frame in is a line (`LineFrame`, `tooLong` past the line limit), a line out is a text
+/// frame. So every limit and timeout of the line port holds. A binary frame closes the
+/// connection with code 1003 (unacceptable data); a close from the session sends a close
+/// frame (1000) first.
+final class WebSocketLineCodec: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = LineFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = WebSocketFrame
+
+    private let maximumLineBytes: Int
+    private var closeSent = false
+
+    init(maximumLineBytes: Int) { self.maximumLineBytes = maximumLineBytes }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            var line = frame.unmaskedData
+            guard line.readableBytes <= maximumLineBytes else { return context.fireChannelRead(wrapInboundOut(.tooLong)) }
+            // One frame is one line: a newline inside it would smuggle in a second request.
+            if let nl = line.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) { line.moveWriterIndex(to: nl) }
+            context.fireChannelRead(wrapInboundOut(.line(line)))
+        case .binary:
+            sendClose(context, .unacceptableData, promise: nil)
+        case .ping:
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .connectionClose:
+            context.close(promise: nil)
+        default:
+            break  // pongs, and continuations of frames the client split (Ply's clients do not)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var buffer = unwrapOutboundIn(data)
+        if buffer.readableBytesView.last == UInt8(ascii: "\n") { buffer.moveWriterIndex(to: buffer.writerIndex - 1) }
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: promise)
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, !closeSent else { return context.close(mode: mode, promise: promise) }
+        sendClose(context, .normalClosure, promise: promise)
+    }
+
+    /// A close frame after the frames already written, then the connection closes.
+    private func sendClose(_ context: ChannelHandlerContext, _ code: WebSocketErrorCode, promise: EventLoopPromise<Void>?) {
+        guard !closeSent else { return }
+        closeSent = true
+        var data = context.channel.allocator.buffer(capacity: 2)
+        data.write(webSocketErrorCode: code)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+            .whenComplete { _ in channel.close(promise: promise) }
+    }
+}
