@@ -125,7 +125,8 @@ final class FirstAnswer<T: Sendable>: Sendable {
 
     /// Runs `body` in a task of its own and returns its outcome, or, if `limit` passes first,
     /// cancels it and throws what `atDeadline` gives (run on `loop`'s timer), without waiting
-    /// for the task to end.
+    /// for the task to end. A caller that is cancelled is answered the same way at once (a
+    /// stop past its time limit does not wait for a call PostgreSQL holds).
     static func race(
         within limit: Duration, on loop: any EventLoop, atDeadline: @escaping @Sendable (FirstAnswer<T>) -> any Error,
         _ body: @escaping @Sendable (FirstAnswer<T>) async throws -> T
@@ -143,6 +144,7 @@ final class FirstAnswer<T: Sendable>: Sendable {
             try await answer.value()
         } onCancel: {
             work.cancel()
+            answer.give(.failure(atDeadline(answer)))
         }
     }
 

@@ -103,10 +103,13 @@ public struct WriteScheduler<Unit: Sendable>: Sendable {
         return decide(now: now)
     }
 
-    /// When the timer should next look (nil: nothing lazy waits).
+    /// When the timer should next look (nil: no lazy write waits for a time). A flush in
+    /// flight decides again when it ends; a flush that is due but deferred behind critical
+    /// writes goes out when they finish, or at the latest once the oldest write starves.
     public func nextWake(now: Double) -> Double? {
-        guard let oldest = oldestLazySince else { return nil }
-        return max(oldest + configuration.flushInterval, lazyRetryAt)
+        guard lazyInFlight == nil, let oldest = oldestLazySince else { return nil }
+        let due = oldest + configuration.flushInterval
+        return max(now < due ? due : oldest + configuration.maximumLazyAge, lazyRetryAt)
     }
 
     // MARK: decisions

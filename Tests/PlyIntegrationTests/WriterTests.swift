@@ -68,7 +68,7 @@ struct WriterTests {
 
     static func withWriter(
         lanes: Bool = true, durability: Durability = .grouped, commitTimeout: Duration = .seconds(5),
-        laneIdleLimit: Duration = .seconds(30), _ body: (Fixture) async throws -> Void
+        laneIdleLimit: Duration = .seconds(30), clock: WriterClock = .continuous, _ body: (Fixture) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.fresh()
         let logger = Logger(label: "ply.test.writer")
@@ -78,7 +78,7 @@ struct WriterTests {
             try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
             let writer = DatabaseWriter(
                 client: client, lanes: lanes ? url.connectionConfiguration() : nil, durability: durability,
-                commitTimeout: commitTimeout, laneIdleLimit: laneIdleLimit, logger: logger)
+                commitTimeout: commitTimeout, laneIdleLimit: laneIdleLimit, clock: clock, logger: logger)
             group.addTask { await writer.run() }
             _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
             let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1", url: url)
@@ -111,6 +111,38 @@ struct WriterTests {
             try await fine.value
             try await alsoFine.value
             #expect(try await f.storedPlies() == [1, 2, 3])
+        }
+    }
+
+    /// Waits (a few seconds at most) until `condition` holds.
+    static func until(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("never happened: \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// The writer's timers run on its injected clock and only when the schedule needs them:
+    /// none while no lazy write waits, one that fires exactly when the oldest is due.
+    @Test func lazyWritesFlushWhenTheirTimeComesAndNothingPolls() async throws {
+        let clock = ManualClock()
+        try await Self.withWriter(clock: WriterClock(clock)) { f in
+            #expect(clock.sleeping == 0, "nothing lazy waits: no timer")
+            await f.writer.lazy(.name(player: "w1", name: "Renamed"))
+            await f.writer.lazy(.name(player: "w1", name: "Renamed again"))
+            try await Self.until("a timer is armed") { clock.sleeping == 1 }
+            clock.advance(by: .milliseconds(999))
+            #expect(await f.writer.wakeups == 0)
+            #expect(await f.writer.lazyWaiting == 1, "not due before its flush interval")
+            clock.advance(by: .milliseconds(1))
+            try await Self.until("the flush") { await f.writer.lazyFlushes == 1 }
+            #expect(try await f.ints("SELECT count(*)::int FROM players WHERE name = 'Renamed again'") == [1])
+            #expect(await f.writer.wakeups == 1)
+            #expect(clock.sleeping == 0, "nothing waits: no timer again")
         }
     }
 

@@ -116,6 +116,29 @@ import Testing
         #expect(!s.hasPendingLazy(player: "p1") && !s.hasPendingLazy(player: "p2"))
     }
 
+    /// The timer's next moment: the oldest lazy write's flush time; once that passed with
+    /// critical work in the way, the moment it starves; none while a flush is out or nothing
+    /// lazy waits; never before a retry's backoff ends.
+    @Test func theTimerWakesOnlyWhenAFlushCanBeDue() {
+        var s = S()
+        #expect(s.nextWake(now: 0) == nil, "nothing waits: no timer")
+        _ = s.enqueueLazy(.lastSeen(player: "p1", at: Date()), now: 0.5)
+        _ = s.enqueueLazy(.lastSeen(player: "p2", at: Date()), now: 0.9)
+        #expect(s.nextWake(now: 0.9) == 1.5, "the oldest write's flush time")
+        isCritical(s.enqueueCritical(1, now: 1.4), [1])
+        _ = s.enqueueCritical(2, now: 1.45)
+        #expect(s.tick(now: 1.5).isEmpty, "deferred behind critical work")
+        #expect(s.nextWake(now: 1.5) == 2.5, "at the latest when it starves")
+        guard case .lazy? = s.tick(now: 2.5).first else {
+            Issue.record("a starving write goes out")
+            return
+        }
+        #expect(s.nextWake(now: 2.5) == nil, "the flush in flight decides next")
+        _ = s.enqueueLazy(.lastSeen(player: "p3", at: Date()), now: 2.6)
+        _ = s.lazyFinished(now: 2.7, failed: true, retryAfter: 5)
+        #expect(s.nextWake(now: 2.7) == 7.7, "not before the backoff ends")
+    }
+
     @Test func theLazyQueueIsBounded() {
         var c = S.Configuration()
         c.maximumLazyRows = 3

@@ -1,51 +1,87 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Connections of the writer's own for group commits, so a batch costs one round trip (the
 /// `CALL`) and no pool lease. A lane idle longer than `idleLimit` is replaced rather than
-/// used (a server-side idle timeout may have ended it).
-struct CommitLanes {
-    let configuration: PostgresConnection.Configuration
-    let idleLimit: Duration
-    /// Lanes opened so far (a lane that fails or idles too long is replaced).
-    private(set) var opened = 0
-    private var idle: [(connection: PostgresConnection, since: ContinuousClock.Instant)] = []
-
+/// used (a server-side idle timeout may have ended it); a lane that fails is closed, unless
+/// PostgreSQL merely refused the batch (which leaves the connection as it was).
+final class CommitLanes: Sendable {
     /// How the lanes name themselves to PostgreSQL (`pg_stat_activity.application_name`).
     static let applicationName = "ply commit lane"
 
-    init(configuration: PostgresConnection.Configuration, idleLimit: Duration) {
+    private struct State {
+        var opened = 0
+        var idle: [(connection: PostgresConnection, since: ContinuousClock.Instant)] = []
+    }
+
+    let configuration: PostgresConnection.Configuration
+    let idleLimit: Duration
+    /// Longest a commit may take: past it the lane is closed and the outcome is unknown.
+    let timeLimit: Duration
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(configuration: PostgresConnection.Configuration, idleLimit: Duration, timeLimit: Duration, logger: Logger) {
         var c = configuration
         c.options.additionalStartupParameters.append(("application_name", Self.applicationName))
         self.configuration = c
         self.idleLimit = idleLimit
+        self.timeLimit = timeLimit
+        self.logger = logger
     }
 
-    /// The most recently used idle lane that is still fresh, and the stale ones passed on
-    /// the way (for the caller to close).
-    mutating func takeIdle(now: ContinuousClock.Instant) -> (lane: PostgresConnection?, stale: [PostgresConnection]) {
-        var stale: [PostgresConnection] = []
-        while let (lane, since) = idle.popLast() {
-            if !lane.isClosed && now - since < idleLimit { return (lane, stale) }
-            stale.append(lane)
+    /// Lanes opened so far (a lane that fails or idles too long is replaced).
+    var opened: Int { state.withLock { $0.opened } }
+
+    /// One group commit on a lane, within the time limit.
+    func commit(_ writes: [CriticalWrite]) async throws {
+        let lane = try await take()
+        do {
+            try await LimitedClient.racing(lane, within: timeLimit, late: { DatabaseWriter.lateCommit(started: true) }) {
+                [logger] in
+                try await DatabaseWriter.commit(writes, on: lane, logger: logger)
+            }
+            put(lane)
+        } catch {
+            if serverRefusal(in: error) != nil, !lane.isClosed {
+                put(lane)
+            } else {
+                try? await lane.close()
+            }
+            throw error
         }
-        return (nil, stale)
     }
 
-    /// A lane that finished a commit and may be used again.
-    mutating func put(_ lane: PostgresConnection, now: ContinuousClock.Instant) {
-        idle.append((lane, now))
+    /// Closes the idle lanes (shutdown).
+    func closeAll() async {
+        for lane in state.withLock({ s in defer { s.idle = [] }; return s.idle.map(\.connection) }) {
+            try? await lane.close()
+        }
     }
 
-    /// Every idle lane, for closing at shutdown.
-    mutating func takeAll() -> [PostgresConnection] {
-        defer { idle = [] }
-        return idle.map(\.connection)
+    /// The most recently used idle lane that is still fresh, or a new connection.
+    private func take() async throws -> PostgresConnection {
+        let now = ContinuousClock.now
+        let (lane, stale, id) = state.withLock { s -> (PostgresConnection?, [PostgresConnection], Int) in
+            var stale: [PostgresConnection] = []
+            while let (lane, since) = s.idle.popLast() {
+                if !lane.isClosed && now - since < idleLimit { return (lane, stale, 0) }
+                stale.append(lane)
+            }
+            s.opened += 1
+            return (nil, stale, s.opened)
+        }
+        for old in stale { try? await old.close() }
+        if let lane { return lane }
+        // The connection attempt has its own time limit (the configuration's connect timeout).
+        return try await PostgresConnection.connect(
+            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: id, logger: logger
+        ).get()
     }
 
-    /// The id of the next lane to open.
-    mutating func nextID() -> Int {
-        opened += 1
-        return opened
+    private func put(_ lane: PostgresConnection) {
+        let now = ContinuousClock.now
+        state.withLock { $0.idle.append((lane, now)) }
     }
 }

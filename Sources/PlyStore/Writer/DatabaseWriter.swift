@@ -3,27 +3,51 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// Executes the `WriteScheduler`'s decisions: commits critical writes (resuming each caller
-/// only after its transaction committed), flushes lazy writes, and tells when the
-/// database is unreachable so that critical writes fail fast instead of hanging.
+/// Carries out the `WriteScheduler`'s decisions: commits critical writes (resuming each
+/// caller only after its transaction committed), has lazy writes flushed, and fails critical
+/// writes fast while the database is unreachable instead of letting them hang.
+///
+/// All its work runs in one task group owned by `run()`: each decision, the outage probe and
+/// each timer is a child task submitted through `jobs`. Nothing polls: a timer is armed only
+/// for the next moment the schedule or the probe needs (the oldest lazy write's flush time, a
+/// retry, a probe), on the injected clock.
 public actor DatabaseWriter {
     struct Unit: Sendable {
         var writes: [CriticalWrite]
         var done: CheckedContinuation<Void, any Error>
     }
 
-    /// The pool, for transactions of their own (per-move commits, lazy flushes, the probe).
-    let database: LimitedClient
+    enum Job: Sendable {
+        case critical([Unit])
+        case lazy([LazyWrite])
+        /// One unit in a transaction of its own (per-move durability, or a retry after a
+        /// group commit failed).
+        case alone(Unit)
+        case probe
+        case timer(at: Double)
+    }
+
     let logger: Logger
     public nonisolated let durability: Durability
+    /// Per-move commits on pooled connections (and group commits without lanes).
+    private let database: LimitedClient
     /// Group commits' connections of their own (nil: each takes one from the pool).
-    private var lanes: CommitLanes?
-    /// Lanes opened so far.
-    public var lanesOpened: Int { lanes?.opened ?? 0 }
+    private let lanes: CommitLanes?
+    private let flusher: LazyFlusher
+    private let prober: OutageProbe
+    private let clock: WriterClock
     private var schedule: WriteScheduler<Unit>
-    private let start = ContinuousClock.now
     /// Longest a transaction may take before it counts as failed.
     let commitTimeout: Duration
+
+    private let jobs: AsyncStream<Job>
+    private let submitted: AsyncStream<Job>.Continuation
+    /// The earliest timer armed and not yet fired.
+    private var armedWake: Double?
+    private var probing = false
+    /// Shutdown: every lazy write goes out without waiting for its age.
+    private var draining = false
+    private var drainWaiters: [CheckedContinuation<Bool, Never>] = []
 
     public private(set) var commits = 0
     public private(set) var rowsCommitted = 0
@@ -31,6 +55,8 @@ public actor DatabaseWriter {
     public private(set) var lazyFlushes = 0
     public private(set) var lazyRowsFlushed = 0
     public private(set) var lazyRefused = 0
+    /// Timers that fired: with nothing to write, none do.
+    public private(set) var wakeups = 0
     public private(set) var lastCommitSeconds = 0.0
     /// How long the last 1,024 commits took, from handing them to PostgreSQL to its answer.
     private var commitDurations = RecentDurations(capacity: 1024)
@@ -46,17 +72,22 @@ public actor DatabaseWriter {
     /// `databaseDown`, readable without a hop (for a health check).
     public nonisolated var isDown: Bool { downFlag.load(ordering: .relaxed) }
     private let downFlag = Atomic<Bool>(false)
-    private var wake: CheckedContinuation<Void, Never>?
 
-    /// With `lanes`, group commits run on connections of their own (see `commitOnLane`);
-    /// without, each takes a connection from the client's pool and opens a transaction.
+    /// With `lanes`, group commits run on connections of their own (see `CommitLanes`);
+    /// without, each takes a connection from the client's pool.
     public init(
         client: PostgresClient, lanes: PostgresConnection.Configuration? = nil, durability: Durability = .grouped,
         criticalInFlight: Int = 1, configuration: WriteScheduler<Never>.Configuration = .init(),
-        commitTimeout: Duration = .seconds(5), laneIdleLimit: Duration = .seconds(30), logger: Logger
+        commitTimeout: Duration = .seconds(5), laneIdleLimit: Duration = .seconds(30), clock: WriterClock = .continuous,
+        logger: Logger
     ) {
         database = LimitedClient(client, limit: commitTimeout)
-        self.lanes = durability == .grouped ? lanes.map { CommitLanes(configuration: $0, idleLimit: laneIdleLimit) } : nil
+        self.lanes =
+            durability == .grouped
+            ? lanes.map { CommitLanes(configuration: $0, idleLimit: laneIdleLimit, timeLimit: commitTimeout, logger: logger) }
+            : nil
+        flusher = LazyFlusher(database: database, logger: logger)
+        prober = OutageProbe(database: database, logger: logger)
         self.durability = durability
         var c = WriteScheduler<Unit>.Configuration()
         c.flushInterval = configuration.flushInterval
@@ -66,21 +97,24 @@ public actor DatabaseWriter {
         c.maximumCriticalInFlight = max(1, criticalInFlight)
         schedule = WriteScheduler(configuration: c)
         self.commitTimeout = commitTimeout
+        self.clock = clock
         self.logger = logger
+        (jobs, submitted) = AsyncStream.makeStream(of: Job.self)
     }
 
-    private var now: Double {
-        (ContinuousClock.now - start).seconds
-    }
+    private var now: Double { clock.now() }
 
+    /// Lanes opened so far.
+    public var lanesOpened: Int { lanes?.opened ?? 0 }
     /// Percentiles of the recent commits' durations, in milliseconds.
     public func recentCommits() -> LatencySummary { commitDurations.summary() }
-
     /// Critical writes waiting for the next transaction.
     public var waiting: Int { schedule.critical.count }
     /// Lazy rows not yet flushed.
     public var lazyWaiting: Int { schedule.lazyCount }
     public func hasPendingLazy(player: String) -> Bool { schedule.hasPendingLazy(player: player) }
+
+    // MARK: requests
 
     /// Returns once the writes are committed; throws `CommitFailure` if they are not (and
     /// then nothing of them is in the database).
@@ -91,9 +125,9 @@ public actor DatabaseWriter {
             let unit = Unit(writes: writes, done: c)
             switch durability {
             case .perMove:
-                Task { await self.runAlone(unit) }
+                submit(.alone(unit))
             case .grouped:
-                for d in schedule.enqueueCritical(unit, now: now) { begin(d) }
+                start(schedule.enqueueCritical(unit, now: now))
                 metrics.queues(critical: schedule.critical.count, lazy: nil)
             }
         }
@@ -104,7 +138,9 @@ public actor DatabaseWriter {
     public func lazy(_ write: LazyWrite) -> Bool {
         let ok = schedule.enqueueLazy(write, now: now)
         metrics.queues(critical: schedule.critical.count, lazy: schedule.lazyCount)
-        if !ok {
+        if ok {
+            if armedWake == nil { armTimer() }
+        } else {
             lazyRefused += 1
             metrics.lazyWriteRefused()
             logger.warning("lazy write refused: queue full", metadata: ["key": "\(write.key)"])
@@ -112,86 +148,167 @@ public actor DatabaseWriter {
         return ok
     }
 
-    /// Runs the flush timer and the reconnection probe until cancelled.
+    // MARK: lifetime
+
+    /// Runs the writer's work until `finish()` (then until the work in flight ends) or until
+    /// cancelled. Called once.
     public func run() async {
-        while !Task.isCancelled {
-            if outage.probeDue(now: now) { await probe() }
-            if !databaseDown { for d in schedule.tick(now: now) { begin(d) } }
-            let t = now
-            let next = min(schedule.nextWake(now: t) ?? t + 0.25, t + 0.25)
-            try? await Task.sleep(for: .milliseconds(max(5, Int((next - t) * 1000))))
+        await withDiscardingTaskGroup { group in
+            for await job in jobs {
+                group.addTask { await self.perform(job) }
+            }
         }
+    }
+
+    /// Ends `run()` once the work in flight is done; work asked for later fails.
+    public func finish() {
+        submitted.finish()
     }
 
     /// Flushes every lazy write now (shutdown); gives up after `timeout` if the database
     /// stays away. Returns whether everything was written.
     @discardableResult
     public func flushAll(timeout: Duration = .seconds(10)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            // Lazy writes only: a commit still in flight here was abandoned by a stop past its
-            // time limit, and its callers are gone (its own time limit ends it).
-            if schedule.lazyCount == 0 && schedule.lazyInFlight == nil { return true }
-            if outage.probeDue(now: now) { await probe() }
-            if !databaseDown { for d in schedule.drain(now: now) { begin(d) } }
-            try? await Task.sleep(for: .milliseconds(10))
+        draining = true
+        if !databaseDown { start(schedule.drain(now: now)) }
+        if lazyDone { return true }
+        let giveUpAt = now + timeout.seconds
+        let flushed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.waitUntilFlushed() }
+            group.addTask { [clock] in
+                try? await clock.sleepUntil(giveUpAt)
+                await self.stopWaitingForFlush()
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
-        logger.error(
-            "lazy writes left unflushed at shutdown",
-            metadata: [
-                "rows": "\(schedule.lazyCount)", "flushing": "\(schedule.lazyInFlight?.count ?? 0)",
-                "commits_in_flight": "\(schedule.criticalInFlight)", "database_down": "\(databaseDown)",
-            ])
-        return false
+        if !flushed {
+            logger.error(
+                "lazy writes left unflushed at shutdown",
+                metadata: [
+                    "rows": "\(schedule.lazyCount)", "flushing": "\(schedule.lazyInFlight?.count ?? 0)",
+                    "commits_in_flight": "\(schedule.criticalInFlight)", "database_down": "\(databaseDown)",
+                ])
+        }
+        return flushed
     }
 
-    private func begin(_ d: WriteScheduler<Unit>.Decision) {
-        Task { await self.run(d) }
+    /// Closes the lanes (shutdown).
+    public func closeLanes() async {
+        await lanes?.closeAll()
     }
 
-    private func run(_ d: WriteScheduler<Unit>.Decision) async {
-        switch d {
+    private var lazyDone: Bool { schedule.lazyCount == 0 && schedule.lazyInFlight == nil }
+
+    private func waitUntilFlushed() async -> Bool {
+        if lazyDone { return true }
+        return await withCheckedContinuation { drainWaiters.append($0) }
+    }
+
+    private func stopWaitingForFlush() {
+        let waiters = drainWaiters
+        drainWaiters = []
+        for w in waiters { w.resume(returning: lazyDone) }
+    }
+
+    // MARK: jobs
+
+    private func start(_ decisions: [WriteScheduler<Unit>.Decision]) {
+        for d in decisions {
+            switch d {
+            case .critical(let batch): submit(.critical(batch))
+            case .lazy(let writes): submit(.lazy(writes))
+            }
+        }
+    }
+
+    /// Hands a job to `run()`'s task group; after `finish()` the job fails at once.
+    private func submit(_ job: Job) {
+        if case .terminated = submitted.yield(job) { refuse(job) }
+    }
+
+    private func refuse(_ job: Job) {
+        let stopped = CommitFailure(underlying: DatabaseUnavailable())
+        switch job {
         case .critical(let batch):
-            do {
-                try await execute(batch.flatMap(\.writes))
-                for u in batch { u.done.resume() }
-            } catch {
-                if batch.count == 1 || databaseDown {
-                    for u in batch { u.done.resume(throwing: CommitFailure(underlying: error)) }
-                } else {
-                    // One bad write must not sink the others: retry each on its own.
-                    logger.warning("group commit failed; retrying writes one by one", metadata: ["error": "\(error)"])
-                    for u in batch { await runAlone(u) }
-                }
-            }
-            for next in schedule.criticalFinished(now: now) { begin(next) }
-            recordQueues()
+            for u in batch { u.done.resume(throwing: stopped) }
+            start(schedule.criticalFinished(now: now))
+        case .alone(let u):
+            u.done.resume(throwing: stopped)
         case .lazy(let writes):
-            var failed = false
-            logger.debug("lazy flush", metadata: ["rows": "\(writes.count)"])
-            do {
-                let started = ContinuousClock.now
-                try await database.withConnection { [logger] conn in
-                    try await conn.withTransaction(logger: logger) { conn in
-                        try await Self.applyLazy(writes, on: conn, logger: logger)
-                    }
-                }
-                lastFlushSeconds = (ContinuousClock.now - started).seconds
-                lazyFlushes += 1
-                lazyRowsFlushed += writes.count
-                metrics.flushed(rows: writes.count, seconds: lastFlushSeconds)
-                logger.debug("lazy flush done", metadata: ["rows": "\(writes.count)"])
-            } catch {
-                failed = true
-                noteFailure(error)
-                logger.warning("lazy flush failed; kept for retry", metadata: ["rows": "\(writes.count)", "error": "\(error)"])
-            }
-            for next in schedule.lazyFinished(now: now, failed: failed, retryAfter: outage.backoff) { begin(next) }
-            recordQueues()
+            logger.error("lazy writes dropped: the writer has stopped", metadata: ["rows": "\(writes.count)"])
+            start(schedule.lazyFinished(now: now))
+        case .probe:
+            probing = false
+        case .timer:
+            armedWake = nil
         }
     }
 
-    private func runAlone(_ unit: Unit) async {
+    /// Runs one job in `run()`'s task group.
+    private nonisolated func perform(_ job: Job) async {
+        switch job {
+        case .critical(let batch): await commitBatch(batch)
+        case .lazy(let writes): await flushLazy(writes)
+        case .alone(let unit): await commitAlone(unit)
+        case .probe: await probed(answered: await prober.databaseAnswers())
+        case .timer(let at):
+            do {
+                try await clock.sleepUntil(at)
+            } catch {
+                return  // cancelled: the writer is stopping
+            }
+            await fired(at: at)
+        }
+    }
+
+    // MARK: timers
+
+    /// Arms a timer for the next moment the schedule or the probe needs, unless an earlier
+    /// one is armed already.
+    private func armTimer() {
+        var wake = schedule.nextWake(now: now)
+        if outage.isDown && !probing { wake = min(wake ?? outage.nextProbe, outage.nextProbe) }
+        guard let wake else { return }
+        if let armed = armedWake, armed <= wake { return }
+        armedWake = wake
+        submit(.timer(at: wake))
+    }
+
+    private func fired(at: Double) {
+        // A later timer that an earlier one superseded still fires; it finds nothing due.
+        if armedWake == at { armedWake = nil }
+        wakeups += 1
+        if outage.probeDue(now: now) && !probing {
+            probing = true
+            submit(.probe)
+        }
+        if !databaseDown { start(draining ? schedule.drain(now: now) : schedule.tick(now: now)) }
+        armTimer()
+    }
+
+    // MARK: critical writes
+
+    private func commitBatch(_ batch: [Unit]) async {
+        do {
+            try await execute(batch.flatMap(\.writes))
+            for u in batch { u.done.resume() }
+        } catch {
+            if batch.count == 1 || databaseDown {
+                for u in batch { u.done.resume(throwing: CommitFailure(underlying: error)) }
+            } else {
+                // One bad write must not sink the others: retry each on its own.
+                logger.warning("group commit failed; retrying writes one by one", metadata: ["error": "\(error)"])
+                for u in batch { await commitAlone(u) }
+            }
+        }
+        start(schedule.criticalFinished(now: now))
+        recordQueues()
+    }
+
+    private func commitAlone(_ unit: Unit) async {
         do {
             try await execute(unit.writes)
             unit.done.resume()
@@ -205,8 +322,8 @@ public actor DatabaseWriter {
         do {
             // One CALL of `ply_commit_v1`, which commits inside: its reply comes once the
             // batch is durable (see `commit(_:on:logger:)`).
-            if lanes != nil {
-                try await commitOnLane(writes)
+            if let lanes {
+                try await lanes.commit(writes)
             } else {
                 // Past the time limit with the CALL possibly sent, the outcome is unknown.
                 try await database.withConnection(late: Self.lateCommit) { [logger] conn in
@@ -219,53 +336,14 @@ public actor DatabaseWriter {
             noteFailure(error)
             throw error
         }
-        let took = ContinuousClock.now - started
-        lastCommitSeconds = took.seconds
-        commitDurations.record(seconds: lastCommitSeconds)
-        commitHistogram.record(milliseconds: lastCommitSeconds * 1000)
+        let took = (ContinuousClock.now - started).seconds
+        lastCommitSeconds = took
+        commitDurations.record(seconds: took)
+        commitHistogram.record(milliseconds: took * 1000)
         commits += 1
         let rows = writes.reduce(0) { $0 + $1.rows }
         rowsCommitted += rows
-        metrics.committed(rows: rows, seconds: lastCommitSeconds)
-    }
-
-    /// Publishes the queue lengths (after each change of the schedule).
-    private func recordQueues() {
-        metrics.queues(critical: schedule.critical.count, lazy: schedule.lazyCount)
-    }
-
-    // MARK: commit lanes
-
-    /// One group commit on a lane. A lane that fails is closed, unless PostgreSQL merely
-    /// refused the batch (which leaves the connection as it was).
-    private func commitOnLane(_ writes: [CriticalWrite]) async throws {
-        let lane = try await takeLane()
-        do {
-            try await limited(lane) { [logger] in
-                try await Self.commit(writes, on: lane, logger: logger)
-            }
-            lanes?.put(lane, now: .now)
-        } catch {
-            if serverRefusal(in: error) != nil, !lane.isClosed {
-                lanes?.put(lane, now: .now)
-            } else {
-                try? await lane.close()
-            }
-            throw error
-        }
-    }
-
-    /// An idle lane, or a new connection.
-    private func takeLane() async throws -> PostgresConnection {
-        guard let (lane, stale) = lanes?.takeIdle(now: .now), let configuration = lanes?.configuration,
-            let id = lane == nil ? lanes?.nextID() : 0
-        else { preconditionFailure("no lane configuration") }
-        for old in stale { try? await old.close() }
-        if let lane { return lane }
-        // The connection attempt has its own time limit (the configuration's connect timeout).
-        return try await PostgresConnection.connect(
-            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: id, logger: logger
-        ).get()
+        metrics.committed(rows: rows, seconds: took)
     }
 
     /// What a commit that outlived its time limit reports: unknown once it had a connection
@@ -277,16 +355,35 @@ public actor DatabaseWriter {
     /// How the lanes name themselves to PostgreSQL (`pg_stat_activity.application_name`).
     public static let laneApplicationName = CommitLanes.applicationName
 
-    /// Runs `body` on a lane within the commit time-out: past it the lane is closed and the
-    /// commit's outcome is unknown, even if PostgresNIO never answers the call.
-    private func limited(_ lane: PostgresConnection, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await LimitedClient.racing(lane, within: commitTimeout, late: { Self.lateCommit(started: true) }, body)
+    // MARK: lazy writes
+
+    private func flushLazy(_ writes: [LazyWrite]) async {
+        var failed = false
+        logger.debug("lazy flush", metadata: ["rows": "\(writes.count)"])
+        let started = ContinuousClock.now
+        do {
+            try await flusher.flush(writes)
+            lastFlushSeconds = (ContinuousClock.now - started).seconds
+            lazyFlushes += 1
+            lazyRowsFlushed += writes.count
+            metrics.flushed(rows: writes.count, seconds: lastFlushSeconds)
+        } catch {
+            failed = true
+            noteFailure(error)
+            logger.warning("lazy flush failed; kept for retry", metadata: ["rows": "\(writes.count)", "error": "\(error)"])
+        }
+        start(schedule.lazyFinished(now: now, failed: failed, retryAfter: outage.backoff))
+        recordQueues()
+        if lazyDone { stopWaitingForFlush() }
+        armTimer()
     }
 
-    /// Closes the lanes (shutdown).
-    public func closeLanes() async {
-        for lane in lanes?.takeAll() ?? [] { try? await lane.close() }
+    /// Publishes the queue lengths (after each change of the schedule).
+    private func recordQueues() {
+        metrics.queues(critical: schedule.critical.count, lazy: schedule.lazyCount)
     }
+
+    // MARK: outages
 
     private func noteFailure(_ error: any Error) {
         // A server-side refusal (constraint, syntax) means the database is up.
@@ -295,22 +392,21 @@ public actor DatabaseWriter {
             metrics.database(down: true)
             downFlag.store(true, ordering: .relaxed)
             logger.error("database unreachable; critical writes fail fast until it returns", metadata: ["error": "\(error)"])
+            armTimer()
         }
     }
 
-    private func probe() async {
-        do {
-            try await database.withConnection { [logger] conn in
-                _ = try await conn.query("SELECT 1", logger: logger)
-            }
+    private func probed(answered: Bool) {
+        probing = false
+        if answered {
             outage.probeSucceeded()
             metrics.database(down: false)
             downFlag.store(false, ordering: .relaxed)
             logger.notice("database reachable again")
-        } catch {
+            start(draining ? schedule.drain(now: now) : schedule.tick(now: now))
+        } else {
             outage.probeFailed(now: now)
-            logger.debug("database still unreachable", metadata: ["error": "\(error)", "next_probe_s": "\(outage.backoff)"])
         }
+        armTimer()
     }
-
 }

@@ -2,8 +2,20 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The SQL of lazy writes: one statement per kind of row, all in the flush's transaction.
-extension DatabaseWriter {
+/// Flushes lazy writes: one transaction, one statement per kind of row.
+struct LazyFlusher: Sendable {
+    let database: LimitedClient
+    let logger: Logger
+
+    /// Writes `writes` in one transaction; nothing of them is written if it throws.
+    func flush(_ writes: [LazyWrite]) async throws {
+        try await database.withConnection { [logger] conn in
+            try await conn.withTransaction(logger: logger) { conn in
+                try await Self.apply(writes, on: conn, logger: logger)
+            }
+        }
+    }
+
     /// One `UPDATE players` for many players: `assignment` reads each player's value as `u.v`
     /// (sent as an array of `type`).
     private static func setPlayerColumn<Value: PostgresArrayEncodable>(
@@ -20,11 +32,11 @@ extension DatabaseWriter {
 
     /// Email alerts of challenges: at most one outbox row per player in this many seconds,
     /// however many players challenge them.
-    public static let challengeAlertSeconds = 3600.0
+    static let challengeAlertSeconds = 3600.0
 
     /// Flushes lazy rows: one statement per kind of row. Rows of a deleted account are not
     /// written (a flush may run after the deletion it raced).
-    static func applyLazy(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
+    static func apply(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
         var names: [(String, String)] = [], data: [(String, String)] = [], seen: [(String, Double)] = []
         var seqs: [(String, Int)] = [], notes: [NotificationRow] = [], reads: [(String, String, Double)] = []
         var queued: [(String, String, Double)] = [], unqueued: [(String, String)] = []
