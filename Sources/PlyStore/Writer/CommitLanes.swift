@@ -12,6 +12,8 @@ final class CommitLanes: Sendable {
 
     private struct State {
         var opened = 0
+        /// After `closeAll()`: a lane coming back is closed, and no lane is opened.
+        var closed = false
         var idle: [(connection: PostgresConnection, since: ContinuousClock.Instant)] = []
     }
 
@@ -53,11 +55,14 @@ final class CommitLanes: Sendable {
         }
     }
 
-    /// Closes the idle lanes (shutdown).
+    /// Closes the idle lanes, and each busy one as it comes back (shutdown).
     func closeAll() async {
-        for lane in state.withLock({ s in defer { s.idle = [] }; return s.idle.map(\.connection) }) {
-            try? await lane.close()
+        let idle = state.withLock { s in
+            s.closed = true
+            defer { s.idle = [] }
+            return s.idle.map(\.connection)
         }
+        for lane in idle { try? await lane.close() }
     }
 
     /// The most recently used idle lane that is still fresh, or a new connection.
@@ -65,6 +70,7 @@ final class CommitLanes: Sendable {
         let now = ContinuousClock.now
         let (lane, stale, id) = state.withLock { s -> (PostgresConnection?, [PostgresConnection], Int) in
             var stale: [PostgresConnection] = []
+            if s.closed { return (nil, [], -1) }
             while let (lane, since) = s.idle.popLast() {
                 if !lane.isClosed && now - since < idleLimit { return (lane, stale, 0) }
                 stale.append(lane)
@@ -74,6 +80,7 @@ final class CommitLanes: Sendable {
         }
         for old in stale { try? await old.close() }
         if let lane { return lane }
+        if id < 0 { throw DatabaseUnavailable() }
         // The connection attempt has its own time limit (the configuration's connect timeout).
         return try await PostgresConnection.connect(
             on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: id, logger: logger
@@ -82,6 +89,12 @@ final class CommitLanes: Sendable {
 
     private func put(_ lane: PostgresConnection) {
         let now = ContinuousClock.now
-        state.withLock { $0.idle.append((lane, now)) }
+        let kept = state.withLock { s in
+            if !s.closed { s.idle.append((lane, now)) }
+            return !s.closed
+        }
+        if !kept {
+            let _: EventLoopFuture<Void> = lane.close()
+        }
     }
 }

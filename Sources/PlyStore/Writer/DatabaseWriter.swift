@@ -151,13 +151,14 @@ public actor DatabaseWriter {
     // MARK: lifetime
 
     /// Runs the writer's work until `finish()` (then until the work in flight ends) or until
-    /// cancelled. Called once.
+    /// cancelled, and closes the lanes. Called once.
     public func run() async {
         await withDiscardingTaskGroup { group in
             for await job in jobs {
                 group.addTask { await self.perform(job) }
             }
         }
+        await lanes?.closeAll()
     }
 
     /// Ends `run()` once the work in flight is done; work asked for later fails.
@@ -247,13 +248,30 @@ public actor DatabaseWriter {
         }
     }
 
-    /// Runs one job in `run()`'s task group.
+    /// Runs one job in `run()`'s task group. The calls to PostgreSQL run off the actor;
+    /// each job then takes one turn on it to record the outcome and decide what comes next.
     private nonisolated func perform(_ job: Job) async {
         switch job {
-        case .critical(let batch): await commitBatch(batch)
-        case .lazy(let writes): await flushLazy(writes)
-        case .alone(let unit): await commitAlone(unit)
-        case .probe: await probed(answered: await prober.databaseAnswers())
+        case .critical(let batch):
+            let outcome = await attempt(batch.flatMap(\.writes))
+            guard await committed(batch, outcome) else {
+                // One bad write must not sink the others: retry each on its own.
+                for u in batch { await committed(u, await attempt(u.writes)) }
+                await batchDone()
+                return
+            }
+        case .alone(let unit):
+            await committed(unit, await attempt(unit.writes))
+        case .lazy(let writes):
+            let started = ContinuousClock.now
+            do {
+                try await flusher.flush(writes)
+                await flushed(writes, nil, seconds: (ContinuousClock.now - started).seconds)
+            } catch {
+                await flushed(writes, error, seconds: 0)
+            }
+        case .probe:
+            await probed(answered: await prober.databaseAnswers())
         case .timer(let at):
             do {
                 try await clock.sleepUntil(at)
@@ -291,37 +309,17 @@ public actor DatabaseWriter {
 
     // MARK: critical writes
 
-    private func commitBatch(_ batch: [Unit]) async {
-        do {
-            try await execute(batch.flatMap(\.writes))
-            for u in batch { u.done.resume() }
-        } catch {
-            if batch.count == 1 || databaseDown {
-                for u in batch { u.done.resume(throwing: CommitFailure(underlying: error)) }
-            } else {
-                // One bad write must not sink the others: retry each on its own.
-                logger.warning("group commit failed; retrying writes one by one", metadata: ["error": "\(error)"])
-                for u in batch { await commitAlone(u) }
-            }
-        }
-        start(schedule.criticalFinished(now: now))
-        recordQueues()
+    struct Attempt: Sendable {
+        var writes: [CriticalWrite]
+        var error: (any Error)?
+        var seconds: Double
     }
 
-    private func commitAlone(_ unit: Unit) async {
-        do {
-            try await execute(unit.writes)
-            unit.done.resume()
-        } catch {
-            unit.done.resume(throwing: CommitFailure(underlying: error))
-        }
-    }
-
-    private func execute(_ writes: [CriticalWrite]) async throws {
+    /// One transaction of `writes`: one CALL of `ply_commit_v1`, which commits inside, so its
+    /// reply comes once the batch is durable (see `commit(_:on:logger:)`).
+    private nonisolated func attempt(_ writes: [CriticalWrite]) async -> Attempt {
         let started = ContinuousClock.now
         do {
-            // One CALL of `ply_commit_v1`, which commits inside: its reply comes once the
-            // batch is durable (see `commit(_:on:logger:)`).
             if let lanes {
                 try await lanes.commit(writes)
             } else {
@@ -330,20 +328,57 @@ public actor DatabaseWriter {
                     try await Self.commit(writes, on: conn, logger: logger)
                 }
             }
+            return Attempt(writes: writes, error: nil, seconds: (ContinuousClock.now - started).seconds)
         } catch {
+            return Attempt(writes: writes, error: error, seconds: 0)
+        }
+    }
+
+    /// A group commit's outcome. False when it failed and its units are to be retried one
+    /// by one (then `batchDone()` follows).
+    private func committed(_ batch: [Unit], _ a: Attempt) -> Bool {
+        record(a)
+        if let error = a.error {
+            if batch.count > 1 && !databaseDown {
+                logger.warning("group commit failed; retrying writes one by one", metadata: ["error": "\(error)"])
+                return false
+            }
+            for u in batch { u.done.resume(throwing: CommitFailure(underlying: error)) }
+        } else {
+            for u in batch { u.done.resume() }
+        }
+        batchDone()
+        return true
+    }
+
+    private func committed(_ unit: Unit, _ a: Attempt) {
+        record(a)
+        if let error = a.error {
+            unit.done.resume(throwing: CommitFailure(underlying: error))
+        } else {
+            unit.done.resume()
+        }
+    }
+
+    private func batchDone() {
+        start(schedule.criticalFinished(now: now))
+        recordQueues()
+    }
+
+    private func record(_ a: Attempt) {
+        if let error = a.error {
             failedCommits += 1
             metrics.commitFailed()
             noteFailure(error)
-            throw error
+            return
         }
-        let took = (ContinuousClock.now - started).seconds
-        lastCommitSeconds = took
-        commitDurations.record(seconds: took)
-        commitHistogram.record(milliseconds: took * 1000)
+        lastCommitSeconds = a.seconds
+        commitDurations.record(seconds: a.seconds)
+        commitHistogram.record(milliseconds: a.seconds * 1000)
         commits += 1
-        let rows = writes.reduce(0) { $0 + $1.rows }
+        let rows = a.writes.reduce(0) { $0 + $1.rows }
         rowsCommitted += rows
-        metrics.committed(rows: rows, seconds: took)
+        metrics.committed(rows: rows, seconds: a.seconds)
     }
 
     /// What a commit that outlived its time limit reports: unknown once it had a connection
@@ -357,22 +392,17 @@ public actor DatabaseWriter {
 
     // MARK: lazy writes
 
-    private func flushLazy(_ writes: [LazyWrite]) async {
-        var failed = false
-        logger.debug("lazy flush", metadata: ["rows": "\(writes.count)"])
-        let started = ContinuousClock.now
-        do {
-            try await flusher.flush(writes)
-            lastFlushSeconds = (ContinuousClock.now - started).seconds
-            lazyFlushes += 1
-            lazyRowsFlushed += writes.count
-            metrics.flushed(rows: writes.count, seconds: lastFlushSeconds)
-        } catch {
-            failed = true
+    private func flushed(_ writes: [LazyWrite], _ error: (any Error)?, seconds: Double) {
+        if let error {
             noteFailure(error)
             logger.warning("lazy flush failed; kept for retry", metadata: ["rows": "\(writes.count)", "error": "\(error)"])
+        } else {
+            lastFlushSeconds = seconds
+            lazyFlushes += 1
+            lazyRowsFlushed += writes.count
+            metrics.flushed(rows: writes.count, seconds: seconds)
         }
-        start(schedule.lazyFinished(now: now, failed: failed, retryAfter: outage.backoff))
+        start(schedule.lazyFinished(now: now, failed: error != nil, retryAfter: outage.backoff))
         recordQueues()
         if lazyDone { stopWaitingForFlush() }
         armTimer()
