@@ -128,6 +128,7 @@ let package = Package(
             name: "PlyEngineTests",
             dependencies: [
                 "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -63,17 +63,19 @@ public struct EngineConfiguration: Sendable {
     }
 }
 
-/// What every session shares: the store, the player directory, the credential checks.
+/// What every session shares: the storage, the player directory, the credential checks.
 /// Immutable after start-up; the mutable parts are actors.
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     public let logger: Logger
-    let accounts: AccountStore
-    let matchStore: MatchStore
-    let safety: SafetyStore
+    public let storage: Storage
+    var accounts: any AccountStoring { storage.accounts }
+    var matchStore: any MatchReading { storage.matches }
+    var safety: any SafetyStoring { storage.safety }
     public let players: PlayerDirectory
     public let matches: MatchDirectory
-    public let writer: DatabaseWriter
+    /// The PostgreSQL writer (nil when the storage is not PostgreSQL).
+    public var writer: DatabaseWriter? { storage.databaseWriter }
     let passwords: PasswordHasher
     let identities: IdentityVerifier
     let authGuard: AuthGuard
@@ -82,37 +84,42 @@ public final class Engine: Sendable {
     public let loopLag = EventLoopLag()
     let threadPool: NIOThreadPool
 
-    /// `lanes`: how to open the group-commit connections (`configuration.commitLanes`); without
-    /// it, group commits use the client's pool.
-    public init(
+    /// An engine on PostgreSQL. `lanes`: how to open the group-commit connections
+    /// (`configuration.commitLanes`); without it, group commits use the client's pool.
+    public convenience init(
         client: PostgresClient, lanes: PostgresConnection.Configuration? = nil, configuration: EngineConfiguration,
         logger: Logger
     ) async throws {
+        try await self.init(
+            storage: .postgres(client: client, lanes: lanes, configuration: configuration, logger: logger),
+            configuration: configuration, logger: logger)
+    }
+
+    /// An engine on any storage (`MemoryStorage` in tests). `now` is the clock of matches:
+    /// turn deadlines, and the times stored with moves and results.
+    public init(
+        storage: Storage, configuration: EngineConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws {
         self.configuration = configuration
         self.logger = logger
-        let limit = Duration.milliseconds(Int64(configuration.databaseTimeLimitSeconds * 1000))
-        accounts = AccountStore(client: client, timeLimit: limit, logger: logger)
-        matchStore = MatchStore(client: client, timeLimit: limit, logger: logger)
-        safety = SafetyStore(client: client, timeLimit: limit, logger: logger)
-        writer = DatabaseWriter(
-            client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
-            criticalInFlight: configuration.commitConcurrency, commitTimeout: limit,
-            logger: logger)
+        self.storage = storage
         let metrics = EngineMetrics()
         counters = Counters(metrics: metrics)
-        players = PlayerDirectory(store: accounts, matchStore: matchStore, safety: safety, writer: writer, metrics: metrics)
+        let players = PlayerDirectory(storage: storage, metrics: metrics)
+        self.players = players
         // The players' profiles show the new stats; a player not in memory reads them later.
+        let reads = storage.matches
         let ratings = RatingDesk(
-            writer: writer, logger: logger,
-            rated: { [players] rows in for row in rows { await players.resident(row.player)?.setStats(row) } }
-        ) { [matchStore] players, game in
-            try await matchStore.stats(of: players, game: game)
+            writer: storage.commits, logger: logger,
+            rated: { rows in for row in rows { await players.resident(row.player)?.setStats(row) } }
+        ) { players, game in
+            try await reads.stats(of: players, game: game)
         }
         matches = MatchDirectory(
-            store: matchStore, safety: safety,
+            store: storage.matches, safety: storage.safety,
             env: MatchEnvironment(
-                writer: writer, ratings: ratings, players: players, challenges: ChallengeLedger(limits: configuration.challengeLimits),
-                logger: logger, now: { Date() }),
+                writer: storage.commits, lazyWrites: storage.lazyWrites, ratings: ratings, players: players,
+                challenges: ChallengeLedger(limits: configuration.challengeLimits), logger: logger, now: now),
             limits: configuration.challengeLimits, metrics: metrics)
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         threadPool.start()
@@ -147,11 +154,12 @@ public final class Engine: Sendable {
         }
     }
 
-    /// The server's counters, as `STATS` returns them and the metrics export them.
+    /// The server's counters, as `STATS` returns them and the metrics export them. The
+    /// writer's figures are zero when the storage has no `DatabaseWriter`.
     public func statsSnapshot() async -> JSONObject {
         let w = writer
-        let recent = await w.recentCommits()
-        let histogram = await w.commitHistogram
+        let recent = await w?.recentCommits() ?? LatencySummary(sorted: [])
+        let histogram = await w?.commitHistogram ?? DurationHistogram()
         let lag = loopLag.summary()
         return [
             "connections": .int(counters.connections.load(ordering: .relaxed)),
@@ -163,21 +171,21 @@ public final class Engine: Sendable {
             "player_evictions": .int(await players.evictions),
             "match_loads": .int(matches.loads),
             "match_evictions": .int(await matches.evictions),
-            "pending_critical_writes": .int(await w.waiting),
-            "pending_lazy_writes": .int(await w.lazyWaiting),
-            "commits": .int(await w.commits),
-            "rows_committed": .int(await w.rowsCommitted),
-            "failed_commits": .int(await w.failedCommits),
-            "last_commit_ms": .double(Self.milliseconds(await w.lastCommitSeconds)),
+            "pending_critical_writes": .int(await w?.waiting ?? 0),
+            "pending_lazy_writes": .int(await w?.lazyWaiting ?? 0),
+            "commits": .int(await w?.commits ?? 0),
+            "rows_committed": .int(await w?.rowsCommitted ?? 0),
+            "failed_commits": .int(await w?.failedCommits ?? 0),
+            "last_commit_ms": .double(Self.milliseconds(await w?.lastCommitSeconds ?? 0)),
             "commit_p50_ms": recent.p50.map { .double(Self.milliseconds($0 / 1000)) } ?? .null,
             "commit_p99_ms": recent.p99.map { .double(Self.milliseconds($0 / 1000)) } ?? .null,
             "commit_max_ms": .double(Self.milliseconds(histogram.maximum / 1000)),
             "commit_histogram_ms": .array(histogram.buckets.map { [.double($0.upperBound), .int($0.count)] }),
-            "lazy_flushes": .int(await w.lazyFlushes),
-            "lazy_rows_flushed": .int(await w.lazyRowsFlushed),
-            "last_flush_ms": .double(Self.milliseconds(await w.lastFlushSeconds)),
-            "database_down": .bool(await w.databaseDown),
-            "durability": .string(w.durability.rawValue),
+            "lazy_flushes": .int(await w?.lazyFlushes ?? 0),
+            "lazy_rows_flushed": .int(await w?.lazyRowsFlushed ?? 0),
+            "last_flush_ms": .double(Self.milliseconds(await w?.lastFlushSeconds ?? 0)),
+            "database_down": .bool(await w?.databaseDown ?? false),
+            "durability": .string(w?.durability.rawValue ?? "memory"),
             "rss_bytes": .int(ProcessMemory.residentBytes()),
             "event_loop_lag_p50_ms": lag.p50.map { .double(Self.rounded($0)) } ?? .null,
             "event_loop_lag_p99_ms": lag.p99.map { .double(Self.rounded($0)) } ?? .null,
@@ -191,7 +199,7 @@ public final class Engine: Sendable {
 
     /// Stops the hashing threads; call after the last session is gone.
     public func shutdown() async {
-        await writer.closeLanes()
+        await writer?.closeLanes()
         try? await threadPool.shutdownGracefully()
     }
 }

@@ -70,7 +70,7 @@ extension LineServer {
         switch phase {
         case .starting: return "starting"
         case .stopping: return "shutting down"
-        case .running: return engine.writer.isDown ? "database down" : nil
+        case .running: return engine.writer?.isDown == true ? "database down" : nil
         }
     }
 }

@@ -45,10 +45,12 @@ struct MetricsService: Service {
             playersInMemory.record(engine.players.count)
             matchesInMemory.record(engine.matches.count)
             rss.record(ProcessMemory.residentBytes())
-            let recent = await engine.writer.recentCommits()
-            if let p50 = recent.p50 { commitP50.record(p50) }
-            if let p99 = recent.p99 { commitP99.record(p99) }
-            commitMax.record(await engine.writer.commitHistogram.maximum)
+            if let writer = engine.writer {
+                let recent = await writer.recentCommits()
+                if let p50 = recent.p50 { commitP50.record(p50) }
+                if let p99 = recent.p99 { commitP99.record(p99) }
+                commitMax.record(await writer.commitHistogram.maximum)
+            }
             let lag = engine.loopLag.summary()
             if let p50 = lag.p50 { lagP50.record(p50) }
             if let p99 = lag.p99 { lagP99.record(p99) }

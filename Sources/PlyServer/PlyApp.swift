@@ -45,8 +45,10 @@ public struct PlyApp: Sendable {
         // The metrics backend first: the engine and the writer record as they go.
         _ = MetricsService.registry
         let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
-        let engine = try await Engine(
+        let storage = Storage.postgres(
             client: client, lanes: database.connectionConfiguration(), configuration: self.engine, logger: logger)
+        let engine = try await Engine(storage: storage, configuration: self.engine, logger: logger)
+        guard let writer = storage.databaseWriter else { preconditionFailure("PostgreSQL storage has a writer") }
         let logger = self.logger
         let (schemaReady, ready) = AsyncStream<Void>.makeStream()
         let listener = LineServer(
@@ -59,7 +61,7 @@ public struct PlyApp: Sendable {
         var configuration = ServiceGroupConfiguration(
                 services: [
                     .init(service: client),
-                    .init(service: WriterService(writer: engine.writer)),
+                    .init(service: WriterService(writer: writer)),
                     .init(service: MetricsService(engine: engine, port: metricsPort, host: server.host, logger: logger)),
                     .init(service: MaintenanceService(engine: engine, schemaReady: schemaReady)),
                     .init(service: LoopLagService(lag: engine.loopLag, group: MultiThreadedEventLoopGroup.singleton)),

@@ -14,6 +14,14 @@ public struct PlayerRow: Sendable, Hashable {
     public var bot = false
     /// Set once the account was deleted: the row stays, without personal data.
     public var deletedAt: Date?
+
+    public init(id: String, name: String, data: String, createdAt: Date, eventSeq: Int = 0) {
+        self.id = id
+        self.name = name
+        self.data = data
+        self.createdAt = createdAt
+        self.eventSeq = eventSeq
+    }
 }
 
 /// An operator's ban and mute of a player; `until` dates in the past have lapsed.

@@ -11,6 +11,19 @@ public struct ReportRow: Sendable, Hashable {
     public var createdAt: Date
     public var resolvedAt: Date?
     public var resolution: String?
+
+    public init(
+        id: String, reporter: String, reported: String, text: String, createdAt: Date, resolvedAt: Date? = nil,
+        resolution: String? = nil
+    ) {
+        self.id = id
+        self.reporter = reporter
+        self.reported = reported
+        self.text = text
+        self.createdAt = createdAt
+        self.resolvedAt = resolvedAt
+        self.resolution = resolution
+    }
 }
 
 /// Why a report could not be filed.

@@ -6,11 +6,11 @@ import PlyRules
 import PlyStore
 import Synchronization
 
-/// The matches in memory, loaded from PostgreSQL on first access by replaying their
-/// plies, and the automatch queues.
+/// The matches in memory, loaded from storage on first access by replaying their plies,
+/// and the automatch queues.
 public actor MatchDirectory {
-    let store: MatchStore
-    let safety: SafetyStore
+    let store: any MatchReading
+    let safety: any SafetyStoring
     let env: MatchEnvironment
     let limits: ChallengeLimits
     private let residents: ResidentSet<Match>
@@ -24,7 +24,7 @@ public actor MatchDirectory {
     private var queuesLoaded = false
     private var queueLoad: Task<[(key: String, player: String)], any Error>?
 
-    init(store: MatchStore, safety: SafetyStore, env: MatchEnvironment, limits: ChallengeLimits, metrics: EngineMetrics) {
+    init(store: any MatchReading, safety: any SafetyStoring, env: MatchEnvironment, limits: ChallengeLimits, metrics: EngineMetrics) {
         residents = ResidentSet(.match, metrics: metrics)
         self.metrics = metrics
         self.store = store
@@ -37,7 +37,7 @@ public actor MatchDirectory {
     public nonisolated var loads: Int { residents.loads }
     public private(set) var evictions = 0
 
-    /// The match, from memory or loaded from PostgreSQL by replaying its plies.
+    /// The match, from memory or loaded from storage by replaying its plies.
     /// A retired match still in the set (its commit's outcome was unknown) is replaced.
     nonisolated(nonsending) func match(_ id: String) async throws -> Match? {
         let (store, env) = (self.store, self.env)
@@ -156,7 +156,7 @@ public actor MatchDirectory {
             // Written before the first wait, so a request running meanwhile sees it.
             queues[key, default: []].append(player)
             queued[player, default: 0] += 1
-            await env.writer.lazy(.queued(player: player, pairingKey: key, at: env.now()))
+            await env.lazyWrites.lazy(.queued(player: player, pairingKey: key, at: env.now()))
             return .waiting
         }
         // Taken out of the queue before the first wait, so no other request pairs them too.
@@ -189,7 +189,7 @@ public actor MatchDirectory {
             }
             throw PlyError(failure: error)
         }
-        await env.writer.lazy(.unqueued(player: opponent, pairingKey: key))
+        await env.lazyWrites.lazy(.unqueued(player: opponent, pairingKey: key))
         residents.adopt(id, m)
         await m.announceStart()
         return .paired(m)
@@ -244,7 +244,7 @@ public actor MatchDirectory {
             let rest = list.filter { $0 != player }
             queues[key] = rest.isEmpty ? nil : rest
             leftQueue(player)
-            await env.writer.lazy(.unqueued(player: player, pairingKey: key))
+            await env.lazyWrites.lazy(.unqueued(player: player, pairingKey: key))
         }
         return found
     }
@@ -281,7 +281,7 @@ public actor MatchDirectory {
             let rest = list.filter { $0 != player }
             queues[key] = rest.isEmpty ? nil : rest
             leftQueue(player)
-            await env.writer.lazy(.unqueued(player: player, pairingKey: key))
+            await env.lazyWrites.lazy(.unqueued(player: player, pairingKey: key))
         }
     }
 }

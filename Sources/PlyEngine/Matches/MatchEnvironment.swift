@@ -3,9 +3,11 @@ import Logging
 import PlyStore
 
 /// What a match needs from the rest of the server, and nothing more: matches never see
-/// sockets, only players and the writer.
+/// sockets, only players and the storage's writes.
 struct MatchEnvironment: Sendable {
-    let writer: DatabaseWriter
+    /// Where a match's critical writes go (one existential call per commit).
+    let writer: any CriticalCommitting
+    let lazyWrites: any LazyWriting
     let ratings: RatingDesk
     let players: PlayerDirectory
     let watchers = Watchers()

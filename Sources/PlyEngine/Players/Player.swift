@@ -33,7 +33,7 @@ public actor Player {
     /// The player's results and ratings, as `PROFILE` shows them (the rating desk rates from
     /// the stored ones and sets these after each rated ending).
     private var stats: [String: StatsRow]
-    private let writer: DatabaseWriter
+    private let writer: any LazyWriting
 
     // Events, numbered per player.
     private(set) var seq: Int
@@ -51,7 +51,7 @@ public actor Player {
 
     private(set) var lastTouched = Date()
 
-    init(row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], blocked: [String] = [], writer: DatabaseWriter) {
+    init(row: PlayerRow, stats: [StatsRow], unread: [NotificationRow], blocked: [String] = [], writer: any LazyWriting) {
         id = row.id
         name = row.name
         self.blocked = Set(blocked)

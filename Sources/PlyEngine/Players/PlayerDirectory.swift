@@ -4,23 +4,17 @@ import PlyJSON
 import PlyStore
 import Synchronization
 
-/// The players in memory, loaded from PostgreSQL on first access. Two requests for the
+/// The players in memory, loaded from storage on first access. Two requests for the
 /// same cold player share one load.
 public actor PlayerDirectory {
-    let store: AccountStore
-    let matchStore: MatchStore
-    let safety: SafetyStore
-    let writer: DatabaseWriter
+    let storage: Storage
     private let residents: ResidentSet<Player>
     private let metrics: EngineMetrics
 
-    init(store: AccountStore, matchStore: MatchStore, safety: SafetyStore, writer: DatabaseWriter, metrics: EngineMetrics) {
+    init(storage: Storage, metrics: EngineMetrics) {
         residents = ResidentSet(.player, metrics: metrics)
         self.metrics = metrics
-        self.store = store
-        self.matchStore = matchStore
-        self.safety = safety
-        self.writer = writer
+        self.storage = storage
     }
 
     public nonisolated var count: Int { residents.count }
@@ -35,7 +29,7 @@ public actor PlayerDirectory {
         for (id, p) in residents.snapshot {
             // Retiring is the actor's own decision, made where no connection can slip in;
             // a connection that reached the old actor anyway is turned away and looks again.
-            guard await !writer.hasPendingLazy(player: id), await p.retireIfIdle(before: cutoff),
+            guard await !storage.lazyWrites.hasPendingLazy(player: id), await p.retireIfIdle(before: cutoff),
                 residents.evict(id, ifStill: p)
             else { continue }
             n += 1
@@ -45,12 +39,12 @@ public actor PlayerDirectory {
         return n
     }
 
-    /// The player, from memory or loaded from PostgreSQL.
+    /// The player, from memory or loaded from storage.
     public nonisolated(nonsending) func player(_ id: String) async throws -> Player? {
-        let (store, matchStore, safety, writer) = (self.store, self.matchStore, self.safety, self.writer)
+        let storage = self.storage
         return try await residents.value(id) {
-            guard let row = try await store.player(id) else { return nil }
-            return try await Self.make(row, matchStore: matchStore, safety: safety, writer: writer)
+            guard let row = try await storage.accounts.player(id) else { return nil }
+            return try await Self.make(row, storage: storage)
         }
     }
 
@@ -64,7 +58,7 @@ public actor PlayerDirectory {
             if let p = residents.resident(id) { names[id] = await p.name } else { cold.append(id) }
         }
         if !cold.isEmpty {
-            let found = (try? await matchStore.names(cold)) ?? [:]
+            let found = (try? await storage.matches.names(cold)) ?? [:]
             for id in cold { names[id] = found[id] ?? id }
         }
         return names
@@ -81,14 +75,14 @@ public actor PlayerDirectory {
     /// The in-memory player for a row just read or created, keeping one actor per id.
     func adopt(_ row: PlayerRow) async throws -> Player {
         if let p = residents.resident(row.id) { return p }
-        return residents.adopt(row.id, try await Self.make(row, matchStore: matchStore, safety: safety, writer: writer))
+        return residents.adopt(row.id, try await Self.make(row, storage: storage))
     }
 
-    static func make(_ row: PlayerRow, matchStore: MatchStore, safety: SafetyStore, writer: DatabaseWriter) async throws -> Player {
+    static func make(_ row: PlayerRow, storage: Storage) async throws -> Player {
         Player(
-            row: row, stats: try await matchStore.stats(of: row.id),
-            unread: try await matchStore.unreadNotifications(of: row.id), blocked: try await safety.blocks(of: row.id),
-            writer: writer)
+            row: row, stats: try await storage.matches.stats(of: row.id),
+            unread: try await storage.matches.unreadNotifications(of: row.id),
+            blocked: try await storage.safety.blocks(of: row.id), writer: storage.lazyWrites)
     }
 
     /// Whether either player blocked the other (a cold player is loaded to tell).

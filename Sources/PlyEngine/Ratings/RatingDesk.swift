@@ -87,13 +87,6 @@ actor RatingDesk {
     }
 }
 
-/// What commits critical writes: the `DatabaseWriter`, or an in-memory stand-in in tests.
-protocol CriticalCommitting: Sendable {
-    func commit(_ writes: [CriticalWrite]) async throws
-}
-
-extension DatabaseWriter: CriticalCommitting {}
-
 extension StatsRow {
     var glicko: Rating { Rating(rating: rating, deviation: deviation, volatility: volatility) }
 

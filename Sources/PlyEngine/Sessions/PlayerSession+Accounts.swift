@@ -233,7 +233,7 @@ extension PlayerSession {
 
     func setName(_ name: String) async throws -> Reply {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
-        guard await engine.writer.lazy(.name(player: me.id, name: name)) else { throw PlyError.unavailable() }
+        guard await engine.storage.lazyWrites.lazy(.name(player: me.id, name: name)) else { throw PlyError.unavailable() }
         await me.setName(name)
         await me.deliver(Event("profile", await me.profile(forOwner: true)), to: .allExcept(connectionID))
         return .ok(["name": .string(name)])
@@ -241,7 +241,7 @@ extension PlayerSession {
 
     func setData(_ data: JSONObject) async throws -> Reply {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
-        guard await engine.writer.lazy(.data(player: me.id, json: JSONValue.object(data).description)) else {
+        guard await engine.storage.lazyWrites.lazy(.data(player: me.id, json: JSONValue.object(data).description)) else {
             throw PlyError.unavailable()
         }
         await me.setData(data)

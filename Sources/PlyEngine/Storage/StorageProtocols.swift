@@ -1,0 +1,133 @@
+import Foundation
+import PlyStore
+
+// What the engine needs from storage, in its own terms. `PlyStore`'s PostgreSQL types
+// conform (`Storage+Postgres.swift`), and so does `MemoryStorage`, which the engine's tests
+// drive in-process. Each protocol names exactly the calls the engine makes.
+
+/// Commits critical writes: returns once they are durable, all of them or none. A failure
+/// is one `StoreError.classify` understands (an outage, an unknown outcome, a refusal).
+public protocol CriticalCommitting: Sendable {
+    func commit(_ writes: [CriticalWrite]) async throws
+}
+
+/// Takes hot, low-value state to store later (or at once); acknowledged without waiting.
+public protocol LazyWriting: Sendable {
+    /// Queues the write; false when it cannot be taken (a full queue).
+    @discardableResult
+    func lazy(_ write: LazyWrite) async -> Bool
+    /// Whether writes of the player's rows are still to be stored (it stays in memory until
+    /// they are).
+    func hasPendingLazy(player: String) async -> Bool
+}
+
+/// Reads of matches, stats, names and notifications, and new match ids.
+public protocol MatchReading: Sendable {
+    func newMatchID() async throws -> String
+    /// A match and its moves in notation, oldest first.
+    func match(_ id: String) async throws -> (MatchRow, [String])?
+    func matches(of player: String, finished: Bool?, limit: Int) async throws -> [MatchRow]
+    func openChallenges(game: String?, since: Date, limit: Int) async throws -> [(MatchRow, name: String, bot: Bool)]
+    func matchesWithMoves(of player: String, limit: Int) async throws -> [(MatchRow, [String])]
+    /// Ids of active matches whose turn deadline is before `now`, most overdue first.
+    func overdue(now: Date, limit: Int) async throws -> [String]
+    /// The stored stats of some players in one game (players with none are left out).
+    func stats(of players: [String], game: String) async throws -> [StatsRow]
+    func stats(of player: String) async throws -> [StatsRow]
+    func top(game: String, limit: Int) async throws -> [(StatsRow, String)]
+    /// The stored automatch queues: (pairing key, player), first come first.
+    func automatchQueue() async throws -> [(key: String, player: String)]
+    func names(_ ids: [String]) async throws -> [String: String]
+    func unreadNotifications(of player: String, limit: Int) async throws -> [NotificationRow]
+}
+
+extension MatchReading {
+    func matches(of player: String, finished: Bool?) async throws -> [MatchRow] {
+        try await matches(of: player, finished: finished, limit: 200)
+    }
+    func openChallenges(game: String?, since: Date) async throws -> [(MatchRow, name: String, bot: Bool)] {
+        try await openChallenges(game: game, since: since, limit: 50)
+    }
+    func overdue(now: Date) async throws -> [String] { try await overdue(now: now, limit: 200) }
+    func unreadNotifications(of player: String) async throws -> [NotificationRow] {
+        try await unreadNotifications(of: player, limit: 200)
+    }
+}
+
+/// Accounts, their credentials and session tokens. Every write is durable when it returns.
+public protocol AccountStoring: Sendable {
+    func player(_ id: String) async throws -> PlayerRow?
+    func playerForDevice(_ hash: Data) async throws -> String?
+    /// The device's player, created with it on first use; `true` when created.
+    func loginDevice(_ hash: Data) async throws -> (PlayerRow, Bool)
+    func emailLogin(_ email: String) async throws -> (player: String, passwordHash: String)?
+    func email(of player: String) async throws -> String?
+    func linkEmail(player: String, email: String, passwordHash: String) async throws(LinkConflictOrError)
+    func playerForIdentity(issuer: String, subject: String) async throws -> String?
+    func loginIdentity(issuer: String, subject: String) async throws -> (PlayerRow, Bool)
+    func linkIdentity(player: String, issuer: String, subject: String) async throws(LinkConflictOrError)
+    func createSession(hash: Data, player: String) async throws
+    func sessionPlayer(hash: Data) async throws -> String?
+    func deleteSession(hash: Data) async throws
+}
+
+/// Blocks, reports, sanctions, bot marks, the operators' audit, account rights, and the
+/// reads of challenges that safety and expiry need. Every write is durable when it returns.
+public protocol SafetyStoring: Sendable {
+    func blocks(of player: String) async throws -> [String]
+    func block(_ player: String, _ blocked: String) async throws
+    func unblock(_ player: String, _ blocked: String) async throws
+    /// Files a report; throws `ReportRefusal.alreadyOpen` when the reporter has one open on
+    /// that player.
+    func fileReport(by reporter: String, about reported: String, text: String) async throws -> String
+    func reports(openOnly: Bool, limit: Int) async throws -> [ReportRow]
+    func reports(about player: String, limit: Int) async throws -> [ReportRow]
+    func reports(filedBy player: String) async throws -> [ReportRow]
+    func resolve(report: String, resolution: String) async throws -> Bool
+    func audit(action: String, target: String, reason: String, detail: String) async throws
+    func setSanction(_ player: String, _ kind: Sanctions.Kind, until: Date?, reason: String?) async throws -> Bool
+    func setBot(_ player: String, _ bot: Bool) async throws -> Bool
+    func credentials(of player: String) async throws -> (
+        kinds: [String], email: String?, identities: [(issuer: String, subject: String)], devices: Int, lastSeen: Date?
+    )
+    func notifications(of player: String) async throws -> [(id: String, kind: String, match: String, at: Date, read: Date?)]
+    func deleteAccount(_ player: String) async throws
+    func pendingChallenges(of creator: String) async throws -> (open: Int, invitations: [(invitee: String, game: String)])
+    func invitations(from creator: String, to invitee: String) async throws -> [String]
+    func unfinishedMatches(of player: String) async throws -> [String]
+    func expiredOpenChallenges(before cutoff: Date, limit: Int) async throws -> [String]
+}
+
+extension SafetyStoring {
+    func reports(openOnly: Bool) async throws -> [ReportRow] { try await reports(openOnly: openOnly, limit: 500) }
+    func reports(about player: String) async throws -> [ReportRow] { try await reports(about: player, limit: 100) }
+    func expiredOpenChallenges(before cutoff: Date) async throws -> [String] {
+        try await expiredOpenChallenges(before: cutoff, limit: 200)
+    }
+}
+
+/// Everything the engine stores and reads, in one bundle: PostgreSQL (`Storage.postgres`)
+/// or memory (`MemoryStorage.storage`).
+public struct Storage: Sendable {
+    /// The writes a match (and the rating desk) commits.
+    public var commits: any CriticalCommitting
+    public var lazyWrites: any LazyWriting
+    public var matches: any MatchReading
+    public var accounts: any AccountStoring
+    public var safety: any SafetyStoring
+    /// The PostgreSQL writer, when the storage is PostgreSQL: `STATS`, the metrics, the
+    /// health check and the service that runs and flushes it read it.
+    public var databaseWriter: DatabaseWriter?
+
+    public init(
+        commits: any CriticalCommitting, lazyWrites: any LazyWriting, matches: any MatchReading,
+        accounts: any AccountStoring, safety: any SafetyStoring, databaseWriter: DatabaseWriter? = nil
+    ) {
+        self.commits = commits
+        self.lazyWrites = lazyWrites
+        self.matches = matches
+        self.accounts = accounts
+        self.safety = safety
+        self.databaseWriter = databaseWriter
+    }
+}

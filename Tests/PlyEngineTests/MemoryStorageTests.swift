@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+@testable import PlyEngine
+@testable import PlyStore
+
+/// `MemoryStorage` keeps the rules of the SQL schema the engine relies on: a batch is kept
+/// whole or not at all, a ply number once per match, rows only for players that exist.
+@Suite struct MemoryStorageTests {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func seeded() async throws -> (MemoryStorage, MatchRow) {
+        let store = MemoryStorage(now: { t0 })
+        let ann = store.addPlayer(name: "Ann")
+        let bo = store.addPlayer(name: "Bo")
+        var row = MatchRow(
+            id: try await store.newMatchID(), game: "reversi", settings: "{}", status: .active, creator: ann.id,
+            invitee: bo.id, seats: [ann.id, bo.id], createdAt: t0, updatedAt: t0)
+        row.toMove = ann.id
+        try await store.commit([.insertMatch(row)])
+        return (store, row)
+    }
+
+    static func ply(_ row: MatchRow, _ n: Int, _ move: String) -> CriticalWrite {
+        .ply(PlyRow(match: row.id, ply: n, move: move, playedAt: t0))
+    }
+
+    static func refusal(_ body: () async throws -> Void) async -> StoreError.Code? {
+        do { try await body() } catch { return StoreError.classify(error)?.code }
+        return nil
+    }
+
+    @Test func aPlyNumberIsStoredOnceAndARefusedBatchLeavesNothing() async throws {
+        let (store, row) = try await Self.seeded()
+        var moved = row
+        moved.plyCount = 1
+        try await store.commit([Self.ply(row, 1, "f5"), .updateMatch(moved, newParticipant: nil)])
+        var again = row
+        again.plyCount = 2
+        let code = await Self.refusal {
+            try await store.commit([.updateMatch(again, newParticipant: nil), Self.ply(row, 2, "d6"), Self.ply(row, 1, "e6")])
+        }
+        #expect(code == .refused)
+        #expect(store.moves(of: row.id) == ["f5"])
+        #expect(try await store.match(row.id)?.0.plyCount == 1)
+        #expect(store.commitCount == 2)
+    }
+
+    @Test func rowsMustNameStoredPlayersAndMatches() async throws {
+        let (store, row) = try await Self.seeded()
+        var stranger = row
+        stranger.id = "m99"
+        stranger.creator = "p404"
+        #expect(await Self.refusal { try await store.commit([.insertMatch(stranger)]) } == .refused)
+        #expect(await Self.refusal { try await store.commit([.insertMatch(row)]) } == .refused, "the id is taken")
+        #expect(await Self.refusal { try await store.commit([.ply(PlyRow(match: "m404", ply: 1, move: "f5", playedAt: Self.t0))]) } == .refused)
+        #expect(await Self.refusal { try await store.commit([.stats(StatsRow(player: "p404", game: "reversi"))]) } == .refused)
+        #expect(try await store.match("m99") == nil)
+    }
+
+    @Test func statsAreUpsertedAndTheLatestOfABatchWins() async throws {
+        let (store, row) = try await Self.seeded()
+        var s = StatsRow(player: row.seats[0], game: "reversi")
+        s.played = 1
+        var later = s
+        later.played = 2
+        try await store.commit([.stats(s), .stats(later)])
+        #expect(try await store.stats(of: row.seats[0]).map(\.played) == [2])
+    }
+
+    @Test func injectedFaultsFailAsADatabaseWould() async throws {
+        let (store, row) = try await Self.seeded()
+        store.failNextCommit(.unavailable)
+        #expect(await Self.refusal { try await store.commit([Self.ply(row, 1, "f5")]) } == .unavailable)
+        #expect(store.moves(of: row.id) == [])
+        store.failNextCommit(.outcomeUnknown(stored: true))
+        #expect(await Self.refusal { try await store.commit([Self.ply(row, 1, "f5")]) } == .outcomeUnknown)
+        #expect(store.moves(of: row.id) == ["f5"])
+    }
+
+    @Test func devicesAndSessionsFindTheirPlayer() async throws {
+        let store = MemoryStorage(now: { Self.t0 })
+        let (made, new) = try await store.loginDevice(Data([1, 2]))
+        #expect(new)
+        let (found, again) = try await store.loginDevice(Data([1, 2]))
+        #expect(!again && found == made)
+        try await store.createSession(hash: Data([9]), player: made.id)
+        #expect(await Self.refusal { try await store.createSession(hash: Data([9]), player: made.id) } == .refused)
+        #expect(try await store.sessionPlayer(hash: Data([9])) == made.id)
+        try await store.deleteSession(hash: Data([9]))
+        #expect(try await store.sessionPlayer(hash: Data([9])) == nil)
+    }
+}
