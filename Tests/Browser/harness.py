@@ -154,6 +154,8 @@ class Player:
     def dump_console(self):
         try:
             for entry in self.driver.get_log("browser"):
+                if entry["level"] in ("DEBUG", "INFO"):
+                    continue
                 print(f"  [{self.name} console] {entry['level']}: {entry['message']}", file=sys.stderr)
         except Exception:
             pass

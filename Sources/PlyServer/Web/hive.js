@@ -108,6 +108,8 @@ export function render(state, { legal = [], onMove, selected, onSelect, last } =
   const svg = board(`${minX.toFixed(2)} ${minY.toFixed(2)} ${w.toFixed(2)} ${hgt.toFixed(2)}`, "Hive board");
   svg.append(s("rect", { x: minX, y: minY, width: w, height: hgt, class: "hv-frame" }));
   const lastCell = last ? target(state, last)?.cell : null;
+  // Stack heights go on top of every hex, so a neighbour never hides them.
+  const badges = [];
   for (const [cell, stack] of Object.entries(state.stacks)) {
     const [cx, cy] = centre(cell);
     const top = stack[stack.length - 1];
@@ -118,10 +120,11 @@ export function render(state, { legal = [], onMove, selected, onSelect, last } =
     // Pieces beneath show as offset rims, so a stack reads as a stack.
     stack.slice(0, -1).forEach((p, i) => g.append(pieceGlyph(p, cx - 0.12 * (stack.length - 1 - i), cy - 0.12 * (stack.length - 1 - i), SIZE)));
     g.append(pieceGlyph(top, cx, cy, SIZE));
-    if (stack.length > 1) g.append(s("text", { x: cx + 0.55, y: cy - 0.45, class: "hv-height" }, [document.createTextNode(String(stack.length))]));
+    if (stack.length > 1) badges.push(s("text", { x: cx + 0.5, y: cy - 0.42, class: "hv-height" }, [document.createTextNode(`×${stack.length}`)]));
     if (movesOf[top] && onSelect) g.addEventListener("click", () => onSelect(top === selected ? null : top));
     svg.append(g);
   }
+  svg.append(...badges);
   for (const d of destinations) {
     const [cx, cy] = centre(d.cell);
     const g = s("g", { "data-legal": d.cell, "data-move": d.move, class: "hv-dest legal" }, [
