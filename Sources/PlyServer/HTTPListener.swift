@@ -10,8 +10,8 @@ import PlyStore
 /// The HTTP/1.1 listener (`--http-port`; HTTPS with the TLS flags): `GET /ws` upgrades to a
 /// WebSocket carrying the line protocol (`WebSocketLineCodec` in front of the line port's
 /// `SessionHandler`), `GET /healthz` says whether the server accepts play, `GET /` and its
-/// modules are the web client (`WebClientFiles`), `POST /line` and `GET /events` serve HTTP-only clients. It shares
-/// the line port's connection limits and shutdown.
+/// modules are the web client (`WebClientFiles`), `POST /line` and `GET /events` serve
+/// HTTP-only clients. It shares the line port's connection limits and shutdown.
 extension LineServer {
     /// Where the server is in its life, for `/healthz`.
     enum Phase: Int {
@@ -109,6 +109,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?").first.map(String.init) ?? "/"
+        if head.method == .GET, let file = WebClientFiles.file(at: path) {
+            return send(
+                context, head, .ok, file.bytes, contentType: file.contentType,
+                extraHeaders: [("Content-Security-Policy", WebClientFiles.securityPolicy)])
+        }
         switch (head.method, path) {
         case (.GET, "/healthz"):
             if let why = server.unhealthyReason {
@@ -118,11 +123,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case (.GET, "/ws"):
             send(context, head, .serviceUnavailable, (server.unhealthyReason ?? "not a WebSocket upgrade") + "\n")
-        case (.GET, _) where WebClientFiles.file(at: path) != nil:
-            let file = WebClientFiles.file(at: path)!
-            send(
-                context, head, .ok, file.bytes, contentType: file.contentType,
-                extraHeaders: [("Content-Security-Policy", WebClientFiles.securityPolicy)])
         case (.POST, "/line"):
             postLine(context, head)
         case (.GET, "/events"):

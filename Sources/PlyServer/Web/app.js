@@ -25,6 +25,9 @@ function deviceId() {
   return id;
 }
 
+/** Invitations this device sent (a match row does not say who invited whom). */
+function created() { return JSON.parse(localStorage.getItem("ply.created") ?? "[]"); }
+
 function remember() {
   if (ply.session) localStorage.setItem("ply.session", ply.session);
   localStorage.setItem("ply.seq", String(ply.lastSeq));
@@ -49,12 +52,25 @@ function nameOf(match, player) {
   return match.players?.find((p) => p.player === player)?.name ?? player;
 }
 
+/** A span of time for people: "2 d 3 h", "4 h 10 min", "7 min". */
+function span(seconds) {
+  const m = Math.max(0, Math.round(seconds / 60));
+  return m >= 1440 ? `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h` : m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+}
+
 function until(deadline) {
   if (!deadline) return "";
-  const ms = new Date(deadline) - Date.now();
-  const m = Math.max(0, Math.round(ms / 60000));
-  const left = m >= 1440 ? `${Math.floor(m / 1440)} d ${Math.floor((m % 1440) / 60)} h` : m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
-  return `${new Date(deadline).toLocaleString()} (${left} left)`;
+  return `${new Date(deadline).toLocaleString()} (${span((new Date(deadline) - Date.now()) / 1000)} left)`;
+}
+
+/** The turn's deadline and, with correspondence clocks, each player's time left. */
+function deadlineText(match) {
+  if (match.status !== "active") return "";
+  const parts = match.deadline ? [`Deadline: ${until(match.deadline)}`] : [];
+  for (const [player, seconds] of Object.entries(match.clocks ?? {})) {
+    parts.push(`${nameOf(match, player)}'s clock: ${span(seconds)}`);
+  }
+  return parts.join(" · ");
 }
 
 function resultText(match) {
@@ -83,7 +99,7 @@ function renderMatches() {
   $("matches").replaceChildren(...list.map((m) => {
     const mine = m.status === "active" && m.to_move === me;
     const others = (m.players ?? []).filter((p) => p.player !== me).map((p) => p.name).join(", ") || "nobody yet";
-    const invited = m.status === "invited" && m.players?.length > 1;
+    const invited = m.status === "invited" && m.players?.length > 1 && !created().includes(m.match);
     return h("li", { "data-match": m.match, "data-status": m.status, "data-your-turn": mine ? "true" : "false" }, [
       h("a", { href: `#match=${m.match}`, text: `${GAME_NAMES[m.game] ?? m.game} ${m.match}` }),
       h("span", { text: `vs ${others}` }),
@@ -208,7 +224,7 @@ function renderMatch() {
     status.textContent = resultText(match);
   }
   if (view.watching) status.textContent += " (watching)";
-  $("deadline").textContent = match.status === "active" && match.deadline ? `Deadline: ${until(match.deadline)}` : "";
+  $("deadline").textContent = deadlineText(match);
   const state = game.stateAt(match, step);
   const drawn = game.render(state, {
     legal: myTurn ? view.legal : [],
@@ -229,7 +245,11 @@ function renderMatch() {
   })));
   const seated = match.players?.some((p) => p.player === me);
   $("resign").hidden = $("offer-draw").hidden = !(seated && match.status === "active");
-  const invitedMe = match.status === "invited" && seated;
+  // An opponent's standing offer turns the button into its answer.
+  const offered = match.draw_offer_by && match.draw_offer_by !== me;
+  $("offer-draw").textContent = offered ? "Accept draw" : "Offer draw";
+  $("offer-draw").dataset.answer = offered ? "accept" : "offer";
+  const invitedMe = match.status === "invited" && seated && !created().includes(match.match);
   $("accept").hidden = $("decline").hidden = !invitedMe;
   $("chat").replaceChildren(...view.chat.map((c) =>
     h("li", { class: `room-${c.room}`, "data-testid": "chat-line", text: `${nameOf(match, c.by)}: ${c.text}` })));
@@ -332,7 +352,11 @@ function wire() {
     e.preventDefault();
     const who = $("opponent").value.trim() || "open";
     const r = await send(`CHALLENGE ${who} ${$("game").value} ${settingsJSON()}`);
-    if (r.ok) { say(`Challenge ${r.value.match} created`); go(r.value.match); }
+    if (r.ok) {
+      localStorage.setItem("ply.created", JSON.stringify([...created().slice(-50), r.value.match]));
+      say(`Challenge ${r.value.match} created`);
+      go(r.value.match);
+    }
   });
   $("queue").addEventListener("click", async () => {
     const r = await send(`QUEUE ${$("game").value} ${settingsJSON().replace(/"side":"\w+",?/, "")}`);
@@ -356,7 +380,12 @@ function wire() {
   });
   $("back").addEventListener("click", () => { location.hash = ""; });
   $("resign").addEventListener("click", async () => { await send(`RESIGN ${app.view.id}`); loadMatch(); });
-  $("offer-draw").addEventListener("click", async () => { const r = await send(`DRAW ${app.view.id} offer`); if (r.ok) say("Draw offered"); });
+  $("offer-draw").addEventListener("click", async () => {
+    const answer = $("offer-draw").dataset.answer ?? "offer";
+    const r = await send(`DRAW ${app.view.id} ${answer}`);
+    if (r.ok) say(answer === "offer" ? "Draw offered" : "Draw agreed");
+    loadMatch();
+  });
   $("accept").addEventListener("click", () => accept(app.view.id));
   $("decline").addEventListener("click", () => decline(app.view.id));
   $("step-first").addEventListener("click", () => stepTo(0));
@@ -402,7 +431,7 @@ async function start() {
   showMe();
   const pending = JSON.parse(localStorage.getItem("ply.pending") ?? "null");
   if (pending) await sendPending(pending);
-  setInterval(() => { if (app.view?.match?.deadline) $("deadline").textContent = app.view.match.status === "active" ? `Deadline: ${until(app.view.match.deadline)}` : ""; }, 30000);
+  setInterval(() => { if (app.view?.match) $("deadline").textContent = deadlineText(app.view.match); }, 30000);
   document.body.dataset.ready = "true";
   await route();
 }
