@@ -3,7 +3,7 @@ the page with clicks, then checks the board in the DOM and what the server holds
 
 import time
 
-from harness import accept_open, check, create_challenge
+from harness import accept_open, check, create_challenge, line
 
 # Hive, with the Pillbug: (piece, destination cell) in the client's axial coordinates, the
 # first piece at 0,0. White's beetle climbs onto its queen at ply 7; at ply 13 white's
@@ -222,10 +222,42 @@ def test_watcher_sees_moves_live(a, b, c):
     c.screenshot("watcher")
 
 
+def test_email_link_and_automatch(a, b, c):
+    # The account of this device gains an email; logging in with it reaches the same player.
+    email = f"{a.player}-{int(time.time())}@example.com"
+    a.open()
+    a.find("[data-testid=email]").send_keys(email)
+    a.find("[data-testid=password]").send_keys("correct-horse-battery")
+    a.click("[data-testid=link-email]")
+    a.wait(lambda d: any(email in m.text for m in a.find_all("[data-testid=message]")), "the page confirms the link")
+    ok, login = line(a.base_url, f"AUTH EMAIL {email} correct-horse-battery")
+    check(ok and login["player"] == a.player, f"AUTH EMAIL logs in as {a.player}: {login}")
+    # Both ask for a Khet opponent; the server pairs them and both pages open the match.
+    for p in (a, b):
+        p.open()
+        p.js("document.getElementById('game').value = 'khet';"
+             "document.getElementById('game').dispatchEvent(new Event('change'))")
+        p.click("[data-testid=automatch]")
+    ids = [p.wait(lambda d: d.execute_script("return new URLSearchParams(location.hash.slice(1)).get('match')"),
+                  "automatch opens the match") for p in (a, b)]
+    check(ids[0] == ids[1], f"both pages show the same match: {ids}")
+    for p in (a, b):
+        p.wait(lambda d: p.status()["status"] == "active", "the paired match is active")
+    ok, server = a.ask(f"MATCH {ids[0]}")
+    check(ok and sorted(x["player"] for x in server["players"]) == sorted([a.player, b.player]),
+          f"the server paired the two: {server}")
+    check(len(a.find_all("[data-piece^=silver-]")) == 13, "the Khet board is drawn")
+    first = a if server["to_move"] == a.player else b
+    first.click("[data-testid=resign]")
+    a.wait(lambda d: a.status()["status"] == "finished", "the resignation ends the match")
+    check("resign" in a.status()["text"], f"the page says why it ended: {a.status()['text']}")
+
+
 TESTS = [
     test_reversi_full_game,
     test_hive_beetle_climbs_and_pillbug_throws,
     test_khet_capture_and_laser,
     test_reload_resumes_without_losing_a_move,
     test_watcher_sees_moves_live,
+    test_email_link_and_automatch,
 ]
