@@ -12,6 +12,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -98,7 +99,9 @@ class Player:
 
     def wait(self, condition, message="", seconds=WAIT_SECONDS):
         try:
-            return WebDriverWait(self.driver, seconds, poll_frequency=0.05).until(condition, message)
+            # A page that re-renders (or reloads) replaces the elements a condition holds.
+            return WebDriverWait(self.driver, seconds, poll_frequency=0.05,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
         except Exception:
             self.screenshot("failure-" + self.name)
             self.dump_console()

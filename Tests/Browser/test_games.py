@@ -158,11 +158,14 @@ def test_reload_resumes_without_losing_a_move(a, b, c):
     black, white = seated(a, b, match)
     play_first_legal(black, white)
     # Black reloads while white moves: the page comes back to the match with white's move.
-    black.driver.execute_script("location.reload()")
+    token = black.session()
+    black.js("window.beforeReload = true; location.reload()")
     move = play_first_legal_one_side(white)
-    black.wait(lambda d: d.execute_script("return document.body.dataset.ready === 'true'"), "reloaded")
+    black.wait(lambda d: d.execute_script("return window.beforeReload === undefined && document.body.dataset.ready === 'true'"),
+               "reloaded")
     s = black.wait_for_ply(2)
     check(s["to_move"] == black.player and "Your turn" in s["text"], f"after the reload it is black's turn: {s}")
+    check(black.session() == token, "the reloaded page resumed its session (AUTH SESSION), not a new login")
     check(black.find(f"[data-cell='{move}'] [data-piece]").get_attribute("data-piece") == "white", "white's move shows")
     # The connection drops right after a MOVE is sent, before its reply: the page resumes
     # its session and sends the move again; the server applies it once.
