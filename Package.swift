@@ -108,6 +108,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The web client, compiled into the binary as byte arrays (`PackageResources`).
+            resources: ["index.html", "style.css", "app.js", "ply.js", "svg.js", "reversi.js", "hive.js", "khet.js"].map {
+                .embedInCode("Web/\($0)")
+            },
             swiftSettings: strict
         ),
         .executableTarget(

@@ -102,3 +102,51 @@ ply_pg_stop() {
     [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# ply_browser_tests ROOT: Scripts/test's browser step. Installs Debian's chromium and
+# chromium-driver when missing (as root, with apt-get) and selenium into ROOT/.ply/venv,
+# makes a database of its own in the test cluster (PLY_TEST_DATABASE_URL), and runs
+# Tests/Browser/run.py, which starts and stops the server. Screenshots: ROOT/.ply/screenshots.
+ply_browser_tests() {
+    local root="$1" venv="$1/.ply/venv" out
+    export PLY_CHROMIUM="${PLY_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}"
+    export PLY_CHROMEDRIVER="${PLY_CHROMEDRIVER:-$(command -v chromedriver || true)}"
+    if [ -z "$PLY_CHROMIUM" ] || [ -z "$PLY_CHROMEDRIVER" ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "The browser tests need Chromium; installing Debian's chromium and chromium-driver (apt-get)..."
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+            PLY_CHROMIUM="$(command -v chromium)" PLY_CHROMEDRIVER="$(command -v chromedriver)"
+        else
+            echo "error: the browser tests need chromium and chromedriver (Debian: apt-get install chromium" \
+                "chromium-driver, as root); set PLY_CHROMIUM and PLY_CHROMEDRIVER, or PLY_SKIP_BROWSER=1 to skip them" >&2
+            return 1
+        fi
+    fi
+    if [ ! -x "$venv/bin/python" ] && ! out="$(python3 -m venv "$venv" 2>&1)"; then
+        rm -rf "$venv"
+        echo "error: the browser tests need a Python virtual environment: python3 -m venv .ply/venv said:" \
+            "$(echo "$out" | tail -n 1)" >&2
+        return 1
+    fi
+    if ! "$venv/bin/python" -c 'import selenium' >/dev/null 2>&1; then
+        echo "installing selenium into .ply/venv for the browser tests"
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check selenium || {
+            echo "error: pip could not install selenium into .ply/venv" >&2
+            return 1
+        }
+    fi
+    local bin psql database base
+    bin="$(swift build --show-bin-path)/ply"
+    swift build --product ply >/dev/null
+    psql="${PLY_TEST_PG_BIN:+$PLY_TEST_PG_BIN/}psql"
+    database="ply_browser_$$"
+    base="${PLY_TEST_DATABASE_URL%/*}"
+    "$psql" "$base/postgres" -qc "CREATE DATABASE $database" >/dev/null
+    echo "Browser tests: headless Chromium against ply serve (database $database)..."
+    local status=0
+    timeout --kill-after=10 "${PLY_BROWSER_TIME_LIMIT_SECONDS:-900}" "$venv/bin/python" "$root/Tests/Browser/run.py" \
+        --ply "$bin" --database-url "$base/$database" --screenshots "$root/.ply/screenshots" || status=$?
+    "$psql" "$base/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null || true
+    [ "$status" = 124 ] && echo "error: the browser tests did not finish within ${PLY_BROWSER_TIME_LIMIT_SECONDS:-900} s" >&2
+    return "$status"
+}

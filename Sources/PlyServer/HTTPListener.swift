@@ -9,9 +9,9 @@ import PlyStore
 
 /// The HTTP/1.1 listener (`--http-port`; HTTPS with the TLS flags): `GET /ws` upgrades to a
 /// WebSocket carrying the line protocol (`WebSocketLineCodec` in front of the line port's
-/// `SessionHandler`), `GET /healthz` says whether the server accepts play, `GET /` is a small
-/// page that opens `/ws`, `POST /line` and `GET /events` serve HTTP-only clients. It shares
-/// the line port's connection limits and shutdown.
+/// `SessionHandler`), `GET /healthz` says whether the server accepts play, `GET /` and its
+/// modules are the web client (`WebClientFiles`), `POST /line` and `GET /events` serve
+/// HTTP-only clients. It shares the line port's connection limits and shutdown.
 extension LineServer {
     /// Where the server is in its life, for `/healthz`.
     enum Phase: Int {
@@ -109,6 +109,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?").first.map(String.init) ?? "/"
+        if head.method == .GET, let file = WebClientFiles.file(at: path) {
+            return send(
+                context, head, .ok, file.bytes, contentType: file.contentType,
+                extraHeaders: [("Content-Security-Policy", WebClientFiles.securityPolicy)])
+        }
         switch (head.method, path) {
         case (.GET, "/healthz"):
             if let why = server.unhealthyReason {
@@ -118,8 +123,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case (.GET, "/ws"):
             send(context, head, .serviceUnavailable, (server.unhealthyReason ?? "not a WebSocket upgrade") + "\n")
-        case (.GET, "/"):
-            send(context, head, .ok, WebClientPage.html, contentType: "text/html; charset=utf-8")
         case (.POST, "/line"):
             postLine(context, head)
         case (.GET, "/events"):
@@ -212,15 +215,23 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: String,
         contentType: String = "text/plain; charset=utf-8", extraHeaders: [(String, String)] = []
     ) {
+        send(context, request, status, Array(body.utf8), contentType: contentType, extraHeaders: extraHeaders)
+    }
+
+    private func send(
+        _ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: [UInt8],
+        contentType: String, extraHeaders: [(String, String)] = []
+    ) {
         var headers = HTTPHeaders()
         for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         headers.add(name: "Content-Type", value: contentType)
-        headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+        headers.add(name: "Content-Length", value: "\(body.count)")
         headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
         let keepAlive = request.isKeepAlive
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if !keepAlive { channel.close(promise: nil) }
@@ -228,27 +239,34 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// The page `GET /` serves: how to reach Ply from a browser (the web client itself is not
-/// built yet; `/ws` is the protocol over WebSocket).
-enum WebClientPage {
-    static let html = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>Ply</title></head>
-        <body>
-        <h1>Ply</h1>
-        <p>This server speaks the Ply line protocol over WebSocket at <code>/ws</code>: one request
-        line per text frame, one reply or event per frame.</p>
-        <pre id="log"></pre>
-        <script type="module">
-        const log = document.getElementById("log");
-        const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
-        const ws = new WebSocket(url);
-        ws.onmessage = (m) => { log.textContent += m.data + "\\n"; };
-        ws.onopen = () => ws.send("PING");
-        </script>
-        </body></html>
+/// The web client (`GET /` and its modules), embedded in the binary from `Web/` by
+/// Package.swift, so a server is one file to deploy.
+enum WebClientFiles {
+    struct File {
+        let bytes: [UInt8]
+        let contentType: String
+    }
 
-        """
+    /// Scripts and styles only from this server, no inline script, and connections only
+    /// back to it (the WebSocket included); the page may not be framed.
+    static let securityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        + "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+    static func file(at path: String) -> File? {
+        let script = "text/javascript; charset=utf-8"
+        switch path {
+        case "/", "/index.html": return File(bytes: PackageResources.index_html, contentType: "text/html; charset=utf-8")
+        case "/style.css": return File(bytes: PackageResources.style_css, contentType: "text/css; charset=utf-8")
+        case "/app.js": return File(bytes: PackageResources.app_js, contentType: script)
+        case "/ply.js": return File(bytes: PackageResources.ply_js, contentType: script)
+        case "/svg.js": return File(bytes: PackageResources.svg_js, contentType: script)
+        case "/reversi.js": return File(bytes: PackageResources.reversi_js, contentType: script)
+        case "/hive.js": return File(bytes: PackageResources.hive_js, contentType: script)
+        case "/khet.js": return File(bytes: PackageResources.khet_js, contentType: script)
+        default: return nil
+        }
+    }
 }
 
 /// Admits an HTTP connection into the server's connection limits (the line port's), or

@@ -65,18 +65,30 @@ struct WebSocketTests {
         try await server.stop()
     }
 
-    /// `/healthz` answers 200 while the server accepts play; unknown paths are 404; `/` is a
-    /// page.
+    /// `/healthz` answers 200 while the server accepts play; unknown paths are 404; `/` is the
+    /// web client's page and its modules come with their types and a strict policy.
     @Test func healthAndPages() async throws {
         let (server, http) = try await Self.server()
-        func get(_ path: String) async throws -> (Int, String) {
+        func get(_ path: String) async throws -> (Int, String, HTTPURLResponse?) {
             let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(http)\(path)")!)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+            let r = response as? HTTPURLResponse
+            return (r?.statusCode ?? 0, String(decoding: data, as: UTF8.self), r)
         }
-        #expect(try await get("/healthz") == (200, "ok\n"))
+        let health = try await get("/healthz")
+        #expect(health.0 == 200 && health.1 == "ok\n")
         #expect(try await get("/nothing").0 == 404)
+        #expect(try await get("/Web/app.js").0 == 404)
         let page = try await get("/")
-        #expect(page.0 == 200 && page.1.contains("/ws"))
+        #expect(page.0 == 200 && page.1.contains("/app.js"))
+        #expect(page.2?.value(forHTTPHeaderField: "Content-Type") == "text/html; charset=utf-8")
+        #expect(page.2?.value(forHTTPHeaderField: "Content-Security-Policy")?.contains("script-src 'self'") == true)
+        #expect(page.2?.value(forHTTPHeaderField: "X-Content-Type-Options") == "nosniff")
+        let ply = try await get("/ply.js")
+        #expect(ply.0 == 200 && ply.1.contains("AUTH SESSION"))
+        #expect(ply.2?.value(forHTTPHeaderField: "Content-Type") == "text/javascript; charset=utf-8")
+        for asset in ["/app.js", "/svg.js", "/reversi.js", "/hive.js", "/khet.js", "/style.css"] {
+            #expect(try await get(asset).0 == 200, "\(asset)")
+        }
         try await server.stop()
     }
 
