@@ -282,12 +282,13 @@ final class HTTPConnectionBudget: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         remote = ClientAddress.key(context.channel.remoteAddress)
-        if server.connections.admit(context.channel, from: remote) == nil {
+        let refusal = server.connections.admit(context.channel, from: remote)
+        if refusal == nil {
             admitted = true
             context.fireChannelActive()
             return
         }
-        let body = "too many connections; retry later\n"
+        let body = refusal == .shuttingDown ? "shutting down\n" : "too many connections; retry later\n"
         let response =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Connection: close\r\n\r\n" + body

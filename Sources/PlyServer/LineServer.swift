@@ -110,10 +110,12 @@ public final class LineServer: Service {
             listener.close(promise: nil)
         }
         phase = .stopping
-        try? await http?.close()
-        // No new connections; the open ones answer what they have read, then close. Past
+        // No new play; the open connections answer what they have read, then close. Past
         // the shutdown time limit the group cancels this, and what is still open is closed.
+        // The HTTP port stays open meanwhile, so a load balancer's health check reads
+        // `503 shutting down` while the server drains.
         await connections.quiesceAll()
+        try? await http?.close()
         if Task.isCancelled {
             logger.error("shutdown time limit reached; closed the connections still open")
         }

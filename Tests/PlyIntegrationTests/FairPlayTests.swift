@@ -4,8 +4,8 @@ import PlyJSON
 import PlyServer
 import Testing
 
-/// The attacks of issue 18, each replayed through TCP against a real server and PostgreSQL,
-/// each now failing to do harm: lobby starvation, rating traps, challenge floods, cheap
+/// Attacks of one account on others, each replayed through TCP against a real server and
+/// PostgreSQL, each doing no harm: lobby starvation, rating traps, challenge floods, cheap
 /// accounts, parallel password guesses, a retried move claimed by the wrong player.
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
 struct FairPlayTests {
@@ -183,8 +183,8 @@ struct FairPlayTests {
         try await server.stop()
     }
 
-    /// After the first player's `MOVE m 1 f5` was accepted, the second player's identical
-    /// request was answered `duplicate`, as if it had been theirs. Now it is `stale_ply`.
+    /// After the first player's `MOVE m 1 f5` is accepted, the second player's identical
+    /// request is `stale_ply`: a duplicate is only the mover's own.
     @Test func aDuplicateIsOnlyTheMoversOwn() async throws {
         let server = try await TestServer.start()
         let t = try await server.table("reversi")

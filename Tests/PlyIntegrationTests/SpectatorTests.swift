@@ -9,8 +9,8 @@ import Testing
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
 struct SpectatorTests {
     /// Invitations are private unless made public; open challenges, automatch and finished
-    /// matches may be watched by anyone. (Strangers used to watch any invitation, ids being
-    /// sequential, and chat into it.)
+    /// matches may be watched by anyone. Match ids are sequential, so a stranger guessing
+    /// them must not reach an invitation, nor chat into it.
     @Test func watchingFollowsThePublicSetting() async throws {
         let server = try await TestServer.start(database: TestDatabase.fresh())
         let (stranger, _) = try await server.player("stranger")

@@ -187,6 +187,13 @@ struct WebSocketTests {
         let (_, none) = try await events(after: latest, token: token)
         #expect(none.isEmpty)
         #expect(ContinuousClock.now - started >= .seconds(1.5))
+        // A gap the server does not hold: answered at once, flagged for a resync (`MATCHES`).
+        var gap = URLRequest(url: URL(string: "http://127.0.0.1:\(http)/events?after=\(latest + 1000)")!)
+        gap.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let gapStarted = ContinuousClock.now
+        let (_, gapResponse) = try await URLSession.shared.data(for: gap)
+        #expect((gapResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Ply-Resync") == "true")
+        #expect(ContinuousClock.now - gapStarted < .seconds(1.5), "no long poll for a resync")
         try await server.stop()
     }
 
