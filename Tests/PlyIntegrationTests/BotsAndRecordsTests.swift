@@ -17,8 +17,19 @@ struct RecordTests {
         let server = try await TestServer.start()
         let t = try await server.table(game, settings: settings)
         let own = try JSONValue.parseObject(settings).filter { $0.key != "side" }
-        let moves = try Games.playout(game, settings: JSONObject(own.map { ($0.key, $0.value) }), seed: 3, maxPlies: 30)
-        let plies = Array(moves.prefix(12))
+        // Random legal moves that do not end the game, so a resignation can end it.
+        var state = try GameState(game: try #require(GameCatalog.game(game)), settings: JSONObject(own.map { ($0.key, $0.value) }))
+        var rng = SeededGenerator(seed: 3)
+        var plies: [String] = []
+        while plies.count < 12 {
+            let quiet = state.legalMoves().filter { m in
+                m != "draw" && (try? state.applying(m).state.outcome.isOver) == false
+            }
+            guard !quiet.isEmpty else { break }
+            let m = quiet[Int(rng.next() % UInt64(quiet.count))]
+            plies.append(m)
+            state = try state.applying(m).state
+        }
         try await server.play(t, plies)
         // A resignation is a result the board does not show; the record keeps it.
         try await t.second.ok("RESIGN \(t.match)")
