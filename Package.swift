@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "PlyJSON", swiftSettings: strict),
         .target(name: "PlyRules", dependencies: ["PlyJSON"], swiftSettings: strict + rulesOptimisation),
         .target(name: "PlyProtocol", dependencies: ["PlyJSON"], swiftSettings: strict),
+        // Game-playing engines and the UHP engine on top of the rules: pure, standard library
+        // only, and optimised in debug builds like the rules so tests search at real speed.
+        .target(name: "PlyBots", dependencies: ["PlyRules", "PlyJSON"], swiftSettings: strict + rulesOptimisation),
         // Line framing with bounds, shared by the server, the client, the load generator and
         // the tests.
         .target(name: "PlyLines", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
@@ -117,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "ply",
             dependencies: [
-                "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench", "PlyClient", "PlyProtocol",
+                "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench", "PlyClient", "PlyProtocol", "PlyBots",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -128,6 +131,7 @@ let package = Package(
         ),
 
         .testTarget(name: "PlyRulesTests", dependencies: ["PlyRules", "PlyJSON"], swiftSettings: strict),
+        .testTarget(name: "PlyBotsTests", dependencies: ["PlyBots", "PlyRules", "PlyJSON"], swiftSettings: strict),
         .testTarget(
             name: "PlyEngineTests",
             dependencies: [

@@ -33,7 +33,7 @@ func shapeProblem(_ command: Command) -> String? {
         return id(game) && (1...100).contains(count) ? nil : "top"
     case .queue(let game, _), .unqueue(let game):
         return id(game) ? nil : "game id"
-    case .accept(let match), .decline(let match), .match(let match), .legal(let match), .resign(let match),
+    case .accept(let match), .decline(let match), .match(let match), .legal(let match), .record(let match), .resign(let match),
         .watch(let match), .unwatch(let match), .draw(let match, _):
         return id(match) ? nil : "match id"
     case .move(let match, let ply, let move):

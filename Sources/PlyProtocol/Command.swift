@@ -31,6 +31,8 @@ public enum Command: Sendable, Hashable {
     case match(String)
     case move(match: String, ply: Int, move: String)
     case legal(match: String)
+    /// `RECORD <match>`: the match as a game record in its game's exchange format.
+    case record(match: String)
     case resign(match: String)
     case draw(match: String, action: DrawAction)
     case watch(match: String)

@@ -8,7 +8,7 @@ public enum CommandParser {
         "PING", "HELP", "QUIT", "AUTH", "LINK", "LOGOUT", "PROFILE", "NAME", "GAMES", "CHALLENGE", "OPEN",
         "ACCEPT", "DECLINE", "QUEUE", "UNQUEUE", "MATCHES", "MATCH", "MOVE", "LEGAL", "RESIGN", "DRAW",
         "WATCH", "UNWATCH", "SAY", "TOP", "NOTIFICATIONS", "SEEN", "STATS", "BLOCK", "UNBLOCK", "BLOCKS",
-        "REPORT", "EXPORT", "DELETE", "ADMIN",
+        "REPORT", "EXPORT", "DELETE", "ADMIN", "RECORD",
     ]
 
     public static func parse(_ line: Substring) -> Request {
@@ -163,7 +163,7 @@ public enum CommandParser {
             try words.end("MATCHES [active|finished|all]")
             return .matches(filter)
 
-        case "ACCEPT", "DECLINE", "MATCH", "LEGAL", "RESIGN", "WATCH", "UNWATCH":
+        case "ACCEPT", "DECLINE", "MATCH", "LEGAL", "RECORD", "RESIGN", "WATCH", "UNWATCH":
             let id = try checkedID(try words.required("\(verb) <match>"), what: "match")
             try words.end("\(verb) <match>")
             switch verb {
@@ -171,6 +171,7 @@ public enum CommandParser {
             case "DECLINE": return .decline(match: id)
             case "MATCH": return .match(id)
             case "LEGAL": return .legal(match: id)
+            case "RECORD": return .record(match: id)
             case "RESIGN": return .resign(match: id)
             case "WATCH": return .watch(match: id)
             default: return .unwatch(match: id)

@@ -14,6 +14,8 @@ public struct MatchSettings: Sendable, Hashable {
     public var isPublic: Bool?
     /// Whether the ending changes ratings (it also needs a move from each player).
     public var rated = true
+    /// An open challenge that bots (`ply bot`) may take; only shown when given.
+    public var bots = false
     /// The game's own fields, as the client sent them (the rules fill in defaults).
     public var game: JSONObject
 
@@ -48,6 +50,11 @@ public struct MatchSettings: Sendable, Hashable {
             rated = b
             own["rated"] = nil
         }
+        if let v = own["bots"] {
+            guard let b = v.boolValue else { throw .badRequest("bots must be true or false") }
+            bots = b
+            own["bots"] = nil
+        }
         do {
             _ = try GameState(game: rules, settings: own)
         } catch {
@@ -61,6 +68,7 @@ public struct MatchSettings: Sendable, Hashable {
     public func json(rules: any GameRules) -> JSONObject {
         var o: JSONObject = ["side": .string(side.rawValue), "turn_seconds": .int(turnSeconds), "rated": .bool(rated)]
         if let isPublic { o["public"] = .bool(isPublic) }
+        if bots { o["bots"] = true }
         for f in rules.defaultSettingsJSON { o[f.key] = f.value }
         for f in game { o[f.key] = f.value }
         return o

@@ -114,6 +114,14 @@ extension PlayerSession {
             return .ok(.object(try await onMatch(id) { try await $0.move(by: me.id, connection: connectionID, ply: ply, text: text) }))
         case .legal(let id):
             return .ok(.array(try await existingMatch(id).legalMoves().map { .string($0) }))
+        case .record(let id):
+            // Whoever may read the match with MATCH may read its record.
+            let match = try await existingMatch(id).describe()
+            do {
+                return .ok(.object(try GameRecords.write(GameRecords.recordedGame(match: match)).json))
+            } catch {
+                throw PlyError(.internal, "the match \(id) does not replay: \(error.message)")
+            }
         case .accept(let id):
             return .ok(.object(try await onMatch(id) { try await $0.accept(by: me.id) }))
         case .decline(let id):

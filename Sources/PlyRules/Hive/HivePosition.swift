@@ -80,3 +80,45 @@ public struct HiveMove: Hashable, Sendable, CustomStringConvertible {
         isPass ? "pass" : "\(HivePieces.name(piece)) to cell \(cell) level \(level)"
     }
 }
+
+// MARK: For engines
+
+extension HivePosition {
+    /// 0 when white is to move, 1 when black is.
+    public var colourToMove: Int { ply & 1 }
+
+    /// Plies played so far.
+    public var plyCount: Int { ply }
+
+    /// How many of the six hexes around `colour`'s queen are occupied; 0 while she is in hand.
+    public func queenSurroundings(_ colour: Int) -> Int { queenNeighbours(colour) }
+
+    /// Whether `colour`'s queen is on the board.
+    public func queenPlaced(_ colour: Int) -> Bool { locations[colour * HivePieces.perColour] >= 0 }
+
+    /// Pieces of `colour` that stand on top of their stack and do not hold the hive
+    /// together, so could move if it were their turn: a cheap measure of mobility.
+    public func freePieces(_ colour: Int) -> Int {
+        guard queenPlaced(colour) else { return 0 }
+        var board = HiveBoard(self)
+        board.findPinned()
+        var n = 0
+        for p in colour * HivePieces.perColour..<(colour + 1) * HivePieces.perColour
+        where board.inPlay(p) && board.isOnTop(p) && !board.isPinned(p) {
+            n += 1
+        }
+        return n
+    }
+
+    /// Pieces of `colour` on the six hexes around the other colour's queen.
+    public func piecesAroundEnemyQueen(_ colour: Int) -> Int {
+        let q = locations[(1 - colour) * HivePieces.perColour]
+        guard q >= 0 else { return 0 }
+        let c = Int(q & 1023)
+        var n = 0
+        for d in 0..<6 {
+            if let t = top(HiveBoard.step(c, d)), HivePieces.colour(t) == colour { n += 1 }
+        }
+        return n
+    }
+}

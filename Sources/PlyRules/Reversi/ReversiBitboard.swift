@@ -6,14 +6,17 @@
 /// so runs in those directions only pass over discs off the edge files (`interior`);
 /// the edge files can end a run but never lie inside one. This is the dumb7fill
 /// technique: six steps cover the longest possible run of opponent discs.
-enum ReversiBitboard {
+///
+/// Public and inlinable so the engines in `PlyBots` search on the same move generator
+/// the rules use, at full speed across the module boundary.
+public enum ReversiBitboard {
     /// Every square but the a-file and the h-file.
-    static let interior: UInt64 = 0x7E7E_7E7E_7E7E_7E7E
+    @usableFromInline static let interior: UInt64 = 0x7E7E_7E7E_7E7E_7E7E
 
     /// Squares where `mover` may place a disc: empty, and ending at least one straight
     /// run of `opponent` discs that starts next to a `mover` disc.
-    @inline(__always)
-    static func moves(mover p: UInt64, opponent o: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func moves(mover p: UInt64, opponent o: UInt64) -> UInt64 {
         let empty = ~(p | o)
         let oi = o & interior
         var m = upRun(p, oi, 1)
@@ -28,8 +31,8 @@ enum ReversiBitboard {
     }
 
     /// The opponent discs that a disc placed on `square` (a single bit) turns over.
-    @inline(__always)
-    static func flips(at square: UInt64, mover p: UInt64, opponent o: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func flips(at square: UInt64, mover p: UInt64, opponent o: UInt64) -> UInt64 {
         let oi = o & interior
         var f = upFlips(square, p, oi, 1)
         f |= downFlips(square, p, oi, 1)
@@ -43,8 +46,8 @@ enum ReversiBitboard {
     }
 
     /// The squares one step past a run of `o` that starts next to `p`, towards higher bits.
-    @inline(__always)
-    private static func upRun(_ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
+    @usableFromInline @inline(__always)
+    static func upRun(_ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
         var x = o & (p &<< s)
         x |= o & (x &<< s)
         x |= o & (x &<< s)
@@ -54,8 +57,8 @@ enum ReversiBitboard {
         return x &<< s
     }
 
-    @inline(__always)
-    private static func downRun(_ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
+    @usableFromInline @inline(__always)
+    static func downRun(_ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
         var x = o & (p &>> s)
         x |= o & (x &>> s)
         x |= o & (x &>> s)
@@ -66,8 +69,8 @@ enum ReversiBitboard {
     }
 
     /// The run of `o` starting next to `square` towards higher bits, if `p` closes it.
-    @inline(__always)
-    private static func upFlips(_ square: UInt64, _ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
+    @usableFromInline @inline(__always)
+    static func upFlips(_ square: UInt64, _ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
         var x = o & (square &<< s)
         x |= o & (x &<< s)
         x |= o & (x &<< s)
@@ -77,8 +80,8 @@ enum ReversiBitboard {
         return p & (x &<< s) != 0 ? x : 0
     }
 
-    @inline(__always)
-    private static func downFlips(_ square: UInt64, _ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
+    @usableFromInline @inline(__always)
+    static func downFlips(_ square: UInt64, _ p: UInt64, _ o: UInt64, _ s: UInt64) -> UInt64 {
         var x = o & (square &>> s)
         x |= o & (x &>> s)
         x |= o & (x &>> s)

@@ -104,8 +104,9 @@ public struct ReversiPosition: Hashable, Sendable {
         (colour == .black ? black : white).nonzeroBitCount
     }
 
-    var mover: UInt64 { toMove == .black ? black : white }
-    var opponent: UInt64 { toMove == .black ? white : black }
+    /// The discs of the side to move, and of the other side.
+    public var mover: UInt64 { toMove == .black ? black : white }
+    public var opponent: UInt64 { toMove == .black ? white : black }
 
     /// The position after the side to move places a disc on `square` turning over `flips`.
     func placing(_ square: UInt64, flipping flips: UInt64) -> ReversiPosition {

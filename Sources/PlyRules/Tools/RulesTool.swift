@@ -11,6 +11,8 @@ public enum RulesTool {
         /// `ply` counts from 1, so it names the move's place in the `--moves` list.
         case illegalMove(ply: Int, move: String, error: RuleError)
         case badDepth(Int)
+        /// A game record that cannot be read or written; the message says why.
+        case badRecord(String)
 
         public var description: String {
             switch self {
@@ -22,6 +24,8 @@ public enum RulesTool {
                 "ply \(ply): \"\(move)\" breaks rule \(error.rule): \(error.message)"
             case .badDepth(let depth):
                 "depth must be 0 or more, not \(depth)"
+            case .badRecord(let message):
+                "bad record: \(message)"
             }
         }
     }
@@ -133,5 +137,55 @@ public enum RulesTool {
     public static func perft(game id: String, settings: String?, moves: String?, depth: Int) throws(Failure) -> Int {
         guard depth >= 0 else { throw .badDepth(depth) }
         return try replay(game: id, settings: settings, moves: moves).state.perft(depth: depth)
+    }
+
+    // MARK: Records
+
+    /// `ply replay --format record`: the game after `moves` as a record in its game's format.
+    public static func record(game id: String, settings: String?, moves: String?) throws(Failure) -> GameRecord {
+        let rules = try Self.game(id)
+        let json = try Self.settings(settings)
+        let played = try replay(rules, settings: json, moves: moves.map(moveList) ?? [])
+        do {
+            return try GameRecords.write(RecordedGame(game: rules.id, settings: json, moves: played.moves))
+        } catch {
+            throw .badRecord(error.message)
+        }
+    }
+
+    /// `ply replay --record FILE`: reads a record and replays its moves. The result is the
+    /// board's when the game is over on the board, else the one the record states.
+    public static func replay(record text: String) throws(Failure) -> (replay: Replay, result: RecordResult?, game: RecordedGame) {
+        let game: RecordedGame
+        do {
+            game = try GameRecords.read(text)
+        } catch {
+            throw .badRecord(error.message)
+        }
+        let played = try replay(Self.game(game.game), settings: game.settings, moves: game.moves)
+        return (played, GameRecords.result(of: game, played), game)
+    }
+
+    /// A record read back and written again: the same text for a record Ply wrote.
+    public static func rewrite(_ game: RecordedGame) throws(Failure) -> GameRecord {
+        do {
+            return try GameRecords.write(game)
+        } catch {
+            throw .badRecord(error.message)
+        }
+    }
+
+    /// `summary`, with a result stated by a record for a game the board shows unfinished
+    /// (a resignation, a time-out): then the status is `finished` as well.
+    public static func summary(_ replay: Replay, result: RecordResult?) -> JSONObject {
+        var line = summary(replay)
+        guard !replay.state.outcome.isOver, let result else { return line }
+        line["status"] = "finished"
+        line["to_move"] = .null
+        line["result"] = [
+            "winner": result.winner.map { .string(replay.state.seatNames[$0]) } ?? .null,
+            "reason": .string(result.reason),
+        ]
+        return line
     }
 }

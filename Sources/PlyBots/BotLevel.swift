@@ -1,0 +1,82 @@
+/// How hard a bot plays: a search depth and a time budget per move. A search stops at
+/// whichever comes first, and a move never takes longer than the budget.
+public struct BotLevel: Hashable, Sendable {
+    /// 1 (weakest) to 5.
+    public var number: Int
+    /// Deepest full-width search, in plies.
+    public var depth: Int
+    /// Wall-clock time the whole move may take.
+    public var budget: Duration
+    /// Reversi: empties from which the game is solved exactly (0: never).
+    public var endgameEmpties: Int
+
+    public init(number: Int, depth: Int, budget: Duration, endgameEmpties: Int = 0) {
+        self.number = number
+        self.depth = depth
+        self.budget = budget
+        self.endgameEmpties = endgameEmpties
+    }
+
+    /// The five levels of a game. Depths differ by game because their branching does:
+    /// Reversi has about 10 moves a position, Hive and Khet 50 to 100.
+    public static func level(_ n: Int, game: String) -> BotLevel {
+        let n = min(max(n, 1), 5)
+        switch game {
+        case "reversi":
+            let depth = [1, 2, 4, 6, 8][n - 1]
+            let ms = [100, 250, 500, 1500, 4000][n - 1]
+            let empties = [0, 0, 8, 12, 14][n - 1]
+            return BotLevel(number: n, depth: depth, budget: .milliseconds(ms), endgameEmpties: empties)
+        default:
+            let depth = [1, 2, 2, 3, 4][n - 1]
+            let ms = [100, 300, 1000, 2000, 5000][n - 1]
+            return BotLevel(number: n, depth: depth, budget: .milliseconds(ms))
+        }
+    }
+
+    /// This level with another budget (tests use small ones).
+    public func withBudget(_ budget: Duration) -> BotLevel {
+        var l = self
+        l.budget = budget
+        return l
+    }
+}
+
+/// A small, fast, seedable random source (SplitMix64), so bot games can be replayed.
+public struct BotRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The time a search may use, checked every few nodes.
+struct Deadline {
+    let clock = ContinuousClock()
+    let end: ContinuousClock.Instant
+    private(set) var expired = false
+    private var countdown = 0
+
+    init(budget: Duration) {
+        // A margin for the move's own bookkeeping after the search stops (the last node,
+        // printing the move): 15% and 3 ms, but never less than half the budget.
+        end = clock.now.advanced(by: max(budget * 0.85 - .milliseconds(3), budget * 0.5))
+    }
+
+    /// True once the time is up; reads the clock every `every` calls.
+    @inline(__always) mutating func check(every: Int = 64) -> Bool {
+        if expired { return true }
+        countdown -= 1
+        if countdown > 0 { return false }
+        countdown = every
+        if clock.now >= end { expired = true }
+        return expired
+    }
+
+    var remaining: Duration { end - clock.now }
+}

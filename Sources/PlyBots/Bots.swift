@@ -1,0 +1,72 @@
+import PlyJSON
+import PlyRules
+
+/// Why a bot could not choose a move.
+public struct BotError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The engines behind one entry point that speaks notation, as matches do: the game,
+/// its own settings and the moves so far in, a move in the game's notation out.
+public enum Bots {
+    public static let games = ["reversi", "hive", "khet"]
+
+    /// The move the bot of `level` plays after `moves`, or nil when the game is over.
+    public static func move(
+        game: String, settings: JSONObject, moves: [String], level: Int, random: inout BotRandom
+    ) throws(BotError) -> String? {
+        let budgetLevel = BotLevel.level(level, game: game)
+        return try move(game: game, settings: settings, moves: moves, level: budgetLevel, random: &random)
+    }
+
+    public static func move(
+        game: String, settings: JSONObject, moves: [String], level: BotLevel, random: inout BotRandom
+    ) throws(BotError) -> String? {
+        // The budget covers the whole call: replaying the moves is part of it.
+        let clock = ContinuousClock()
+        let start = clock.now
+        var level = level
+        func remaining() -> BotLevel { level.withBudget(max(level.budget - (clock.now - start), .milliseconds(1))) }
+        do {
+            switch game {
+            case "reversi":
+                let rules = Reversi()
+                let p = try replay(rules, settings: settings, moves: moves)
+                return ReversiEngine().bestMove(p, level: remaining(), random: &random).map { rules.notation($0, in: p) }
+            case "hive":
+                let rules = HiveRules()
+                let p = try replay(rules, settings: settings, moves: moves)
+                return HiveEngine().bestMove(p, level: remaining(), random: &random).map { rules.notation($0, in: p) }
+            case "khet":
+                let rules = Khet()
+                let p = try replay(rules, settings: settings, moves: moves)
+                return KhetEngine().bestMove(p, level: remaining(), random: &random).map { rules.notation($0, in: p) }
+            default:
+                throw BotError("no bot plays \(game)")
+            }
+        } catch let e as BotError {
+            throw e
+        } catch {
+            throw BotError("\(error)")
+        }
+    }
+
+    static func replay<R: GameRules>(_ rules: R, settings: JSONObject, moves: [String]) throws -> R.Position {
+        var p = rules.initialPosition(try rules.settings(from: settings))
+        for m in moves { p = try rules.apply(notation: m, to: p) }
+        return p
+    }
+
+    /// A uniformly random legal move (the baseline the levels are measured against).
+    public static func randomMove(game: String, settings: JSONObject, moves: [String], random: inout BotRandom) throws(BotError) -> String? {
+        guard let rules = GameCatalog.game(game) else { throw BotError("no game \(game)") }
+        do {
+            let state = try RulesTool.replay(rules, settings: settings, moves: moves).state
+            return state.legalMoves().randomElement(using: &random)
+        } catch {
+            throw BotError("\(error)")
+        }
+    }
+}

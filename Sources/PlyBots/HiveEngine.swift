@@ -1,0 +1,27 @@
+import PlyRules
+
+/// Hive: alpha-beta over the rules' values with an evaluation of the queens' surroundings
+/// (the game's goal), pieces pressing on the enemy queen, and free pieces (mobility).
+public struct HiveEngine: Sendable {
+    let rules = HiveRules()
+    public init() {}
+
+    /// The move to play, or nil when the game is over (a forced pass is `.pass`).
+    public func bestMove(_ position: HivePosition, level: BotLevel, random: inout BotRandom) -> HiveMove? {
+        var search = GameSearch(rules: rules, budget: level.budget, evaluate: Self.evaluate)
+        return search.bestMove(position, depth: level.depth, random: &random)
+    }
+
+    /// Worth to the side to move. A hex filled around a queen is worth far more once few
+    /// are left, so the weight grows with each one.
+    static func evaluate(_ position: HivePosition) -> Int {
+        let me = position.colourToMove, them = 1 - me
+        let weights = [0, 10, 25, 50, 100, 250, 0]
+        var score = weights[position.queenSurroundings(them)] - weights[position.queenSurroundings(me)]
+        score += 6 * (position.piecesAroundEnemyQueen(me) - position.piecesAroundEnemyQueen(them))
+        score += 4 * (position.freePieces(me) - position.freePieces(them))
+        if position.queenPlaced(me) { score += 5 }
+        if position.queenPlaced(them) { score -= 5 }
+        return score
+    }
+}

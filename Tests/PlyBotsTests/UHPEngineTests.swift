@@ -1,0 +1,53 @@
+import PlyBots
+import PlyRules
+import Testing
+
+@Suite("UHP engine")
+struct UHPEngineTests {
+    @Test("validmoves equals Mzinga's list in every reference position", arguments: HiveReference.rows())
+    func validMoves(_ row: HiveReference.Row) {
+        var uhp = UHPEngine()
+        let started = uhp.handle("newgame " + row.gameString)
+        #expect(started.last == "ok")
+        #expect(!started.first!.hasPrefix("err") && !started.first!.hasPrefix("invalidmove"), "\(started)")
+        let out = uhp.handle("validmoves")
+        #expect(out.count == 2 && out[1] == "ok")
+        let (missing, extra) = HiveReference.compare(row, out[0].split(separator: ";").map(String.init))
+        #expect(missing == [], "moves we are missing")
+        #expect(extra == [], "moves Mzinga does not have")
+    }
+
+    @Test func aSessionByHand() {
+        var uhp = UHPEngine()
+        #expect(UHPEngine.greeting == ["id Ply v\(UHPEngine.version)", "Mosquito;Ladybug;Pillbug", "ok"])
+        #expect(uhp.handle("info") == ["id Ply v\(UHPEngine.version)", "Mosquito;Ladybug;Pillbug", "ok"])
+        #expect(uhp.handle("play wS1").first!.hasPrefix("err "))
+        #expect(uhp.handle("newgame Base+MLP") == ["Base+MLP;NotStarted;White[1]", "ok"])
+        #expect(uhp.handle("play wS1") == ["Base+MLP;InProgress;Black[1];wS1", "ok"])
+        #expect(uhp.handle("play bG1 -wS1") == ["Base+MLP;InProgress;White[2];wS1;bG1 -wS1", "ok"])
+        #expect(uhp.handle("play wQ wS1").first!.hasPrefix("invalidmove "))
+        #expect(uhp.handle("pass").first!.hasPrefix("invalidmove "))
+        #expect(uhp.handle("play nonsense").first!.hasPrefix("invalidmove "))
+        #expect(uhp.handle("undo") == ["Base+MLP;InProgress;Black[1];wS1", "ok"])
+        #expect(uhp.handle("undo 5").first!.hasPrefix("err "))
+        #expect(uhp.handle("undo 1") == ["Base+MLP;NotStarted;White[1]", "ok"])
+        #expect(uhp.handle("options") == ["ok"])
+        #expect(uhp.handle("frobnicate").first!.hasPrefix("err "))
+        #expect(uhp.handle("newgame Chess").first!.hasPrefix("err "))
+        let best = uhp.handle("bestmove depth 1")
+        #expect(best.count == 2 && best[1] == "ok")
+        #expect(uhp.handle("validmoves")[0].split(separator: ";").contains(Substring(best[0])))
+        let timed = uhp.handle("bestmove time 00:00:00.2")
+        #expect(timed.count == 2 && !timed[0].hasPrefix("err"))
+    }
+
+    @Test func newgameTakesAGameStringAndEndsInAResult() throws {
+        // A recorded game that ends with a queen surrounded on the board.
+        for game in HiveReference.games() {
+            var uhp = UHPEngine()
+            let out = uhp.handle("newgame " + ([game.gameType, "InProgress", "White[1]"] + game.moves).joined(separator: ";"))
+            #expect(out.last == "ok")
+            #expect(out[0].hasPrefix(game.gameType + ";"), "\(game.file): \(out[0])")
+        }
+    }
+}
