@@ -133,6 +133,24 @@ import Testing
         #expect(ConditionalLine(stored: "x d6") == nil)
     }
 
+    @Test("a line fires in every game", arguments: ["reversi", "hive", "khet"])
+    func aLineFiresInEveryGame(game: String) throws {
+        let start = try MatchStateTests.challenge(game, to: "bo").accept(by: "bo", now: Self.t0, creatorFirst: true).next
+        guard case .played(let first) = try start.move(by: "ann", connection: nil, ply: 1, text: try #require(start.legalMoves().first), now: Self.t0)
+        else { throw PlyError(.internal, "not played") }
+        let s = first.next
+        let theirs = try #require(s.legalMoves().last)
+        guard case .played(let probe) = try s.move(by: "bo", connection: nil, ply: 2, text: theirs, now: Self.t0)
+        else { throw PlyError(.internal, "not played") }
+        let mine = try #require(probe.next.legalMoves().last)
+        let stored = try s.storingLine(by: "ann", ply: 2, moves: [theirs, mine])
+        guard case .played(let t) = try stored.move(by: "bo", connection: nil, ply: 2, text: theirs, now: Self.t0)
+        else { throw PlyError(.internal, "not played") }
+        #expect(t.next.moves.count == 3)
+        #expect(t.next.row.toMove == "bo")
+        #expect(t.writes.count == 3)
+    }
+
     // MARK: takebacks
 
     @Test func aTakebackAcceptedReplaysTheMatchWithoutTheLastPlies() throws {

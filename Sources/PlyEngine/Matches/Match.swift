@@ -228,9 +228,11 @@ public actor Match {
             case .clear: next = try state.clearingLines(by: player)
             case .store(let ply, let moves): next = try state.storingLine(by: player, ply: ply, moves: moves)
             }
+            // The same lines again (a retried request) write nothing.
+            let lines = next.conditionalLines[player] ?? []
+            if lines == state.conditionalLines[player] ?? [] { return try next.conditionalListing(for: player) }
             do {
-                try await env.conditionals.storeConditionalLines(
-                    match: id, player: player, lines: (next.conditionalLines[player] ?? []).map(\.stored))
+                try await env.conditionals.storeConditionalLines(match: id, player: player, lines: lines.map(\.stored))
             } catch {
                 env.logger.warning("conditional lines not stored", metadata: ["match": "\(id)", "error": "\(error)"])
                 retiredFlag.store(true, ordering: .releasing)
