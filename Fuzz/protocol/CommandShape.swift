@@ -34,10 +34,16 @@ func shapeProblem(_ command: Command) -> String? {
     case .queue(let game, _), .unqueue(let game):
         return id(game) ? nil : "game id"
     case .accept(let match), .decline(let match), .match(let match), .legal(let match), .record(let match), .resign(let match),
-        .watch(let match), .unwatch(let match), .draw(let match, _):
+        .watch(let match), .unwatch(let match), .draw(let match, _), .takeback(let match, _):
         return id(match) ? nil : "match id"
     case .move(let match, let ply, let move):
         return id(match) && ply >= 1 && trimmedText(move) && move.count <= 64 ? nil : "move"
+    case .conditional(let match, let action):
+        guard id(match) else { return "match id" }
+        guard case .store(let ply, let moves) = action else { return nil }
+        return ply >= 1 && ProtocolLimits.conditionalMoves.contains(moves.count) && moves.count.isMultiple(of: 2)
+            && moves.allSatisfy { trimmedText($0) && $0.count <= ProtocolLimits.moveMaxLength && !$0.contains(";") }
+            ? nil : "conditional line"
     case .say(let match, let text):
         return id(match) && trimmedText(text) && text.count <= ProtocolLimits.chatMaxLength ? nil : "chat"
     case .seen(let notification):

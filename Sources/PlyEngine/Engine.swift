@@ -118,7 +118,8 @@ public final class Engine: Sendable {
         matches = MatchDirectory(
             store: storage.matches, safety: storage.safety,
             env: MatchEnvironment(
-                writer: storage.commits, lazyWrites: storage.lazyWrites, ratings: ratings, players: players,
+                writer: storage.commits, lazyWrites: storage.lazyWrites, conditionals: storage.conditionals,
+                ratings: ratings, players: players,
                 challenges: ChallengeLedger(limits: configuration.challengeLimits), logger: logger, now: now),
             limits: configuration.challengeLimits, metrics: metrics)
         threadPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))

@@ -35,6 +35,10 @@ public enum Command: Sendable, Hashable {
     case record(match: String)
     case resign(match: String)
     case draw(match: String, action: DrawAction)
+    /// `CONDITIONAL <match> [<ply> <their>; <yours>; ... | clear]`: pre-entered replies.
+    case conditional(match: String, ConditionalAction)
+    /// `TAKEBACK <match> offer|accept|decline`: the same three answers as a draw offer.
+    case takeback(match: String, action: DrawAction)
     case watch(match: String)
     case unwatch(match: String)
     case say(match: String, text: String)
@@ -86,6 +90,14 @@ public enum AdminCommand: Sendable, Hashable {
 
 public enum DrawAction: String, Sendable, Hashable, CaseIterable {
     case offer, accept, decline
+}
+
+/// What `CONDITIONAL` asks: the stored lines, dropping them, or storing one. A line's
+/// moves alternate, the opponent's first, so it always holds pairs (their move, the reply).
+public enum ConditionalAction: Sendable, Hashable {
+    case list
+    case clear
+    case store(ply: Int, moves: [String])
 }
 
 /// A request line: an optional `#tag` and the command, or the error it earned.

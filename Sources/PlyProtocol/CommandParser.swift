@@ -7,6 +7,7 @@ public enum CommandParser {
     public static let verbs: [String] = [
         "PING", "HELP", "QUIT", "AUTH", "LINK", "LOGOUT", "PROFILE", "NAME", "GAMES", "CHALLENGE", "OPEN",
         "ACCEPT", "DECLINE", "QUEUE", "UNQUEUE", "MATCHES", "MATCH", "MOVE", "LEGAL", "RESIGN", "DRAW",
+        "CONDITIONAL", "TAKEBACK",
         "WATCH", "UNWATCH", "SAY", "TOP", "NOTIFICATIONS", "SEEN", "STATS", "BLOCK", "UNBLOCK", "BLOCKS",
         "REPORT", "EXPORT", "DELETE", "ADMIN", "RECORD",
     ]
@@ -193,6 +194,16 @@ public enum CommandParser {
             try words.end(usage)
             return .draw(match: id, action: action)
 
+        case "CONDITIONAL":
+            return try conditional(&words)
+
+        case "TAKEBACK":
+            let usage = "TAKEBACK <match> offer|accept|decline"
+            let id = try checkedID(try words.required(usage), what: "match")
+            guard let action = DrawAction(rawValue: try words.required(usage).asciiLowercased) else { throw .badRequest("usage: \(usage)") }
+            try words.end(usage)
+            return .takeback(match: id, action: action)
+
         case "SAY":
             let id = try checkedID(try words.required("SAY <match> <text>"), what: "match")
             let text = words.rest
@@ -218,6 +229,35 @@ public enum CommandParser {
         default:
             throw PlyError(.unknownCommand, "no such command \"\(verbWord.prefix(32))\"; try HELP")
         }
+    }
+
+    /// `CONDITIONAL <match>` lists, `CONDITIONAL <match> clear` drops, and
+    /// `CONDITIONAL <match> <ply> <their>; <yours>; ...` stores a line: moves split on `;`
+    /// (a move such as `bG1 -wS1` has spaces), in pairs, each at most 64 characters.
+    static func conditional(_ words: inout Words) throws(PlyError) -> Command {
+        let usage = "CONDITIONAL <match> [<ply> <their move>; <your reply>; ... | clear]"
+        let id = try checkedID(try words.required(usage), what: "match")
+        guard let first = words.next() else { return .conditional(match: id, .list) }
+        if first.asciiLowercased == "clear" {
+            try words.end(usage)
+            return .conditional(match: id, .clear)
+        }
+        guard let ply = Int(first), ply >= 1 else { throw .badRequest("the ply number must be 1 or more; usage: \(usage)") }
+        let moves = words.rest.split(separator: ";").map { $0.drop(while: { $0 == " " }) }.map { m in
+            var t = m
+            while t.last == " " { t = t.dropLast() }
+            return String(t)
+        }.filter { !$0.isEmpty }
+        guard !moves.isEmpty else { throw .badRequest("usage: \(usage)") }
+        guard moves.allSatisfy({ $0.count <= ProtocolLimits.moveMaxLength }) else {
+            throw .badRequest("a move is at most \(ProtocolLimits.moveMaxLength) characters")
+        }
+        let range = ProtocolLimits.conditionalMoves
+        guard moves.count.isMultiple(of: 2), range.contains(moves.count) else {
+            throw .badRequest(
+                "a line is \(range.lowerBound / 2) to \(range.upperBound / 2) pairs of their move and your reply, split by ;")
+        }
+        return .conditional(match: id, .store(ply: ply, moves: moves))
     }
 
     /// `ADMIN <verb> ...`, the operators' requests.

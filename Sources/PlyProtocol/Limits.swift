@@ -16,4 +16,7 @@ public enum ProtocolLimits {
     public static let passwordLength = 8...128
     public static let tokenMaxLength = 4096
     public static let turnSeconds = 1...31_536_000
+    /// Moves in one conditional line: one to sixteen pairs of (their move, your reply).
+    public static let conditionalMoves = 2...32
+    public static let moveMaxLength = 64
 }

@@ -62,6 +62,7 @@ public actor Match {
                 let r = state.row
                 env.challenges.release(creator: r.creator, invitee: r.status == .invited ? r.invitee : nil, game: r.game)
             }
+            if t.next.conditionalLines != state.conditionalLines { await tidyLines(from: state, to: t.next) }
             state = t.next
             outbox.append(contentsOf: t.publications)
             return t.reply
@@ -208,6 +209,58 @@ public actor Match {
     func announceStart() async {
         outbox.append(state.startPublication)
         await drainOutbox()
+    }
+
+    // MARK: conditional lines and takebacks
+
+    /// `CONDITIONAL`: lists, stores or drops the player's lines. A change is stored before the
+    /// reply (one statement); when that fails this actor retires, since the table may hold
+    /// the change, and the next request reads the lines as stored.
+    func conditional(by player: String, action: ConditionalAction) async throws -> JSONObject {
+        if case .list = action {
+            if retired { throw MatchRetired() }
+            return try state.conditionalListing(for: player)
+        }
+        let reply: JSONObject = try await exclusive {
+            let next: MatchState
+            switch action {
+            case .list: next = state
+            case .clear: next = try state.clearingLines(by: player)
+            case .store(let ply, let moves): next = try state.storingLine(by: player, ply: ply, moves: moves)
+            }
+            // The same lines again (a retried request) write nothing.
+            let lines = next.conditionalLines[player] ?? []
+            if lines == state.conditionalLines[player] ?? [] { return try next.conditionalListing(for: player) }
+            do {
+                try await env.conditionals.storeConditionalLines(match: id, player: player, lines: lines.map(\.stored))
+            } catch {
+                env.logger.warning("conditional lines not stored", metadata: ["match": "\(id)", "error": "\(error)"])
+                retiredFlag.store(true, ordering: .releasing)
+                throw PlyError(failure: error)
+            }
+            state = next
+            return try next.conditionalListing(for: player)
+        }
+        return reply
+    }
+
+    /// Stores the lines a transition used up or dropped. Best effort: the stored history
+    /// decides which stored lines are live (`ConditionalLine.remaining`), so a line left
+    /// behind is never played; this only keeps the table small.
+    private func tidyLines(from old: MatchState, to new: MatchState) async {
+        for player in Set(old.conditionalLines.keys).union(new.conditionalLines.keys)
+        where old.conditionalLines[player] != new.conditionalLines[player] {
+            do {
+                try await env.conditionals.storeConditionalLines(
+                    match: id, player: player, lines: (new.conditionalLines[player] ?? []).map(\.stored))
+            } catch {
+                env.logger.info("used conditional lines left stored", metadata: ["match": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func takeback(by player: String, action: DrawAction, connection: Int) async throws -> JSONObject {
+        try await run { try $0.takeback(by: player, action: action, connection: connection, now: env.now()) } ?? [:]
     }
 
     // MARK: watching and chat

@@ -43,8 +43,10 @@ public actor MatchDirectory {
         let (store, env) = (self.store, self.env)
         for _ in 0..<3 {
             let m = try await residents.value(id) {
+                // The conditional lines are read beside the match, not after it: no second wait.
+                async let lines = env.conditionals.conditionalLines(of: id)
                 guard let (row, plies) = try await store.match(id) else { return nil }
-                return try Self.make(row, plies: plies, env: env)
+                return try Self.make(row, plies: plies, lines: try await lines, env: env)
             }
             guard let m, m.retired else { return m }
             _ = residents.evict(id, ifStill: m)
@@ -69,11 +71,13 @@ public actor MatchDirectory {
         return n
     }
 
-    static func make(_ row: MatchRow, plies: [String], env: MatchEnvironment) throws -> Match {
+    static func make(_ row: MatchRow, plies: [String], lines: [String: [String]] = [:], env: MatchEnvironment) throws -> Match {
         guard let rules = GameCatalog.game(row.game) else { throw PlyError(.internal, "unknown game \(row.game)") }
         let json = try JSONValue.parseObject(row.settings)
         let settings = try MatchSettings(json, rules: rules)
-        return Match(try MatchState(row: row, rules: rules, settings: settings, plies: plies), env: env)
+        var state = try MatchState(row: row, rules: rules, settings: settings, plies: plies)
+        state.adoptStoredLines(lines)
+        return Match(state, env: env)
     }
 
     /// Creates a challenge (to one player, or open), durable before it returns. Each player

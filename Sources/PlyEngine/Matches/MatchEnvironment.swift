@@ -8,6 +8,8 @@ struct MatchEnvironment: Sendable {
     /// Where a match's critical writes go (one existential call per commit).
     let writer: any CriticalCommitting
     let lazyWrites: any LazyWriting
+    /// Where conditional lines are stored (read when a match loads).
+    let conditionals: any ConditionalLineStoring
     let ratings: RatingDesk
     let players: PlayerDirectory
     let watchers = Watchers()

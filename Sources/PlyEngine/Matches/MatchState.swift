@@ -21,6 +21,14 @@ struct MatchState: Sendable {
     /// and a player who never moved neither loses on time nor is rated.
     private(set) var movers: [Int]
     private(set) var drawOfferBy: String?
+    /// Each waiting player's conditional lines, as still to play: each starts at the next ply
+    /// (`MatchState+Conditional.swift`).
+    var conditionalLines: [String: [ConditionalLine]] = [:]
+    /// The player whose takeback offer waits for an answer (`MatchState+Takeback.swift`).
+    var takebackOfferBy: String?
+    /// The ply count at which each player's last takeback offer was declined: one offer per
+    /// position, so declined offers cannot be repeated to flood the opponent.
+    var takebackDeclinedAt: [String: Int] = [:]
 
     /// The match as stored, its plies replayed through the rules.
     init(row: MatchRow, rules: any GameRules, settings: MatchSettings, plies: [String]) throws(MatchReplayError) {
@@ -105,6 +113,7 @@ struct MatchState: Sendable {
         o["created_at"] = .string(Timestamp.rfc3339(row.createdAt))
         for f in position.extras() { o[f.key] = f.value }
         if status == .active { o["draw_offer_by"] = .optional(drawOfferBy) }
+        if status == .active { o["takeback_offer_by"] = .optional(takebackOfferBy) }
         return MatchJSON.ordered(o, MatchJSON.describeOrder)
     }
 
@@ -133,7 +142,8 @@ struct MatchState: Sendable {
         case played(MatchTransition)
     }
 
-    func move(by player: String, connection: Int?, ply: Int, text: String, now: Date) throws(PlyError) -> MoveOutcome {
+    /// One ply by a player, without conditional lines (`move` adds them).
+    func playOne(by player: String, connection: Int?, ply: Int, text: String, now: Date) throws(PlyError) -> MoveOutcome {
         guard row.seats.contains(player) else { throw PlyError.forbidden("you are not playing in \(id)") }
         let count = moves.count
         if ply <= count {
@@ -208,6 +218,8 @@ struct MatchState: Sendable {
         row.toMove = nil
         row.deadline = nil
         drawOfferBy = nil
+        conditionalLines = [:]
+        takebackOfferBy = nil
     }
 
     /// What the rating of this (finished) match needs.
@@ -262,6 +274,8 @@ struct MatchState: Sendable {
         after.row.deadline = nil
         after.row.updatedAt = now.wholeSeconds
         after.drawOfferBy = nil
+        after.conditionalLines = [:]
+        after.takebackOfferBy = nil
         return after.ended(by: [.updateMatch(after.row, newParticipant: nil)], rating: nil, notify: participants)
     }
 

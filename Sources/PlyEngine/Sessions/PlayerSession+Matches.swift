@@ -130,6 +130,10 @@ extension PlayerSession {
             return .ok(.object(try await onMatch(id) { try await $0.resign(by: me.id) }))
         case .draw(let id, let action):
             return .ok(.object(try await onMatch(id) { try await $0.draw(by: me.id, action: action) }))
+        case .conditional(let id, let action):
+            return .ok(.object(try await onMatch(id) { try await $0.conditional(by: me.id, action: action) }))
+        case .takeback(let id, let action):
+            return .ok(.object(try await onMatch(id) { try await $0.takeback(by: me.id, action: action, connection: connectionID) }))
         case .watch(let id):
             let limit = engine.configuration.maximumWatchesPerConnection
             guard watching.contains(id) || watching.count < limit else {

@@ -254,7 +254,7 @@ public actor PlayerSession {
         case .unqueue(let game): return try await unqueue(game: game)
         case .matches(let filter): return try await matchList(filter)
         case .top(let game, let count): return try await top(game: game, count: count)
-        case .match, .move, .legal, .record, .accept, .decline, .resign, .draw, .watch, .unwatch, .say:
+        case .match, .move, .legal, .record, .accept, .decline, .resign, .draw, .watch, .unwatch, .say, .conditional, .takeback:
             return try await matchCommand(command)
         case .notifications: return try await notifications()
         case .seen(let id): return try await seen(id)

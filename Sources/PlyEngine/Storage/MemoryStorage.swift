@@ -60,6 +60,10 @@ public final class MemoryStorage: Sendable {
         /// Each player's matches (`match_players`).
         var participation: [String: Set<String>] = [:]
         var stats: [String: StatsRow] = [:]
+        /// Conditional lines by match and player (`conditional_lines`).
+        var conditionalLines: [String: [String: [String]]] = [:]
+        /// Plies a takeback removed (`taken_back_plies`), oldest first.
+        var takenBack: [PlyRow] = []
         /// Each player's notifications, in the order they were stored.
         var notifications: [String: [StoredNotification]] = [:]
         var automatch: [(player: String, key: String, at: Date)] = []
@@ -102,6 +106,14 @@ public final class MemoryStorage: Sendable {
                     }
                     // An UPDATE of a match that is not there changes nothing, as in SQL.
                     guard var stored = matches[m.id] else { continue }
+                    if m.plyCount < stored.plyCount {
+                        // A takeback, as the trigger of Schema/008 does it: the plies past
+                        // the new count move aside, and the match's conditional lines go.
+                        let gone = (plies[m.id] ?? [:]).filter { $0.key > m.plyCount }
+                        takenBack += gone.values.sorted { $0.ply < $1.ply }
+                        for k in gone.keys { plies[m.id]?[k] = nil }
+                        conditionalLines[m.id] = nil
+                    }
                     stored.status = m.status
                     stored.seats = m.seats
                     stored.plyCount = m.plyCount
@@ -172,7 +184,7 @@ public final class MemoryStorage: Sendable {
 
     /// This storage as the engine takes it.
     public var storage: Storage {
-        Storage(commits: self, lazyWrites: self, matches: self, accounts: self, safety: self)
+        Storage(commits: self, lazyWrites: self, matches: self, accounts: self, safety: self, conditionals: self)
     }
 
     static func refused(_ what: String) -> StoreError {
@@ -191,6 +203,11 @@ public final class MemoryStorage: Sendable {
 
     /// The plies stored for a match, oldest first.
     public func moves(of match: String) -> [String] { state.withLock { $0.moves(match) } }
+
+    /// The plies takebacks removed from a match, oldest first.
+    public func takenBack(of match: String) -> [String] {
+        state.withLock { $0.takenBack.filter { $0.match == match }.map(\.move) }
+    }
 
     /// Stores a new account directly (a player who logged in before the test began).
     @discardableResult
@@ -582,6 +599,21 @@ extension MemoryStorage: SafetyStoring {
         state.withLock { s in
             s.matches.values.filter { $0.status == .open && $0.createdAt < cutoff }
                 .sorted { $0.createdAt < $1.createdAt }.prefix(limit).map(\.id)
+        }
+    }
+}
+
+// MARK: - conditional lines
+
+extension MemoryStorage: ConditionalLineStoring {
+    public func conditionalLines(of match: String) async throws -> [String: [String]] {
+        state.withLock { $0.conditionalLines[match] ?? [:] }
+    }
+
+    public func storeConditionalLines(match: String, player: String, lines: [String]) async throws {
+        try state.withLock { s in
+            guard s.matches[match] != nil else { throw MemoryStorage.refused("lines for no match \(match)") }
+            s.conditionalLines[match, default: [:]][player] = lines.isEmpty ? nil : lines
         }
     }
 }

@@ -5,7 +5,7 @@ import PostgresNIO
 
 // PlyStore's PostgreSQL types already have the engine's calls; these declare it.
 extension DatabaseWriter: CriticalCommitting, LazyWriting {}
-extension MatchStore: MatchReading {}
+extension MatchStore: MatchReading, ConditionalLineStoring {}
 extension AccountStore: AccountStoring {}
 extension SafetyStore: SafetyStoring {}
 
@@ -20,11 +20,12 @@ extension Storage {
         let writer = DatabaseWriter(
             client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
             criticalInFlight: configuration.commitConcurrency, commitTimeout: limit, logger: logger)
+        let matches = MatchStore(client: client, timeLimit: limit, logger: logger)
         return Storage(
             commits: writer, lazyWrites: writer,
-            matches: MatchStore(client: client, timeLimit: limit, logger: logger),
+            matches: matches,
             accounts: AccountStore(client: client, timeLimit: limit, logger: logger),
             safety: SafetyStore(client: client, timeLimit: limit, logger: logger),
-            databaseWriter: writer)
+            conditionals: matches, databaseWriter: writer)
     }
 }

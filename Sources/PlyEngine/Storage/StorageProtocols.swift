@@ -54,6 +54,14 @@ extension MatchReading {
     }
 }
 
+/// Conditional lines as stored: per player, each line `<ply> <move>;<move>;...`. A write is
+/// durable when it returns.
+public protocol ConditionalLineStoring: Sendable {
+    func conditionalLines(of match: String) async throws -> [String: [String]]
+    /// Replaces a player's lines for a match (none: drops them).
+    func storeConditionalLines(match: String, player: String, lines: [String]) async throws
+}
+
 /// Accounts, their credentials and session tokens. Every write is durable when it returns.
 public protocol AccountStoring: Sendable {
     func player(_ id: String) async throws -> PlayerRow?
@@ -115,14 +123,17 @@ public struct Storage: Sendable {
     public var matches: any MatchReading
     public var accounts: any AccountStoring
     public var safety: any SafetyStoring
+    public var conditionals: any ConditionalLineStoring
     /// The PostgreSQL writer, when the storage is PostgreSQL: `STATS`, the metrics, the
     /// health check and the service that runs and flushes it read it.
     public var databaseWriter: DatabaseWriter?
 
     public init(
         commits: any CriticalCommitting, lazyWrites: any LazyWriting, matches: any MatchReading,
-        accounts: any AccountStoring, safety: any SafetyStoring, databaseWriter: DatabaseWriter? = nil
+        accounts: any AccountStoring, safety: any SafetyStoring, conditionals: any ConditionalLineStoring,
+        databaseWriter: DatabaseWriter? = nil
     ) {
+        self.conditionals = conditionals
         self.commits = commits
         self.lazyWrites = lazyWrites
         self.matches = matches

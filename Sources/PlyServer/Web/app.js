@@ -322,6 +322,14 @@ function onEvent(type, body) {
     case "draw":
       say(`${body.by} offers a draw in ${body.match}`);
       break;
+    case "takeback":
+      say(`${body.by} ${body.state} a takeback in ${body.match}`);
+      break;
+    case "undo":
+      // Moves taken back: the match is shown again from its new history.
+      if (here) loadMatch();
+      else say(`${body.match}: back to ply ${body.ply}`);
+      break;
     case "notification":
       say(`Notification: ${body.kind.replaceAll("_", " ")} (${body.match})`);
       break;
