@@ -27,7 +27,6 @@ public enum Bots {
         // The budget covers the whole call: replaying the moves is part of it.
         let clock = ContinuousClock()
         let start = clock.now
-        var level = level
         func remaining() -> BotLevel { level.withBudget(max(level.budget - (clock.now - start), .milliseconds(1))) }
         do {
             switch game {
