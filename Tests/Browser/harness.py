@@ -117,10 +117,15 @@ class Player:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def click(self, css):
-        """Clicks the element once it is there (SVG groups included, through a real click)."""
-        element = self.wait(lambda d: (d.find_elements(By.CSS_SELECTOR, css) or [None])[0], f"{css} on {self.name}'s page")
-        element.click()
-        return element
+        """Clicks the element once it is there (SVG groups included, through a real click).
+        An element the page re-rendered between finding and clicking is found again."""
+        def clicked(d):
+            found = d.find_elements(By.CSS_SELECTOR, css)
+            if not found:
+                return None
+            found[0].click()  # stale: raises, and the wait tries again
+            return found[0]
+        return self.wait(clicked, f"{css} on {self.name}'s page")
 
     def status(self):
         s = self.find("#status")
