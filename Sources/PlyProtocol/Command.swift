@@ -33,6 +33,8 @@ public enum Command: Sendable, Hashable {
     case legal(match: String)
     case resign(match: String)
     case draw(match: String, action: DrawAction)
+    /// `VACATION <days>` (nil: `VACATION off`).
+    case vacation(days: Int?)
     case watch(match: String)
     case unwatch(match: String)
     case say(match: String, text: String)
