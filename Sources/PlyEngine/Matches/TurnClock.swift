@@ -131,15 +131,17 @@ struct VacationAllowance: Sendable {
             daysUsed: daysPerYear - left + days)
     }
 
-    /// Ends the vacation in force at `now`, giving back the whole days not begun.
+    /// Ends the vacation in force at `now`, giving back the whole days not begun (the day
+    /// under way counts, even in its first second).
     func end(_ v: VacationRow, now: Date) throws(PlyError) -> VacationRow {
         guard Self.isOnVacation(v, now: now), let until = v.until else { throw .conflict("you are not on vacation") }
         let stop = now.wholeSeconds
+        let started = v.started ?? stop
+        let days = (TurnClock.seconds(from: started, to: until) + 86399) / 86400
+        let begun = Swift.max(1, (TurnClock.seconds(from: started, to: stop) + 86399) / 86400)
         var after = v
         after.until = stop
-        if v.year == Self.year(of: v.started ?? stop) {
-            after.daysUsed = Swift.max(0, v.daysUsed - TurnClock.seconds(from: stop, to: until) / 86400)
-        }
+        after.daysUsed = Swift.max(0, v.daysUsed - Swift.max(0, days - begun))
         return after
     }
 }
