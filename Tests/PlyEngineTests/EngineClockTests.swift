@@ -156,6 +156,28 @@ import Testing
         }
     }
 
+    /// Automatch pairs only players who asked for the same clock; the match starts with it.
+    @Test func automatchPairsIdenticalClocksOnly() async throws {
+        try await InProcessEngine.with { e in
+            let (a, _, _) = try await e.login("device-auto-0001")
+            let (b, _, _) = try await e.login("device-auto-0002")
+            let (c, cID, _) = try await e.login("device-auto-0003")
+            let one = #"{"clock":{"initial":600,"increment":60,"max":900}}"#
+            let other = #"{"clock":{"initial":600,"increment":30,"max":900}}"#
+            #expect(try await a.ok("QUEUE reversi \(one)")?["queued"]?.boolValue == true)
+            #expect(try await b.ok("QUEUE reversi \(other)")?["queued"]?.boolValue == true, "another clock: no pair")
+            #expect(try await b.ok(#"QUEUE reversi {"turn_seconds":600}"#)?["queued"]?.boolValue == true)
+            let paired = try await c.ok("QUEUE reversi \(one)")
+            let match = try #require(paired?["match"]?.stringValue)
+            let start = try await c.event("start", match: match)
+            #expect(start.body["clocks"]?[cID]?.intValue == 600)
+            let listed = try await c.ok("MATCHES")
+            #expect(listed?.arrayValue?.first?["clocks"]?[cID]?.intValue == 600)
+            let m = try await c.ok("MATCH \(match)")
+            #expect(m?["settings"]?["clock"] == .object(["initial": 600, "increment": 60, "max": 900]))
+        }
+    }
+
     @Test func digestHoursAreChecked() async throws {
         try await InProcessEngine.with { e in
             let (c, _, _) = try await e.login("device-dig-0001")

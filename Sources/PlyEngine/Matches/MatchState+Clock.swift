@@ -56,13 +56,19 @@ extension MatchState {
     /// `"clocks"`: each player's seconds left at `now` (the player to move's bank runs; a
     /// vacation still to come is not counted in it), or nil without a clock.
     func clocksJSON(now: Date) -> JSONValue? {
-        guard let clock = settings.clock, row.seats.count > 0 else { return nil }
-        let b = banks(clock)
+        settings.clock == nil ? nil : Self.clocksJSON(row, now: now)
+    }
+
+    /// The same from a stored row alone (`MATCHES`); nil when the row has no banks.
+    static func clocksJSON(_ row: MatchRow, now: Date) -> JSONValue? {
+        guard !row.clockBanks.isEmpty, row.clockBanks.count == row.seats.count else { return nil }
         var o = JSONObject()
         for (i, p) in row.seats.enumerated() {
-            var left = b[i]
-            if status == .active, position.sideToMove == i, let d = row.deadline {
-                left = TurnClock.left(deadline: d, now: now, pausedUntil: pause(of: i))
+            var left = row.clockBanks[i]
+            if row.status == .active, row.toMove == p, let d = row.deadline {
+                let paused = row.pausedUntil.indices.contains(i) && row.pausedUntil[i] > 0
+                    ? Date(timeIntervalSince1970: Double(row.pausedUntil[i])) : nil
+                left = TurnClock.left(deadline: d, now: now, pausedUntil: paused)
             }
             o[p] = .int(left)
         }

@@ -19,6 +19,9 @@ enum ProfileFields {
 }
 
 extension PlayerSession {
+    /// The most unfinished matches one vacation pauses (a bot may play thousands).
+    static let vacationMatchLimit = 10_000
+
     /// `VACATION <days>` / `VACATION off`: checks the yearly allowance and stores the
     /// vacation, then pauses (or resumes) every active match of the player, and tells each
     /// opponent once: `EVENT vacation {"player","until"}`.
@@ -35,7 +38,8 @@ extension PlayerSession {
         }
         let until = new.until ?? now
         var opponents: [String] = []
-        for row in try await engine.matchStore.matches(of: me.id, finished: false) where row.status == .active {
+        let unfinished = try await engine.matchStore.matches(of: me.id, finished: false, limit: Self.vacationMatchLimit)
+        for row in unfinished where row.status == .active {
             do {
                 let told = try await onMatch(row.id) { m in
                     days == nil ? try await m.resume(by: me.id) : try await m.pause(by: me.id, until: until)

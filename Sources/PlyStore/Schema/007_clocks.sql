@@ -10,6 +10,11 @@ ALTER TABLE matches ADD COLUMN IF NOT EXISTS clock_banks bigint[];
 ALTER TABLE matches ADD COLUMN IF NOT EXISTS paused_until bigint[];
 ALTER TABLE matches ADD COLUMN IF NOT EXISTS remind_at timestamptz;
 CREATE INDEX IF NOT EXISTS matches_remind ON matches (remind_at) WHERE status = 'active' AND remind_at IS NOT NULL;
+-- Matches under way get their reminder as if their turn had just begun (a quarter of the
+-- time per turn, at most a day, before the deadline).
+UPDATE matches SET remind_at = deadline - make_interval(secs =>
+        least(coalesce((settings->>'turn_seconds')::float8, 259200) / 4, 86400))
+    WHERE status = 'active' AND deadline IS NOT NULL AND remind_at IS NULL;
 
 -- Vacation: the end of the one in force (or the last), when it began, and the days used in
 -- the calendar year `vacation_year` (UTC).
