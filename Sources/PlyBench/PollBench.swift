@@ -8,8 +8,9 @@ import PostgresNIO
 /// with many stored matches, some on correspondence clocks.
 ///
 /// Seeds `ColdSeed` matches, gives every waiting one a reminder time a day before its
-/// deadline (as a move would), and puts `clocked` of them on clocks whose deadlines and
-/// reminders fall in the next hour, so each poll meets a realistic spread of near times.
+/// deadline (as a move would), and puts `clocked` of them on clocks whose deadlines fall in
+/// the next hour and whose reminders are spread over it, a few seconds' worth already due
+/// (left unsent, so every poll finds a full batch of them, as a busy server would).
 public enum PollBench {
     public static let clockSettings = #"{"side":"first","clock":{"initial":86400,"increment":3600,"max":172800}}"#
 
@@ -38,7 +39,7 @@ public enum PollBench {
                     """
                     UPDATE matches m SET settings = \(clockSettings)::json, clock_banks = ARRAY[86400, 86400]::bigint[],
                         deadline = now() + make_interval(secs => 120 + (k % 3600)),
-                        remind_at = now() + make_interval(secs => 60 + (k % 3600))
+                        remind_at = now() + make_interval(secs => (k % 3600) - 10)
                     FROM generate_series(0, \(n - 1)) AS k WHERE m.id = 'cold-m' || (2 * k + 1)
                     """, logger: logger)
             }
