@@ -56,6 +56,8 @@ func shapeProblem(_ command: Command) -> String? {
         return id(player) && trimmedText(text) && text.count <= ProtocolLimits.chatMaxLength ? nil : "report"
     case .admin(let request):
         return adminShapeProblem(request)
+    case .vacation(let days):
+        return days.map { (1...366).contains($0) } ?? true ? nil : "vacation days"
     case .ping, .help, .quit, .logout, .profileSet, .games, .matches, .notifications, .stats, .blocks, .export:
         return nil
     }

@@ -26,6 +26,8 @@ public enum MovesBench {
 
         /// TLS to the server (its port must speak TLS); nil: plain TCP.
         public var tls: TLSConfiguration?
+        /// The settings of each `CHALLENGE` (a JSON object), e.g. with a `clock`.
+        public var settings = #"{"side":"first"}"#
 
         public init(
             target: BenchTarget, matches: Int, duration: Duration, game: String = "reversi", rate: Double? = nil,
@@ -131,6 +133,7 @@ public enum MovesBench {
                 pairs.addTask {
                     await playPair(
                         first: players[2 * m], second: players[2 * m + 1], rules: rules, game: options.game,
+                        settings: options.settings,
                         until: deadline, sent: sent, interval: interval)
                 }
             }
@@ -180,7 +183,7 @@ public enum MovesBench {
     /// One pair's matches, one after another, until the deadline. A move the server refuses
     /// abandons that match (the local position may be wrong) and starts a new one.
     static func playPair(
-        first: PlyClient, second: PlyClient, rules: any GameRules, game: String,
+        first: PlyClient, second: PlyClient, rules: any GameRules, game: String, settings: String = #"{"side":"first"}"#,
         until deadline: ContinuousClock.Instant, sent: SendTimes, interval: Duration? = nil
     ) async -> Tally {
         var tally = Tally()
@@ -192,7 +195,7 @@ public enum MovesBench {
         while clock.now < deadline {
             var match: String?
             do {
-                let created = try await first.callObject(#"CHALLENGE \#(secondID) \#(game) {"side":"first"}"#)
+                let created = try await first.callObject("CHALLENGE \(secondID) \(game) \(settings)")
                 guard let id = created["match"]?.stringValue else { throw PlyClientError.unexpectedReply("\(created)") }
                 match = id
                 try await second.call("ACCEPT \(id)")

@@ -51,6 +51,8 @@ public struct EngineConfiguration: Sendable {
     public var maximumBlocks = 1000
     /// Reports one player may file per hour.
     public var maximumReportsPerHour = 20
+    /// Days of vacation a player may take per calendar year (`VACATION`).
+    public var vacationDaysPerYear = 30
     /// Enables operator connections (`AUTH ADMIN <token>`); at least 32 characters.
     public var adminToken: String?
 

@@ -39,6 +39,8 @@ public enum Command: Sendable, Hashable {
     case conditional(match: String, ConditionalAction)
     /// `TAKEBACK <match> offer|accept|decline`: the same three answers as a draw offer.
     case takeback(match: String, action: DrawAction)
+    /// `VACATION <days>` (nil: `VACATION off`).
+    case vacation(days: Int?)
     case watch(match: String)
     case unwatch(match: String)
     case say(match: String, text: String)

@@ -9,7 +9,7 @@ public enum CommandParser {
         "ACCEPT", "DECLINE", "QUEUE", "UNQUEUE", "MATCHES", "MATCH", "MOVE", "LEGAL", "RESIGN", "DRAW",
         "CONDITIONAL", "TAKEBACK",
         "WATCH", "UNWATCH", "SAY", "TOP", "NOTIFICATIONS", "SEEN", "STATS", "BLOCK", "UNBLOCK", "BLOCKS",
-        "REPORT", "EXPORT", "DELETE", "ADMIN", "RECORD",
+        "REPORT", "EXPORT", "DELETE", "ADMIN", "RECORD", "VACATION",
     ]
 
     public static func parse(_ line: Substring) -> Request {
@@ -203,6 +203,13 @@ public enum CommandParser {
             guard let action = DrawAction(rawValue: try words.required(usage).asciiLowercased) else { throw .badRequest("usage: \(usage)") }
             try words.end(usage)
             return .takeback(match: id, action: action)
+        case "VACATION":
+            let usage = "VACATION <days>|off"
+            let word = try words.required(usage)
+            try words.end(usage)
+            if word.asciiLowercased == "off" { return .vacation(days: nil) }
+            guard let days = Int(word), (1...366).contains(days) else { throw .badRequest("usage: \(usage) (days: 1 to 366)") }
+            return .vacation(days: days)
 
         case "SAY":
             let id = try checkedID(try words.required("SAY <match> <text>"), what: "match")

@@ -14,6 +14,7 @@ public struct PlayerRow: Sendable, Hashable {
     public var bot = false
     /// Set once the account was deleted: the row stays, without personal data.
     public var deletedAt: Date?
+    public var vacation = VacationRow()
 
     public init(id: String, name: String, data: String, createdAt: Date, eventSeq: Int = 0) {
         self.id = id
@@ -21,6 +22,21 @@ public struct PlayerRow: Sendable, Hashable {
         self.data = data
         self.createdAt = createdAt
         self.eventSeq = eventSeq
+    }
+}
+
+/// A player's vacation as stored: the one in force (or the last), when it began, and the
+/// days of the allowance used in the calendar year `year` (UTC).
+public struct VacationRow: Sendable, Hashable {
+    public var until: Date?
+    public var started: Date?
+    public var year = 0
+    public var daysUsed = 0
+    public init(until: Date? = nil, started: Date? = nil, year: Int = 0, daysUsed: Int = 0) {
+        self.until = until
+        self.started = started
+        self.year = year
+        self.daysUsed = daysUsed
     }
 }
 
@@ -94,10 +110,12 @@ public struct AccountStore: Sendable {
         let rows = try await database.query(
             """
             SELECT id, name, data::text, created_at, event_seq, banned_until, ban_reason, muted_until, mute_reason, bot,
-                   deleted_at
+                   deleted_at, vacation_until, vacation_started, vacation_year, vacation_days_used
             FROM players WHERE id = \(id)
             """, logger: logger)
-        typealias Columns = (String, String, String, Date, Int, Date?, String?, Date?, String?, Bool, Date?)
+        typealias Columns = (
+            String, String, String, Date, Int, Date?, String?, Date?, String?, Bool, Date?, Date?, Date?, Int, Int
+        )
         for try await c in rows.decode(Columns.self) {
             var row = PlayerRow(id: c.0, name: c.1, data: c.2, createdAt: c.3, eventSeq: c.4)
             row.sanctions.bannedUntil = c.5
@@ -106,9 +124,23 @@ public struct AccountStore: Sendable {
             row.sanctions.muteReason = c.8
             row.bot = c.9
             row.deletedAt = c.10
+            row.vacation = VacationRow(until: c.11, started: c.12, year: c.13, daysUsed: c.14)
             return row
         }
         return nil
+    }
+
+    /// Stores a live account's vacation, durable when it returns; false when the account is
+    /// gone.
+    public func setVacation(_ player: String, _ v: VacationRow) async throws -> Bool {
+        let rows = try await database.query(
+            """
+            UPDATE players SET vacation_until = \(v.until), vacation_started = \(v.started), vacation_year = \(v.year),
+                vacation_days_used = \(v.daysUsed)
+            WHERE id = \(player) AND deleted_at IS NULL RETURNING id
+            """, logger: logger)
+        for try await _ in rows.decode(String.self) { return true }
+        return false
     }
 
     // MARK: devices

@@ -38,8 +38,9 @@ public enum LazyWrite: Sendable, Hashable {
     }
 }
 
-/// A stored notification (`your_turn`, `challenge`, `ended`), and whether it also goes
-/// to the email outbox.
+/// A stored notification (`your_turn`, `challenge`, `ended`, `deadline_soon`), and whether it
+/// also goes to the email outbox: one row for it, or with `digestHours` a digest of the
+/// player's waiting matches at most once in that many hours.
 public struct NotificationRow: Sendable, Hashable {
     public var player: String
     public var id: String
@@ -47,12 +48,14 @@ public struct NotificationRow: Sendable, Hashable {
     public var match: String
     public var at: Date
     public var email: Bool
-    public init(player: String, id: String, kind: String, match: String, at: Date, email: Bool) {
+    public var digestHours: Int?
+    public init(player: String, id: String, kind: String, match: String, at: Date, email: Bool, digestHours: Int? = nil) {
         self.player = player
         self.id = id
         self.kind = kind
         self.match = match
         self.at = at
         self.email = email
+        self.digestHours = digestHours
     }
 }

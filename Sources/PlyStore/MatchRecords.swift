@@ -25,6 +25,13 @@ public struct MatchRow: Sendable, Hashable {
     public var resultReason: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// Each seat's clock bank in whole seconds after its last move; empty without a clock.
+    public var clockBanks: [Int] = []
+    /// By seat, the end of a vacation already added to that seat's deadlines (seconds since
+    /// 1970; 0: none); empty when nobody paused.
+    public var pausedUntil: [Int] = []
+    /// When the player to move gets `deadline_soon`; nil once sent, or with nobody to move.
+    public var remindAt: Date?
 
     public init(
         id: String, game: String, settings: String, status: MatchStatus, creator: String, invitee: String?,

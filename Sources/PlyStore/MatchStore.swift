@@ -15,19 +15,24 @@ public struct MatchStore: Sendable {
 
     static let columns = """
         id, game, settings::text, status, creator, invitee, seats, ply_count, to_move, deadline,
-        result_winner, result_reason, created_at, updated_at
+        result_winner, result_reason, created_at, updated_at, clock_banks, paused_until, remind_at
         """
 
     typealias Columns = (
-        String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date
+        String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
+        [Int]?, [Int]?, Date?
     )
 
     static func row(_ c: Columns) -> MatchRow {
-        MatchRow(
+        var row = MatchRow(
             // The table's CHECK constraint admits only the statuses `MatchStatus` names.
             id: c.0, game: c.1, settings: c.2, status: MatchStatus(rawValue: c.3) ?? .aborted, creator: c.4, invitee: c.5,
             seats: c.6, plyCount: c.7,
             toMove: c.8, deadline: c.9, resultWinner: c.10, resultReason: c.11, createdAt: c.12, updatedAt: c.13)
+        row.clockBanks = c.14 ?? []
+        row.pausedUntil = c.15 ?? []
+        row.remindAt = c.16
+        return row
     }
 
     private func rows(_ query: PostgresQuery) async throws -> [MatchRow] {
@@ -55,11 +60,12 @@ public struct MatchStore: Sendable {
             """, logger: logger)
         typealias WithMoves = (
             String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
+            [Int]?, [Int]?, Date?,
             [String]
         )
         for try await c in seq.decode(WithMoves.self) {
-            let row = Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13))
-            return (row, c.14)
+            let row = Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13, c.14, c.15, c.16))
+            return (row, c.17)
         }
         return nil
     }
@@ -99,11 +105,12 @@ public struct MatchStore: Sendable {
             """, logger: logger)
         typealias WithCreator = (
             String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
+            [Int]?, [Int]?, Date?,
             String, Bool
         )
         var out: [(MatchRow, name: String, bot: Bool)] = []
         for try await c in seq.decode(WithCreator.self) {
-            out.append((Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13)), c.14, c.15))
+            out.append((Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13, c.14, c.15, c.16)), c.17, c.18))
         }
         return out
     }
@@ -120,11 +127,12 @@ public struct MatchStore: Sendable {
             """, logger: logger)
         typealias WithMoves = (
             String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
+            [Int]?, [Int]?, Date?,
             [String]
         )
         var out: [(MatchRow, [String])] = []
         for try await c in seq.decode(WithMoves.self) {
-            out.append((Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13)), c.14))
+            out.append((Self.row((c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8, c.9, c.10, c.11, c.12, c.13, c.14, c.15, c.16)), c.17))
         }
         return out
     }
@@ -135,6 +143,18 @@ public struct MatchStore: Sendable {
         let seq = try await database.query(
             "SELECT id FROM matches WHERE status = 'active' AND deadline < \(now) ORDER BY deadline LIMIT \(limit)",
             logger: logger)
+        for try await id in seq.decode(String.self) { out.append(id) }
+        return out
+    }
+
+    /// Active matches whose `deadline_soon` reminder is due, earliest first.
+    public func dueReminders(now: Date, limit: Int = 200) async throws -> [String] {
+        var out: [String] = []
+        let seq = try await database.query(
+            """
+            SELECT id FROM matches WHERE status = 'active' AND remind_at IS NOT NULL AND remind_at <= \(now)
+            ORDER BY remind_at LIMIT \(limit)
+            """, logger: logger)
         for try await id in seq.decode(String.self) { out.append(id) }
         return out
     }

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure a running server: round trips or whole games under load.",
-        subcommands: [Ping.self, Moves.self, Sessions.self, Cold.self, Fsync.self]
+        subcommands: [Ping.self, Moves.self, Sessions.self, Cold.self, Poll.self, Fsync.self]
     )
 
     struct Ping: AsyncParsableCommand {
@@ -41,14 +41,16 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "The game to play.") var game = "reversi"
         @Option(help: "Total moves per second to offer, spread evenly over the matches (default: as fast as answered).")
         var rate: Double?
+        @Option(help: "The settings of each challenge, a JSON object (e.g. with a clock).") var settings = #"{"side":"first"}"#
         @OptionGroup var tls: TLSOptions
 
         func run() async throws {
             if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
-            let result = try await MovesBench.run(
-                .init(
-                    target: try parseTarget(target), matches: matches, duration: try seconds(duration), game: game,
-                    rate: rate, tls: try tls.configuration()))
+            var options = MovesBench.Options(
+                target: try parseTarget(target), matches: matches, duration: try seconds(duration), game: game,
+                rate: rate, tls: try tls.configuration())
+            options.settings = settings
+            let result = try await MovesBench.run(options)
             emit(result.report)
         }
     }
@@ -114,6 +116,30 @@ extension BenchCommand {
                     serverArguments: serverArgs.split(separator: " ").map(String.init), serverLog: serverLog,
                     sample: sample))
             emit(result.report)
+        }
+    }
+}
+
+extension BenchCommand {
+    struct Poll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The deadline poll's queries against many stored matches, some of them on clocks.",
+            discussion: """
+                Seeds --matches cold matches as `ply bench cold` does (reusing rows already there), puts \
+                --clocked of the waiting ones on correspondence clocks with deadlines and reminders spread \
+                over the next hour, then times --polls runs of what one deadline poll asks PostgreSQL \
+                (overdue matches, due reminders, stale open challenges), one after another.
+                """)
+
+        @Option(help: "Matches to have in the database.") var matches = 1_000_000
+        @Option(help: "Of them, waiting matches to put on clocks.") var clocked = 100_000
+        @Option(help: "Polls to time.") var polls = 200
+        @Option(help: "The database, postgres://user@host:port/db.") var databaseURL: String
+
+        func run() async throws {
+            guard matches > 0, clocked >= 0, polls > 0 else { throw ValidationError("--matches and --polls must be positive") }
+            let result = try await PollBench.run(matches: matches, clocked: clocked, polls: polls, databaseURL: databaseURL)
+            emit(result)
         }
     }
 }

@@ -76,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("new-accounts-per-ip"), help: "Accounts created from one client address per hour, 0 for no limit (env PLY_NEW_ACCOUNTS_PER_IP, default \(Defaults.engine.newAccountsPerAddress))")
     var newAccountsPerIP: Int?
 
+    @Option(help: "Days of vacation (VACATION) a player may take per calendar year (env PLY_VACATION_DAYS, default \(Defaults.engine.vacationDaysPerYear))")
+    var vacationDays: Int?
+
     @Option(help: "Players one player may block (env PLY_MAX_BLOCKS, default \(Defaults.engine.maximumBlocks))")
     var maxBlocks: Int?
 
@@ -188,6 +191,8 @@ struct ServeCommand: AsyncParsableCommand {
             engine.maximumOpenChallenges >= 0, engine.maximumPendingInvitations >= 0, engine.newAccountsPerAddress >= 0,
             engine.maximumBlocks >= 0, engine.maximumReportsPerHour >= 0
         else { throw ValidationError("max-watches, max-queues, max-chat-per-minute and the challenge, account, block and report limits must not be negative") }
+        engine.vacationDaysPerYear = try setting(vacationDays, "PLY_VACATION_DAYS", engine.vacationDaysPerYear)
+        guard (0...366).contains(engine.vacationDaysPerYear) else { throw ValidationError("vacation-days must be 0 to 366") }
         guard engine.openChallengeSeconds >= 1 else { throw ValidationError("open-challenge-seconds must be positive") }
         if let token = adminToken ?? Environment.value("PLY_ADMIN_TOKEN") {
             guard token.count >= AdminToken.minimumLength, !token.contains(" ") else {

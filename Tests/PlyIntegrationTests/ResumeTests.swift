@@ -224,9 +224,9 @@ enum MailerExample {
 
     static var isRunnable: Bool { system("'\(python)' -c 'import psycopg2' >/dev/null 2>&1") == 0 }
 
-    static func runOnce() async throws -> String {
+    static func runOnce(url: String? = nil) async throws -> String {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("mailer-\(UUID().uuidString).txt").path
-        let url = try #require(TestDatabase.urlText)
+        let url = try url ?? #require(TestDatabase.urlText)
         let command = "PLY_DATABASE_URL='\(url)' '\(python)' '\(script)' --once > '\(out)' 2>&1"
         let status: Int32 = await withCheckedContinuation { c in
             DispatchQueue.global().async { c.resume(returning: system(command)) }

@@ -130,7 +130,7 @@ public actor Match {
     func describe() async -> JSONObject {
         lastTouched = env.now()
         let s = state
-        return s.describe(names: await env.players.names(of: s.participants))
+        return s.describe(names: await env.players.names(of: s.participants), now: env.now())
     }
 
     func legalMoves() throws(PlyError) -> [String] { try state.legalMoves() }
@@ -181,6 +181,44 @@ public actor Match {
             if t != nil { env.logger.info("turn deadline missed", metadata: ["match": "\(id)", "player": "\(s.row.toMove ?? "")"]) }
             return t
         }
+    }
+
+    /// Marks the reminder of the player to move sent, then stores their `deadline_soon`
+    /// notification (committed first, so a turn is never reminded twice).
+    func remindIfDue() async throws {
+        var due: (player: String, turn: Int)?
+        try await run { s in
+            guard let t = s.reminded(now: env.now()), let player = s.row.toMove else { return nil }
+            due = (player, s.row.plyCount + 1)
+            return t
+        }
+        if let due, let player = try? await env.players.player(due.player) {
+            await player.remind(match: id, turn: due.turn)
+        }
+    }
+
+    /// The player goes on vacation until `until` (see `MatchState.paused`); returns the
+    /// opponents to tell, or nil when the match is not an active one of theirs.
+    func pause(by player: String, until: Date) async throws -> [String]? {
+        var opponents: [String]?
+        try await run { s in
+            guard let t = s.paused(by: player, until: until, now: env.now()) else { return nil }
+            opponents = s.row.seats.filter { $0 != player }
+            return t
+        }
+        return opponents
+    }
+
+    /// The player's vacation ends early (see `MatchState.resumed`); returns the opponents to
+    /// tell, or nil when nothing changed.
+    func resume(by player: String) async throws -> [String]? {
+        var opponents: [String]?
+        try await run { s in
+            guard let t = s.resumed(by: player, now: env.now()) else { return nil }
+            opponents = s.row.seats.filter { $0 != player }
+            return t
+        }
+        return opponents
     }
 
     /// The player's account is going: see `MatchState.forfeited`. Returns false when the

@@ -183,6 +183,7 @@ public actor MatchDirectory {
                 creator: opponent, invitee: player, seats: seats, createdAt: now, updatedAt: now)
             row.toMove = seats[0]
             row.deadline = now.addingTimeInterval(Double(s.turnSeconds))
+            MatchState.openClock(&row, settings: s, now: now)
             m = Match(try MatchState(row: row, rules: rules, settings: s, plies: []), env: env)
             try await env.writer.commit([.insertMatch(row)])
         } catch {
@@ -275,7 +276,22 @@ public actor MatchDirectory {
                 env.logger.warning("open challenge expiry failed", metadata: ["match": "\(id)", "error": "\(error)"])
             }
         }
-        return ids.count + stale.count
+        return ids.count + stale.count + (try await remindDue(now: now))
+    }
+
+    /// Sends `deadline_soon` to the players to move whose reminder time passed, once per turn;
+    /// returns how many matches were due. The same poll as deadlines: no timer per match.
+    @discardableResult
+    func remindDue(now: Date) async throws -> Int {
+        let due = try await store.dueReminders(now: now)
+        for id in due {
+            do {
+                try await match(id)?.remindIfDue()
+            } catch {
+                env.logger.warning("deadline reminder failed", metadata: ["match": "\(id)", "error": "\(error)"])
+            }
+        }
+        return due.count
     }
 
     /// Takes the player out of every automatch queue (the account is going).

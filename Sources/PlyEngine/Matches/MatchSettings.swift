@@ -18,6 +18,9 @@ public struct MatchSettings: Sendable, Hashable {
     public var bots = false
     /// The game's own fields, as the client sent them (the rules fill in defaults).
     public var game: JSONObject
+    /// A correspondence clock instead of a fixed time per turn; `turnSeconds` is then its
+    /// `initial` bank (the first turn's time).
+    public var clock: ClockSettings?
 
     public static let defaultTurnSeconds = 3 * 24 * 3600
 
@@ -33,12 +36,20 @@ public struct MatchSettings: Sendable, Hashable {
             self.side = side
             own["side"] = nil
         }
+        let fixedTurn = own["turn_seconds"] != nil
         if let v = own["turn_seconds"] {
             guard let n = v.intValue, ProtocolLimits.turnSeconds.contains(n) else {
                 throw .badRequest("turn_seconds must be a whole number from 1 to 31536000")
             }
             turnSeconds = n
             own["turn_seconds"] = nil
+        }
+        if let v = own["clock"] {
+            guard !fixedTurn else { throw .badRequest("give clock or turn_seconds, not both") }
+            let c = try ClockSettings(v)
+            clock = c
+            turnSeconds = c.initial
+            own["clock"] = nil
         }
         if let v = own["public"] {
             guard let b = v.boolValue else { throw .badRequest("public must be true or false") }
@@ -67,6 +78,10 @@ public struct MatchSettings: Sendable, Hashable {
     /// overlaid with what was given.
     public func json(rules: any GameRules) -> JSONObject {
         var o: JSONObject = ["side": .string(side.rawValue), "turn_seconds": .int(turnSeconds), "rated": .bool(rated)]
+        if let clock {
+            o["turn_seconds"] = nil
+            o["clock"] = .object(clock.json)
+        }
         if let isPublic { o["public"] = .bool(isPublic) }
         if bots { o["bots"] = true }
         for f in rules.defaultSettingsJSON { o[f.key] = f.value }
@@ -75,10 +90,12 @@ public struct MatchSettings: Sendable, Hashable {
     }
 
     /// Automatch pairs players with the same game-specific settings, the same time per turn
-    /// (so nobody is paired into a clock they did not ask for) and the same choice of a rated
+    /// and the same clock (so nobody is paired into a clock they did not ask for) and the same choice of a rated
     /// match. The side and `public` are not in it: automatch seats are random.
     public func pairingKey(rules: any GameRules) -> String {
         var o: JSONObject = ["turn_seconds": .int(turnSeconds), "rated": .bool(rated)]
+        // Only identical clocks pair (a fixed time per turn keeps the key it always had).
+        if let clock { o["clock"] = .object(clock.json) }
         for f in rules.defaultSettingsJSON { o[f.key] = f.value }
         for f in game { o[f.key] = f.value }
         let sorted = o.fields.sorted { $0.key < $1.key }

@@ -54,8 +54,18 @@ extension MatchState {
             var r = row
             r.plyCount = kept.count
             r.toMove = by  // the offerer played the first ply taken back, so it is their turn again
-            r.deadline = stamp.addingTimeInterval(Double(settings.turnSeconds))
             r.updatedAt = stamp
+            // A clock is not wound back: the turn that was running keeps what it spent (no
+            // increment, as no move was made), and the offerer's turn lasts their bank.
+            var seconds = settings.turnSeconds
+            if let clock = settings.clock, r.clockBanks.count == r.seats.count {
+                if let deadline = row.deadline, let running = row.toMove.flatMap({ row.seats.firstIndex(of: $0) }) {
+                    r.clockBanks[running] = Swift.min(clock.max, TurnClock.left(deadline: deadline, now: stamp, pausedUntil: pause(of: running)))
+                }
+                seconds = r.clockBanks[offerer]
+            }
+            r.deadline = TurnClock.deadline(now: stamp, seconds: seconds, pausedUntil: pause(of: offerer))
+            r.remindAt = r.deadline.map { TurnClock.reminder(deadline: $0, seconds: seconds) }
             let after: MatchState
             do {
                 after = try MatchState(row: r, rules: rules, settings: settings, plies: kept)
@@ -63,6 +73,7 @@ extension MatchState {
                 throw PlyError(.internal, "the match does not replay: \(error)")
             }
             var summary = MatchJSON.moveSummary(after.row)
+            if let clocks = after.clocksJSON(now: stamp) { summary["clocks"] = clocks }
             summary["undone"] = .array(undone.map { .string($0) })
             return MatchTransition(
                 next: after, writes: [.updateMatch(after.row, newParticipant: nil)],

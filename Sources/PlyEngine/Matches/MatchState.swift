@@ -12,7 +12,8 @@ import PlyStore
 struct MatchState: Sendable {
     let rules: any GameRules
     let settings: MatchSettings
-    private(set) var row: MatchRow
+    /// Settable in this module: the clock's transitions (`MatchState+Clock.swift`) change it.
+    var row: MatchRow
     private(set) var position: GameState
     /// The position before the last ply, to recognise a retried last move in any spelling.
     private(set) var previous: GameState?
@@ -105,7 +106,7 @@ struct MatchState: Sendable {
     }
 
     /// The whole match, as `MATCH` shows it; `names` by player id.
-    func describe(names: [String: String]) -> JSONObject {
+    func describe(names: [String: String], now: Date = Date()) -> JSONObject {
         var o = MatchJSON.header(row, rules: rules, names: names)
         o["settings"] = .object(settings.json(rules: rules))
         o["moves"] = .array(moves.map { .string($0) })
@@ -114,6 +115,7 @@ struct MatchState: Sendable {
         for f in position.extras() { o[f.key] = f.value }
         if status == .active { o["draw_offer_by"] = .optional(drawOfferBy) }
         if status == .active { o["takeback_offer_by"] = .optional(takebackOfferBy) }
+        if let clocks = clocksJSON(now: now) { o["clocks"] = clocks }
         return MatchJSON.ordered(o, MatchJSON.describeOrder)
     }
 
@@ -122,10 +124,12 @@ struct MatchState: Sendable {
         let players: [JSONValue] = row.seats.enumerated().map { i, p in
             ["player": .string(p), "side": .string(rules.seatNames[i])]
         }
-        return [
+        var o: JSONObject = [
             "match": .string(id), "game": .string(rules.id), "players": .array(players),
             "to_move": .optional(row.toMove), "deadline": .optional(row.deadline.map(Timestamp.rfc3339)),
         ]
+        if let clocks = storedClocksJSON { o["clocks"] = clocks }
+        return o
     }
 
     /// The start of the match, for both players (the first to move is notified if away).
@@ -175,6 +179,7 @@ struct MatchState: Sendable {
         case .ongoing:
             after.row.toMove = row.seats[next.sideToMove]
             after.row.deadline = stamp.addingTimeInterval(Double(settings.turnSeconds))
+            after.passTurn(from: seat, to: next.sideToMove, now: stamp, deadline: row.deadline)
         case .win(let winner, _):
             after.end(winner: row.seats[winner], reason: "rules")
         case .draw:
@@ -186,7 +191,8 @@ struct MatchState: Sendable {
         after.moves.append(notation)
         after.drawOfferBy = nil
         let ending = after.status == .finished
-        let summary = MatchJSON.moveSummary(after.row)
+        var summary = MatchJSON.moveSummary(after.row)
+        if let clocks = after.clocksJSON(now: stamp) { summary["clocks"] = clocks }
         let away: Away? =
             ending ? Away("ended", row.seats) : after.row.toMove.map { Away("your_turn", [$0], turn: count + 2) }
         return .played(MatchTransition(
@@ -217,6 +223,7 @@ struct MatchState: Sendable {
         row.resultReason = reason
         row.toMove = nil
         row.deadline = nil
+        row.remindAt = nil
         drawOfferBy = nil
         conditionalLines = [:]
         takebackOfferBy = nil
@@ -255,6 +262,7 @@ struct MatchState: Sendable {
         after.row.status = .active
         after.row.toMove = after.row.seats[position.sideToMove]
         after.row.deadline = stamp.addingTimeInterval(Double(settings.turnSeconds))
+        Self.openClock(&after.row, settings: settings, now: stamp)
         after.row.updatedAt = stamp
         return MatchTransition(
             next: after, writes: [.updateMatch(after.row, newParticipant: newcomer)],
@@ -272,6 +280,7 @@ struct MatchState: Sendable {
         after.row.resultReason = reason
         after.row.toMove = nil
         after.row.deadline = nil
+        after.row.remindAt = nil
         after.row.updatedAt = now.wholeSeconds
         after.drawOfferBy = nil
         after.conditionalLines = [:]

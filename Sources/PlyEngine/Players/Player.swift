@@ -19,6 +19,8 @@ public actor Player {
     private(set) var bot: Bool
     /// Set when the account is deleted: it takes no connection and stores nothing more.
     private(set) var deleted: Bool
+    /// The vacation in force (or the last) and the allowance used, as stored.
+    private(set) var vacation: VacationRow
     /// The end of a ban in force (seconds since 1970; 0: none) and whether the account is
     /// deleted, readable without a hop: every request of a session checks them first, so
     /// requests already read when a ban or a deletion lands do nothing.
@@ -58,6 +60,7 @@ public actor Player {
         sanctions = row.sanctions
         bot = row.bot
         deleted = row.deletedAt != nil
+        vacation = row.vacation
         bannedUntilSeconds = Atomic(Int64(row.sanctions.bannedUntil?.timeIntervalSince1970 ?? 0))
         deletedFlag = Atomic(row.deletedAt != nil)
         data = (try? JSONValue.parseObject(row.data)) ?? JSONObject()
@@ -207,14 +210,42 @@ public actor Player {
         guard !unread.contains(where: { $0.kind == kind && $0.match == match }) else { return false }
         let prefix = ["your_turn": "t", "challenge": "c", "ended": "e"][kind] ?? "x"
         let nid = turn.map { "\(prefix)-\(match)-\($0)" } ?? "\(prefix)-\(match)"
-        let note = NotificationRow(
+        await store(NotificationRow(
             player: id, id: nid, kind: kind, match: match, at: Date().wholeSeconds,
-            email: data["email_turn_alerts"]?.boolValue == true)
+            email: data["email_turn_alerts"]?.boolValue == true || digestHours != nil, digestHours: digestHours))
+        return true
+    }
+
+    /// `email_digest_hours` from the profile: mail a digest at most once in that many hours.
+    private var digestHours: Int? {
+        data["email_digest_hours"]?.intValue.flatMap { ProfileFields.digestHours.contains($0) ? $0 : nil }
+    }
+
+    /// Stores a `deadline_soon` notification for the turn `turn` of `match`, whether or not
+    /// the player is connected (a reminder is for a player who has not moved, wherever they
+    /// are). An unread reminder of an earlier turn of the match is replaced: one unread per
+    /// match and kind.
+    @discardableResult
+    func remind(match: String, turn: Int) async -> Bool {
+        guard !deleted else { return false }
+        let nid = "s-\(match)-\(turn)"
+        guard !unread.contains(where: { $0.id == nid }) else { return false }
+        if let old = unread.firstIndex(where: { $0.kind == "deadline_soon" && $0.match == match }) {
+            let gone = unread.remove(at: old)
+            await writer.lazy(.notificationSeen(player: id, id: gone.id, at: Date()))
+        }
+        await store(NotificationRow(
+            player: id, id: nid, kind: "deadline_soon", match: match, at: Date().wholeSeconds,
+            email: data["email_turn_alerts"]?.boolValue == true || digestHours != nil, digestHours: digestHours))
+        return true
+    }
+
+    /// Keeps an unread notification, stores it and tells the player's connections.
+    private func store(_ note: NotificationRow) async {
         unread.append(note)
         if unread.count > Self.maximumUnread { unread.removeFirst() }
         await writer.lazy(.notification(note))
         await deliver(Event("notification", Self.json(note)))
-        return true
     }
 
     var unreadJSON: JSONValue { .array(unread.map { .object(Self.json($0)) }) }
@@ -247,7 +278,7 @@ public actor Player {
     }
 
     /// The profile as `PROFILE` shows it; `data` only to its owner.
-    func profile(forOwner: Bool) -> JSONObject {
+    func profile(forOwner: Bool, now: Date = Date()) -> JSONObject {
         lastTouched = Date()
         var o: JSONObject = [
             "player": .string(id),
@@ -258,6 +289,8 @@ public actor Player {
         ]
         if bot { o["bot"] = true }
         if deleted { o["deleted"] = true }
+        o["vacation_until"] = .optional(
+            VacationAllowance.isOnVacation(vacation, now: now) ? vacation.until.map(Timestamp.rfc3339) : nil)
         if forOwner { o["data"] = .object(data) }
         return o
     }
@@ -342,6 +375,22 @@ public actor Player {
     }
 
     func setName(_ name: String) { self.name = name }
+
+    // MARK: vacation
+
+    /// Starts (`days`) or ends (nil) a vacation in memory and returns the row to store and
+    /// the row to restore if storing fails. Checked and changed in one step of this actor,
+    /// so two devices cannot both spend the same allowance.
+    func changeVacation(days: Int?, allowance: VacationAllowance, now: Date) throws(PlyError) -> (new: VacationRow, old: VacationRow) {
+        let old = vacation
+        let new: VacationRow
+        if let days { new = try allowance.start(old, days: days, now: now) } else { new = try allowance.end(old, now: now) }
+        vacation = new
+        return (new, old)
+    }
+
+    /// Puts back the vacation from before a change that could not be stored.
+    func restoreVacation(_ row: VacationRow) { vacation = row }
     func setData(_ data: JSONObject) { self.data = data }
 }
 

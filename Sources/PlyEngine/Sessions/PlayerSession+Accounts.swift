@@ -228,7 +228,7 @@ extension PlayerSession {
         } else {
             target = me
         }
-        return .ok(.object(await target.profile(forOwner: target === me)))
+        return .ok(.object(await target.profile(forOwner: target === me, now: engine.matches.env.now())))
     }
 
     func setName(_ name: String) async throws -> Reply {
@@ -241,6 +241,7 @@ extension PlayerSession {
 
     func setData(_ data: JSONObject) async throws -> Reply {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
+        try ProfileFields.check(data)
         guard await engine.storage.lazyWrites.lazy(.data(player: me.id, json: JSONValue.object(data).description)) else {
             throw PlyError.unavailable()
         }

@@ -79,7 +79,12 @@ extension PlayerSession {
         let rows = try await engine.matchStore.matches(of: me.id, finished: finished)
         let ids = Set(rows.flatMap { $0.seats + [$0.creator] + ($0.invitee.map { [$0] } ?? []) })
         let names = await engine.players.names(of: Array(ids))
-        return .ok(.array(rows.map { r in Self.summary(r, names: names) }))
+        let now = engine.matches.env.now()
+        return .ok(.array(rows.map { r in
+            var o = MatchJSON.header(r, rules: GameCatalog.game(r.game), names: names)
+            if let clocks = MatchState.clocksJSON(r, now: now) { o["clocks"] = clocks }
+            return .object(o)
+        }))
     }
 
     static func summary(_ r: MatchRow, names: [String: String]) -> JSONValue {

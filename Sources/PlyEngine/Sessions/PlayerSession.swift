@@ -256,6 +256,7 @@ public actor PlayerSession {
         case .top(let game, let count): return try await top(game: game, count: count)
         case .match, .move, .legal, .record, .accept, .decline, .resign, .draw, .watch, .unwatch, .say, .conditional, .takeback:
             return try await matchCommand(command)
+        case .vacation(let days): return try await vacation(days: days)
         case .notifications: return try await notifications()
         case .seen(let id): return try await seen(id)
         case .authAdmin(let token): return try await authAdmin(token)

@@ -84,7 +84,7 @@ public final class MemoryStorage: Sendable {
             guard players[id] != nil else { throw MemoryStorage.refused("\(what) names no player \(id)") }
         }
 
-        /// The critical writes applied in order, as `ply_commit_v1` applies them; throws at
+        /// The critical writes applied in order, as `ply_commit_v2` applies them; throws at
         /// the first the schema refuses (the caller then keeps the state from before).
         mutating func apply(_ writes: [CriticalWrite]) throws {
             for w in writes {
@@ -122,6 +122,9 @@ public final class MemoryStorage: Sendable {
                     stored.resultWinner = m.resultWinner
                     stored.resultReason = m.resultReason
                     stored.updatedAt = m.updatedAt
+                    stored.clockBanks = m.clockBanks
+                    stored.pausedUntil = m.pausedUntil
+                    stored.remindAt = m.remindAt
                     matches[m.id] = stored
                 case .ply(let p):
                     guard matches[p.match] != nil else { throw MemoryStorage.refused("ply for no match \(p.match)") }
@@ -328,6 +331,15 @@ extension MemoryStorage: MatchReading {
         }
     }
 
+    public func dueReminders(now: Date, limit: Int) async throws -> [String] {
+        state.withLock { s in
+            s.matches.values.compactMap { m -> (String, Date)? in
+                guard m.status == .active, let r = m.remindAt, r <= now else { return nil }
+                return (m.id, r)
+            }.sorted { $0.1 < $1.1 }.prefix(limit).map(\.0)
+        }
+    }
+
     public func stats(of players: [String], game: String) async throws -> [StatsRow] {
         state.withLock { s in players.compactMap { s.stats[State.statsKey($0, game)] } }
     }
@@ -375,6 +387,14 @@ extension MemoryStorage: AccountStoring {
     public func player(_ id: String) async throws -> PlayerRow? { state.withLock { $0.players[id] } }
 
     public func playerForDevice(_ hash: Data) async throws -> String? { state.withLock { $0.devices[hash] } }
+
+    public func setVacation(_ player: String, _ vacation: VacationRow) async throws -> Bool {
+        state.withLock { s in
+            guard let row = s.players[player], row.deletedAt == nil else { return false }
+            s.updateLivePlayer(player) { $0.vacation = vacation }
+            return true
+        }
+    }
 
     public func loginDevice(_ hash: Data) async throws -> (PlayerRow, Bool) {
         let now = now()

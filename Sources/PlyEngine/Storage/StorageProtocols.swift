@@ -31,6 +31,8 @@ public protocol MatchReading: Sendable {
     func matchesWithMoves(of player: String, limit: Int) async throws -> [(MatchRow, [String])]
     /// Ids of active matches whose turn deadline is before `now`, most overdue first.
     func overdue(now: Date, limit: Int) async throws -> [String]
+    /// Ids of active matches whose `deadline_soon` reminder time is before `now`, earliest first.
+    func dueReminders(now: Date, limit: Int) async throws -> [String]
     /// The stored stats of some players in one game (players with none are left out).
     func stats(of players: [String], game: String) async throws -> [StatsRow]
     func stats(of player: String) async throws -> [StatsRow]
@@ -49,6 +51,7 @@ extension MatchReading {
         try await openChallenges(game: game, since: since, limit: 50)
     }
     func overdue(now: Date) async throws -> [String] { try await overdue(now: now, limit: 200) }
+    func dueReminders(now: Date) async throws -> [String] { try await dueReminders(now: now, limit: 200) }
     func unreadNotifications(of player: String) async throws -> [NotificationRow] {
         try await unreadNotifications(of: player, limit: 200)
     }
@@ -77,6 +80,8 @@ public protocol AccountStoring: Sendable {
     func createSession(hash: Data, player: String) async throws
     func sessionPlayer(hash: Data) async throws -> String?
     func deleteSession(hash: Data) async throws
+    /// Stores a live account's vacation; false when the account is gone.
+    func setVacation(_ player: String, _ vacation: VacationRow) async throws -> Bool
 }
 
 /// Blocks, reports, sanctions, bot marks, the operators' audit, account rights, and the

@@ -34,7 +34,7 @@ extension DatabaseWriter {
     }
 
     /// The writes in one transaction of their own, in one round trip: a `CALL` of
-    /// `ply_commit_v1` (Schema/005), which writes them and commits inside, so its reply comes
+    /// `ply_commit_v2` (Schema/007, which is 005's `ply_commit_v1` with the clock columns), which writes them and commits inside, so its reply comes
     /// once they are durable. `conn` must be outside any transaction. A failure other than
     /// PostgreSQL refusing the batch may have come after the commit: `CommitOutcomeUnknown`.
     static func commit(_ writes: [CriticalWrite], on conn: PostgresConnection, logger: Logger) async throws {
@@ -46,8 +46,8 @@ extension DatabaseWriter {
     }
 }
 
-/// The parameters of `ply_commit_v1`, in order: each its name and SQL type as the procedure
-/// declares them (Schema/005) and how a batch fills it. The `CALL`'s placeholders and its
+/// The parameters of `ply_commit_v2`, in order: each its name and SQL type as the procedure
+/// declares them (Schema/007) and how a batch fills it. The `CALL`'s placeholders and its
 /// bindings both come from this one list, and a test checks the list against the schema.
 /// Every parameter is an array, one element per row; an empty text and -1 stand for NULL.
 enum CommitParameters {
@@ -108,17 +108,27 @@ enum CommitParameters {
             float8("s_rating") { $0.stats.map(\.rating) },
             float8("s_deviation") { $0.stats.map(\.deviation) },
             float8("s_volatility") { $0.stats.map(\.volatility) },
+        ] + clockColumns("n", \.inserts) + clockColumns("u", \.updates)
+
+    /// The clock columns of match rows (Schema/007): banks and pauses as comma-separated
+    /// integers ('' for NULL), the reminder time (-1 for NULL).
+    static func clockColumns(_ prefix: String, _ rows: @escaping @Sendable (DatabaseWriter.SortedBatch) -> [MatchRow]) -> [Parameter] {
+        [
+            text("\(prefix)_banks") { rows($0).map { $0.clockBanks.map(String.init).joined(separator: ",") } },
+            text("\(prefix)_paused") { rows($0).map { $0.pausedUntil.map(String.init).joined(separator: ",") } },
+            float8("\(prefix)_remind") { rows($0).map { $0.remindAt?.timeIntervalSince1970 ?? -1 } },
         ]
+    }
 }
 
-/// The `CALL` of `ply_commit_v1` with a batch, column by column. Prepared once per
+/// The `CALL` of `ply_commit_v2` with a batch, column by column. Prepared once per
 /// connection: parsing and planning a statement of this size costs PostgreSQL more than
 /// running it for a typical batch. It returns no rows, so an error
 /// in any part fails the call itself.
 struct CommitBatch: PostgresPreparedStatement {
     typealias Row = ()
-    static let name = "ply_commit_v1"
-    static let sql = "CALL ply_commit_v1(" + CommitParameters.all.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
+    static let name = "ply_commit_v2"
+    static let sql = "CALL ply_commit_v2(" + CommitParameters.all.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
 
     let batch: DatabaseWriter.SortedBatch
 

@@ -315,7 +315,7 @@ public actor DatabaseWriter {
         var seconds: Double
     }
 
-    /// One transaction of `writes`: one CALL of `ply_commit_v1`, which commits inside, so its
+    /// One transaction of `writes`: one CALL of `ply_commit_v2`, which commits inside, so its
     /// reply comes once the batch is durable (see `commit(_:on:logger:)`).
     private nonisolated func attempt(_ writes: [CriticalWrite]) async -> Attempt {
         let started = ContinuousClock.now
