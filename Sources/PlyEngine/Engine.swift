@@ -53,6 +53,8 @@ public struct EngineConfiguration: Sendable {
     public var maximumReportsPerHour = 20
     /// Days of vacation a player may take per calendar year (`VACATION`).
     public var vacationDaysPerYear = 30
+    /// How often the email digests a window held back are looked for.
+    public var digestSweepSeconds = 60.0
     /// Enables operator connections (`AUTH ADMIN <token>`); at least 32 characters.
     public var adminToken: String?
 
@@ -138,11 +140,20 @@ public final class Engine: Sendable {
         let interval = Duration.milliseconds(Int(configuration.deadlinePollSeconds * 1000))
         let evictEvery = max(0.2, min(configuration.idleSeconds / 4, 30))
         var lastEviction = Date()
+        var lastDigests = Date()
         while !Task.isCancelled {
             do {
                 try await matches.expireOverdue()
             } catch {
                 logger.warning("deadline poll failed", metadata: ["error": "\(error)"])
+            }
+            if let digests = storage.digests, Date().timeIntervalSince(lastDigests) >= configuration.digestSweepSeconds {
+                lastDigests = Date()
+                do {
+                    try await digests.sendDueDigests(limit: 500)
+                } catch {
+                    logger.warning("digest sweep failed", metadata: ["error": "\(error)"])
+                }
             }
             if Date().timeIntervalSince(lastEviction) >= evictEvery {
                 lastEviction = Date()

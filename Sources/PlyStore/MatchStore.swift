@@ -159,6 +159,42 @@ public struct MatchStore: Sendable {
         return out
     }
 
+    /// Digests a window held back: for each player with `email_digest_hours` whose last
+    /// digest is at least that old and who has an unread notification newer than it, one
+    /// digest row now (a notification inside a window is never lost, only delayed). Returns
+    /// the rows made; the mailer hears `NOTIFY ply_outbox`.
+    @discardableResult
+    public func sendDueDigests(limit: Int = 500) async throws -> Int {
+        try await database.withConnection { [logger] conn in
+            var made = 0
+            let rows = try await conn.query(
+                """
+                WITH made AS (
+                    \(unescaped: LazyFlusher.digestInsert)
+                    FROM (
+                        SELECT d.player_id AS p, max(d.created_at) AS last, (pl.data->>'email_digest_hours')::int AS h
+                        FROM outbox d JOIN players pl ON pl.id = d.player_id AND pl.deleted_at IS NULL
+                        WHERE d.kind = 'digest' AND (pl.data->>'email_digest_hours') IS NOT NULL
+                        GROUP BY d.player_id, pl.data->>'email_digest_hours'
+                    ) u
+                    JOIN emails e ON e.player_id = u.p
+                    \(unescaped: LazyFlusher.waitingMatches)
+                    WHERE u.last <= now() - make_interval(hours => u.h)
+                      AND w.list IS NOT NULL
+                      AND EXISTS (SELECT 1 FROM notifications n
+                                  WHERE n.player_id = u.p AND n.read_at IS NULL AND n.created_at > u.last)
+                    LIMIT \(limit)
+                    ON CONFLICT (player_id, notification_id) DO NOTHING
+                    RETURNING 1
+                )
+                SELECT count(*)::int FROM made
+                """, logger: logger)
+            for try await n in rows.decode(Int.self) { made = n }
+            if made > 0 { _ = try await conn.query("NOTIFY ply_outbox", logger: logger) }
+            return made
+        }
+    }
+
     static let statsColumns = "s.player_id, s.game, s.played, s.won, s.lost, s.drawn, s.rating, s.deviation, s.volatility"
     typealias StatsColumns = (String, String, Int, Int, Int, Int, Double, Double, Double)
 

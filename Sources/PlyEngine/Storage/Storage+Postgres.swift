@@ -5,7 +5,7 @@ import PostgresNIO
 
 // PlyStore's PostgreSQL types already have the engine's calls; these declare it.
 extension DatabaseWriter: CriticalCommitting, LazyWriting {}
-extension MatchStore: MatchReading, ConditionalLineStoring {}
+extension MatchStore: MatchReading, ConditionalLineStoring, DigestSending {}
 extension AccountStore: AccountStoring {}
 extension SafetyStore: SafetyStoring {}
 
@@ -21,11 +21,13 @@ extension Storage {
             client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
             criticalInFlight: configuration.commitConcurrency, commitTimeout: limit, logger: logger)
         let matches = MatchStore(client: client, timeLimit: limit, logger: logger)
-        return Storage(
+        var storage = Storage(
             commits: writer, lazyWrites: writer,
             matches: matches,
             accounts: AccountStore(client: client, timeLimit: limit, logger: logger),
             safety: SafetyStore(client: client, timeLimit: limit, logger: logger),
             conditionals: matches, databaseWriter: writer)
+        storage.digests = matches
+        return storage
     }
 }

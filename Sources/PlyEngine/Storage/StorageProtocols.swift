@@ -119,6 +119,12 @@ extension SafetyStoring {
     }
 }
 
+/// The email digests a window held back, sent once it has passed (see
+/// `MatchStore.sendDueDigests`).
+public protocol DigestSending: Sendable {
+    func sendDueDigests(limit: Int) async throws -> Int
+}
+
 /// Everything the engine stores and reads, in one bundle: PostgreSQL (`Storage.postgres`)
 /// or memory (`MemoryStorage.storage`).
 public struct Storage: Sendable {
@@ -129,6 +135,8 @@ public struct Storage: Sendable {
     public var accounts: any AccountStoring
     public var safety: any SafetyStoring
     public var conditionals: any ConditionalLineStoring
+    /// Nil where there is no email outbox (`MemoryStorage`).
+    public var digests: (any DigestSending)?
     /// The PostgreSQL writer, when the storage is PostgreSQL: `STATS`, the metrics, the
     /// health check and the service that runs and flushes it read it.
     public var databaseWriter: DatabaseWriter?

@@ -34,30 +34,40 @@ struct LazyFlusher: Sendable {
     /// however many players challenge them.
     static let challengeAlertSeconds = 3600.0
 
+    /// The columns of a digest outbox row for the player `u.p` (a query names its players
+    /// `u(p, ...)` and joins `emails e` and the list `w`): every active match waiting for
+    /// them, read when the row is made, so it is complete.
+    static let digestInsert = """
+        INSERT INTO outbox (player_id, notification_id, email, kind, match_id, matches)
+        SELECT u.p, 'digest-' || floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, e.email, 'digest', '', w.list
+        """
+    static let waitingMatches = """
+        CROSS JOIN LATERAL (
+            SELECT json_agg(json_build_object(
+                       'match', m.id, 'game', m.game, 'ply', m.ply_count, 'deadline', m.deadline,
+                       'opponent', (SELECT o.name FROM players o WHERE o.id = ANY(m.seats) AND o.id <> u.p LIMIT 1))
+                   ORDER BY m.deadline, m.id) AS list
+            FROM matches m
+            WHERE m.id IN (SELECT match_id FROM match_players WHERE player_id = u.p)
+              AND m.status = 'active' AND m.to_move = u.p
+        ) w
+        """
+
     /// Email digests: for each player with `email_digest_hours` whose notifications are in
     /// this flush, one outbox row (kind `digest`) listing every active match waiting for
-    /// them, unless they got a digest in the last `digestHours` hours. The list is read here,
-    /// after the match commits that caused the notifications, so it is complete.
+    /// them, unless they got a digest in the last `digestHours` hours (then
+    /// `MatchStore.sendDueDigests` sends it once that window has passed).
     static func insertDigests(_ notes: [NotificationRow], on conn: PostgresConnection, logger: Logger) async throws {
         var hours: [String: Int] = [:]
         for n in notes { hours[n.player] = n.digestHours }
         let players = Array(hours.keys)
         _ = try await conn.query(
             """
-            INSERT INTO outbox (player_id, notification_id, email, kind, match_id, matches)
-            SELECT u.p, 'digest-' || floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, e.email, 'digest', '', w.list
+            \(unescaped: digestInsert)
             FROM unnest(\(players)::text[], \(players.map { hours[$0] ?? 24 })::int8[]) AS u(p, h)
             JOIN emails e ON e.player_id = u.p
             JOIN players pl ON pl.id = u.p AND pl.deleted_at IS NULL
-            CROSS JOIN LATERAL (
-                SELECT json_agg(json_build_object(
-                           'match', m.id, 'game', m.game, 'ply', m.ply_count, 'deadline', m.deadline,
-                           'opponent', (SELECT o.name FROM players o WHERE o.id = ANY(m.seats) AND o.id <> u.p LIMIT 1))
-                       ORDER BY m.deadline, m.id) AS list
-                FROM matches m
-                WHERE m.id IN (SELECT match_id FROM match_players WHERE player_id = u.p)
-                  AND m.status = 'active' AND m.to_move = u.p
-            ) w
+            \(unescaped: waitingMatches)
             WHERE w.list IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM outbox o WHERE o.player_id = u.p AND o.kind = 'digest'
                   AND o.created_at > now() - make_interval(hours => u.h::int))
