@@ -159,7 +159,7 @@ let package = Package(
         ),
         .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON", "PlyProtocol"], swiftSettings: strict),
         .testTarget(name: "PlyBenchTests", dependencies: ["PlyBench"], swiftSettings: strict),
-        .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON"], swiftSettings: strict),
+        .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON", "PlyRules"], swiftSettings: strict),
         .testTarget(
             name: "PlyIntegrationTests",
             dependencies: [

@@ -1,3 +1,5 @@
+import PlyRules
+
 /// How hard a bot plays: a search depth and a time budget per move. A search stops at
 /// whichever comes first, and a move never takes longer than the budget.
 public struct BotLevel: Hashable, Sendable {
@@ -42,18 +44,8 @@ public struct BotLevel: Hashable, Sendable {
     }
 }
 
-/// A small, fast, seedable random source (SplitMix64), so bot games can be replayed.
-public struct BotRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The bots' random source: seedable, so bot games can be replayed.
+public typealias BotRandom = SeededRandom
 
 /// The time a search may use, checked every few nodes.
 struct Deadline {

@@ -4,6 +4,7 @@ import PlyBench
 import PlyBots
 import PlyClient
 import PlyJSON
+import PlyRules
 
 /// `ply bot <game> --target HOST:PORT --device ID [--level 1..5] [--tls]`: a bot account
 /// playing through the protocol with `PlyClient`. It accepts invitations, takes open

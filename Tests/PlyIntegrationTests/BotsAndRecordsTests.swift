@@ -19,7 +19,7 @@ struct RecordTests {
         let own = try JSONValue.parseObject(settings).filter { $0.key != "side" }
         // Random legal moves that do not end the game, so a resignation can end it.
         var state = try GameState(game: try #require(GameCatalog.game(game)), settings: JSONObject(own.map { ($0.key, $0.value) }))
-        var rng = SeededGenerator(seed: 3)
+        var rng = SeededRandom(seed: 3)
         var plies: [String] = []
         while plies.count < 12 {
             let quiet = state.legalMoves().filter { m in
@@ -173,7 +173,7 @@ struct BotProcessTests {
     /// The scripted player: a seeded random legal move whenever it is its turn, until the
     /// match ends. Returns the match's final description.
     static func playScripted(_ c: TestClient, match: String, me: String, seed: UInt64, restart: (() async throws -> TestClient)? = nil) async throws -> JSONObject {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var client = c
         var restarted = false
         for _ in 0..<4000 {

@@ -116,7 +116,7 @@ struct CrashTests {
                 group.addTask {
                     var acked: [String] = []
                     var state = try! GameState(game: GameCatalog.game("reversi")!, settings: [:])
-                    var rng = SeededGenerator(seed: UInt64(i))
+                    var rng = SeededRandom(seed: UInt64(i))
                     while !state.outcome.isOver {
                         let legal = state.legalMoves()
                         let move = legal[Int(rng.next() % UInt64(legal.count))]

@@ -1,5 +1,6 @@
 import PlyJSON
 import PlyProtocol
+import PlyRules
 import Testing
 
 /// Hostile and random lines: the parser must answer every one, and what it accepts must

@@ -1,4 +1,5 @@
 import PlyJSON
+import PlyRules
 import Testing
 
 /// Random JSON values from a seed, reaching for the awkward corners: escapes, astral

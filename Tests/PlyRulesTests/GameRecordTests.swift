@@ -53,7 +53,7 @@ struct GameRecordTests {
 
     @Test("random games of every game", arguments: ["reversi", "hive", "khet"])
     func randomGames(_ id: String) throws {
-        var random = RecordRandom(seed: 22)
+        var random = SeededRandom(seed: 22)
         let rules = try RulesTool.game(id)
         let settingsChoices: [JSONObject] =
             switch id {
@@ -118,18 +118,5 @@ struct GameRecordTests {
         ]
         let record = try GameRecords.write(GameRecords.recordedGame(match: match))
         #expect(record.text == "Base+MLP;BlackWins;White[2];wS1;bG1 -wS1")
-    }
-}
-
-/// SplitMix64, so the random games are the same on every run.
-struct RecordRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

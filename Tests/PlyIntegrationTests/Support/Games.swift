@@ -11,7 +11,7 @@ enum Games {
     static func playout(_ game: String, settings: JSONObject = [:], seed: UInt64, maxPlies: Int = 3000) throws -> [String] {
         let rules = try #require(GameCatalog.game(game))
         var state = try GameState(game: rules, settings: settings)
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var moves: [String] = []
         while !state.outcome.isOver && moves.count < maxPlies {
             let legal = state.legalMoves().filter { $0 != "draw" }
@@ -44,14 +44,3 @@ enum Games {
     }
 }
 
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
