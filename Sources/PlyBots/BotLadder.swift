@@ -61,17 +61,26 @@ public enum BotLadder {
         }
     }
 
-    /// Plays one game from the start position. `candidateSeat` is the candidate's seat (0
-    /// moves first). A game still running after `maxPlies` counts as a draw, so a series
-    /// of two shufflers ends.
+    /// Plays one game from the start position, or from the position after `opening` (moves
+    /// neither side chose). `candidateSeat` is the candidate's seat (0 moves first). A game
+    /// still running after `maxPlies` counts as a draw, so a series of two shufflers ends.
     public static func play(
         game: String, settings: JSONObject = [:], candidate: Contender, opponent: Contender, candidateSeat: Seat,
-        maxPlies: Int = 400, random: inout BotRandom
+        opening: [String] = [], maxPlies: Int = 400, random: inout BotRandom
     ) throws(BotError) -> Game {
         guard let rules = GameCatalog.game(game) else { throw BotError("no game \(game)") }
         var state: GameState
-        do { state = try GameState(game: rules, settings: settings) } catch { throw BotError("\(error)") }
         var moves: [String] = []
+        do {
+            state = try GameState(game: rules, settings: settings)
+            for m in opening {
+                let next = try state.applying(m)
+                state = next.state
+                moves.append(next.notation)
+            }
+        } catch {
+            throw BotError("\(error)")
+        }
         var longest: Duration = .zero
         let clock = ContinuousClock()
         while !state.outcome.isOver, moves.count < maxPlies {
@@ -104,20 +113,46 @@ public enum BotLadder {
     }
 
     /// Up to `games` games with the candidate on alternate seats (first mover in the first
-    /// game), stopping early once `shouldStop` says so after a game.
+    /// game), stopping early once `shouldStop` says so after a game. Each pair of games
+    /// starts from its own `openingPlies` random moves, played once from each side: the
+    /// engines choose alike in alike positions, so without them a series would be the same
+    /// two games over and over.
     public static func series(
         game: String, settings: JSONObject = [:], candidate: Contender, opponent: Contender, games: Int,
-        seed: UInt64, maxPlies: Int = 400, shouldStop: (Tally) -> Bool = { _ in false }
+        seed: UInt64, openingPlies: Int = 0, maxPlies: Int = 400, shouldStop: (Tally) -> Bool = { _ in false }
     ) throws(BotError) -> Tally {
         var random = BotRandom(seed: seed)
         var tally = Tally()
+        var opening: [String] = []
         for i in 0..<games {
+            if i % 2 == 0 { opening = try randomOpening(game: game, settings: settings, plies: openingPlies, random: &random) }
             tally.add(
                 try play(
                     game: game, settings: settings, candidate: candidate, opponent: opponent, candidateSeat: i % 2,
-                    maxPlies: maxPlies, random: &random))
+                    opening: opening, maxPlies: maxPlies, random: &random))
             if shouldStop(tally) { break }
         }
         return tally
+    }
+
+    /// `plies` random legal moves that leave the game running (fewer if no such line is
+    /// found in a few tries).
+    static func randomOpening(game: String, settings: JSONObject, plies: Int, random: inout BotRandom) throws(BotError) -> [String] {
+        guard plies > 0, let rules = GameCatalog.game(game) else { return [] }
+        do {
+            for _ in 0..<16 {
+                var state = try GameState(game: rules, settings: settings)
+                var moves: [String] = []
+                while moves.count < plies, !state.outcome.isOver, let m = state.legalMoves().randomElement(using: &random) {
+                    let next = try state.applying(m)
+                    state = next.state
+                    moves.append(next.notation)
+                }
+                if !state.outcome.isOver { return moves }
+            }
+        } catch {
+            throw BotError("\(error)")
+        }
+        return []
     }
 }

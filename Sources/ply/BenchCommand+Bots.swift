@@ -12,7 +12,9 @@ extension BenchCommand {
             discussion: """
                 Plays in this process, without a server: level N against level N-1 for N = 2..5 and level 1 \
                 against a random mover, --games games a pairing with the sides alternating, each move within \
-                its level's real time budget. A pairing stops early after --seconds-per-pairing seconds (the \
+                its level's real time budget. Each pair of games starts from --opening-plies random moves, \
+                played once from each side (the engines choose alike in alike positions, so without them a \
+                pairing would replay the same two games). A pairing stops early after --seconds-per-pairing seconds (the \
                 game under way is finished), and the table says how many games it played. Prints the table, \
                 then the figures as one JSON object on the last line.
                 """)
@@ -21,6 +23,7 @@ extension BenchCommand {
         @Option(help: "Games per pairing.") var games = 100
         @Option(help: "Wall-clock seconds per pairing before it stops early (0: no limit).") var secondsPerPairing = 0.0
         @Option(help: "The highest level to measure (pairings 1-random up to N vs N-1).") var top = 5
+        @Option(help: "Random plies each pair of games starts from (one game from each side).") var openingPlies = 4
         @Option(help: "Plies after which a game counts as a draw.") var maxPlies = 400
         @Option(help: "Seed of the random tie-breaks and the random mover.") var seed: UInt64 = 22
 
@@ -39,7 +42,7 @@ extension BenchCommand {
                     let limit = secondsPerPairing
                     let tally = try PlyBots.BotLadder.series(
                         game: g, candidate: candidate, opponent: opponent, games: games, seed: seed &+ UInt64(n),
-                        maxPlies: maxPlies,
+                        openingPlies: openingPlies, maxPlies: maxPlies,
                         shouldStop: { _ in limit > 0 && clock.now - start >= .milliseconds(Int64(limit * 1000)) })
                     let elapsed = clock.now - start
                     let pct = { (k: Int) in tally.games == 0 ? 0 : 100 * Double(k) / Double(tally.games) }

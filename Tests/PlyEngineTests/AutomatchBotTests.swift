@@ -1,5 +1,6 @@
 import Foundation
 import PlyJSON
+import PlyProtocol
 import PlyRules
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import PlyEngine
 import PlyJSON
 import PlyRules
 import PlyServer
