@@ -28,7 +28,7 @@ public actor MatchDirectory {
     /// waiting are swept by `pairWithBots`.
     private var waitingSince: [String: Date] = [:]
     /// The match each player was last handed to a bot in, so a player waits for that one
-    /// to end before being handed another.
+    /// to end before being handed another (kept in memory: a restart forgets it).
     private var botMatches: [String: String] = [:]
 
     init(store: any MatchReading, safety: any SafetyStoring, env: MatchEnvironment, limits: ChallengeLimits, metrics: EngineMetrics) {
@@ -275,7 +275,10 @@ public actor MatchDirectory {
             guard let bot = bots[game], let gameRules = rules(game) else { continue }
             for player in list where player != bot {
                 guard let since = waitingSince[Self.waitKey(key, player)], since <= cutoff else { continue }
-                if let last = botMatches[player], let m = try await match(last), await !m.state.status.isOver { continue }
+                if let last = botMatches[player] {
+                    if let m = try await match(last), await !m.state.status.isOver { continue }
+                    botMatches[player] = nil
+                }
                 if try await env.players.blockedEitherWay(player, bot) { continue }
                 // The checks waited: the player may have been paired or left meanwhile.
                 guard var waiting = queues[key], let index = waiting.firstIndex(of: player) else { continue }
