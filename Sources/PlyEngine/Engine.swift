@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import PlyJSON
+import PlyRules
 import PlyStore
 import PostgresNIO
 import Synchronization
@@ -55,6 +56,11 @@ public struct EngineConfiguration: Sendable {
     public var vacationDaysPerYear = 30
     /// How often the email digests a window held back are looked for.
     public var digestSweepSeconds = 60.0
+    /// Bot accounts that take players waiting alone in automatch, by game: the device id
+    /// the bot (`ply bot`) logs in with. The account exists once the bot has logged in.
+    public var automatchBots: [String: String] = [:]
+    /// How long a player waits in automatch before a bot of `automatchBots` takes them.
+    public var automatchBotSeconds = 30.0
     /// Enables operator connections (`AUTH ADMIN <token>`); at least 32 characters.
     public var adminToken: String?
 
@@ -141,6 +147,7 @@ public final class Engine: Sendable {
         let evictEvery = max(0.2, min(configuration.idleSeconds / 4, 30))
         var lastEviction = Date()
         var lastDigests = Date()
+        var bots = AutomatchBots(devices: configuration.automatchBots)
         while !Task.isCancelled {
             do {
                 try await matches.expireOverdue()
@@ -155,6 +162,14 @@ public final class Engine: Sendable {
                     logger.warning("digest sweep failed", metadata: ["error": "\(error)"])
                 }
             }
+            if !configuration.automatchBots.isEmpty {
+                do {
+                    let players = try await bots.resolve(accounts: accounts, logger: logger)
+                    try await matches.pairWithBots(players, after: configuration.automatchBotSeconds) { GameCatalog.game($0) }
+                } catch {
+                    logger.warning("automatch bot pass failed", metadata: ["error": "\(error)"])
+                }
+            }
             if Date().timeIntervalSince(lastEviction) >= evictEvery {
                 lastEviction = Date()
                 let cutoff = Date().addingTimeInterval(-configuration.idleSeconds)
@@ -165,6 +180,27 @@ public final class Engine: Sendable {
                 }
             }
             try? await Task.sleep(for: min(interval, .milliseconds(Int(evictEvery * 1000))))
+        }
+    }
+
+    /// The bot accounts of `automatchBots`, found by their device ids once their bots have
+    /// logged in; a device still unknown is looked up again on each pass and warned of once.
+    struct AutomatchBots {
+        var devices: [String: String]
+        var players: [String: String] = [:]
+        var warned: Set<String> = []
+
+        mutating func resolve(accounts: any AccountStoring, logger: Logger) async throws -> [String: String] {
+            for (game, device) in devices where players[game] == nil {
+                if let id = try await accounts.playerForDevice(DeviceCredential.hash(device)) {
+                    players[game] = id
+                    logger.info("automatch bot found", metadata: ["game": "\(game)", "player": "\(id)"])
+                } else if warned.insert(game).inserted {
+                    logger.warning(
+                        "automatch bot account unknown; skipped until its bot logs in", metadata: ["game": "\(game)"])
+                }
+            }
+            return players
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PlyEngine
+import PlyRules
 import PlyServer
 import PlyStore
 
@@ -84,6 +85,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Reports one player may file per hour (env PLY_MAX_REPORTS_PER_HOUR, default \(Defaults.engine.maximumReportsPerHour))")
     var maxReportsPerHour: Int?
+
+    @Option(help: "A bot account for automatch, as game=device (the device id its `ply bot` logs in with); repeat for each game")
+    var automatchBot: [String] = []
+
+    @Option(help: "Seconds a player waits alone in automatch before an --automatch-bot takes them (default \(Int(Defaults.engine.automatchBotSeconds)))")
+    var automatchBotSeconds: Double?
 
     @Option(help: "PEM certificate chain: with --tls-key the line port speaks TLS only (env PLY_TLS_CERT)")
     var tlsCert: String?
@@ -193,6 +200,15 @@ struct ServeCommand: AsyncParsableCommand {
         else { throw ValidationError("max-watches, max-queues, max-chat-per-minute and the challenge, account, block and report limits must not be negative") }
         engine.vacationDaysPerYear = try setting(vacationDays, "PLY_VACATION_DAYS", engine.vacationDaysPerYear)
         guard (0...366).contains(engine.vacationDaysPerYear) else { throw ValidationError("vacation-days must be 0 to 366") }
+        for entry in automatchBot {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, GameCatalog.game(parts[0]) != nil, !parts[1].isEmpty else {
+                throw ValidationError("automatch-bot takes game=device, with a game Ply plays, not \(entry)")
+            }
+            engine.automatchBots[parts[0]] = parts[1]
+        }
+        engine.automatchBotSeconds = automatchBotSeconds ?? engine.automatchBotSeconds
+        guard engine.automatchBotSeconds >= 0 else { throw ValidationError("automatch-bot-seconds must not be negative") }
         guard engine.openChallengeSeconds >= 1 else { throw ValidationError("open-challenge-seconds must be positive") }
         if let token = adminToken ?? Environment.value("PLY_ADMIN_TOKEN") {
             guard token.count >= AdminToken.minimumLength, !token.contains(" ") else {

@@ -1,4 +1,5 @@
 import Foundation
+import PlyEngine
 import PlyJSON
 import PlyRules
 import PlyServer
@@ -210,6 +211,48 @@ struct BotProcessTests {
         #expect(moves > 0)
         // A level-1 bot beats a random mover nearly always; the result is not the test.
         print("bot \(game): \(moves) plies, result \(final["result"].map { "\($0)" } ?? "none")")
+        bot.terminate()
+        try await server.stop()
+    }
+
+    /// `--automatch-bot reversi=<device>` with one second: a player waiting alone is handed
+    /// to the bot, which plays; a player who blocked the bot is not, and stays queued.
+    @Test func automatchHandsALonePlayerToTheBot() async throws {
+        let device = "bot-automatch-\(UUID().uuidString)"
+        // Its own database: automatch queues are stored, and other tests' must not pair here.
+        let server = try await TestServer.start(database: TestDatabase.fresh()) {
+            $0.engine.automatchBots = ["reversi": device]
+            $0.engine.automatchBotSeconds = 1
+            $0.engine.deadlinePollSeconds = 0.2
+        }
+        let bot = try Self.startBot("reversi", port: server.port, device: device)
+        defer { bot.terminate() }
+        let (a, ann) = try await server.player("alone")
+        let queuedAt = ContinuousClock.now
+        #expect(try await a.ok("QUEUE reversi")["queued"]?.boolValue == true)
+        let start = try await a.event("start", timeout: .seconds(20))
+        #expect(ContinuousClock.now - queuedAt >= .seconds(1))
+        let match = try #require(start["match"]?.stringValue)
+        let players = try #require(start["players"]?.arrayValue).compactMap { $0["player"]?.stringValue }
+        let botID = try #require(players.first { $0 != ann.player })
+        #expect(players.count == 2 && players.contains(ann.player))
+        // Nobody else is connected: every move of the other seat is the bot's.
+        let final = try await Self.playScripted(a, match: match, me: ann.player, seed: 5)
+        #expect(final["status"]?.stringValue == "finished")
+        let moves = try #require(final["moves"]?.arrayValue).count
+        #expect(moves > 20)
+
+        let (b, _) = try await server.player("blocker")
+        try await b.ok("BLOCK \(botID)")
+        #expect(try await b.ok("QUEUE reversi")["queued"]?.boolValue == true)
+        #expect(await !b.hasEvent("start", within: .seconds(3)))
+        // Still waiting: the next player pairs with them at once.
+        let (c, _) = try await server.player("latecomer")
+        let paired = try await c.ok("QUEUE reversi")
+        let second = try #require(paired["match"]?.stringValue)
+        let bStart = try await b.event("start")
+        #expect(bStart["match"]?.stringValue == second)
+        #expect(!(try #require(bStart["players"]?.arrayValue).compactMap { $0["player"]?.stringValue }.contains(botID)))
         bot.terminate()
         try await server.stop()
     }

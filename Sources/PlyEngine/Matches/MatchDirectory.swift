@@ -23,6 +23,13 @@ public actor MatchDirectory {
     /// The stored queues, read on the first automatch request (after migrations).
     private var queuesLoaded = false
     private var queueLoad: Task<[(key: String, player: String)], any Error>?
+    /// When each player joined each queue (by `waitKey`), for handing them to a bot; a
+    /// queue read back from storage counts from the read. Entries of players no longer
+    /// waiting are swept by `pairWithBots`.
+    private var waitingSince: [String: Date] = [:]
+    /// The match each player was last handed to a bot in, so a player waits for that one
+    /// to end before being handed another (kept in memory: a restart forgets it).
+    private var botMatches: [String: String] = [:]
 
     init(store: any MatchReading, safety: any SafetyStoring, env: MatchEnvironment, limits: ChallengeLimits, metrics: EngineMetrics) {
         residents = ResidentSet(.match, metrics: metrics)
@@ -160,6 +167,7 @@ public actor MatchDirectory {
             // Written before the first wait, so a request running meanwhile sees it.
             queues[key, default: []].append(player)
             queued[player, default: 0] += 1
+            waitingSince[Self.waitKey(key, player)] = env.now()
             await env.lazyWrites.lazy(.queued(player: player, pairingKey: key, at: env.now()))
             return .waiting
         }
@@ -167,25 +175,9 @@ public actor MatchDirectory {
         waiting.remove(at: opponentIndex)
         queues[key] = waiting.isEmpty ? nil : waiting
         leftQueue(opponent)
-        // Automatch seats are random; the time per turn is the one both asked for.
-        var s = settings
-        s.side = .random
-        s.isPublic = true  // automatch matches may always be watched
         let m: Match
-        let id: String
         do {
-            id = try await store.newMatchID()
-            let now = env.now().wholeSeconds
-            var seats = [opponent, player]
-            if Bool.random() { seats.reverse() }
-            var row = MatchRow(
-                id: id, game: rules.id, settings: JSONValue.object(s.json(rules: rules)).description, status: .active,
-                creator: opponent, invitee: player, seats: seats, createdAt: now, updatedAt: now)
-            row.toMove = seats[0]
-            row.deadline = now.addingTimeInterval(Double(s.turnSeconds))
-            MatchState.openClock(&row, settings: s, now: now)
-            m = Match(try MatchState(row: row, rules: rules, settings: s, plies: []), env: env)
-            try await env.writer.commit([.insertMatch(row)])
+            m = try await startAutomatchMatch(rules: rules, settings: settings, waiting: opponent, arriving: player)
         } catch {
             // Nothing happened: the opponent keeps their place (once, even if they queued again meanwhile).
             if !(queues[key]?.contains(opponent) ?? false) {
@@ -195,9 +187,30 @@ public actor MatchDirectory {
             throw PlyError(failure: error)
         }
         await env.lazyWrites.lazy(.unqueued(player: opponent, pairingKey: key))
-        residents.adopt(id, m)
+        residents.adopt(m.id, m)
         await m.announceStart()
         return .paired(m)
+    }
+
+    /// Creates and stores an automatch match between a player who waited and one who came:
+    /// seats are random, the time per turn is the one both asked for, anyone may watch.
+    private func startAutomatchMatch(rules: any GameRules, settings: MatchSettings, waiting: String, arriving: String) async throws -> Match {
+        var s = settings
+        s.side = .random
+        s.isPublic = true
+        let id = try await store.newMatchID()
+        let now = env.now().wholeSeconds
+        var seats = [waiting, arriving]
+        if Bool.random() { seats.reverse() }
+        var row = MatchRow(
+            id: id, game: rules.id, settings: JSONValue.object(s.json(rules: rules)).description, status: .active,
+            creator: waiting, invitee: arriving, seats: seats, createdAt: now, updatedAt: now)
+        row.toMove = seats[0]
+        row.deadline = now.addingTimeInterval(Double(s.turnSeconds))
+        MatchState.openClock(&row, settings: s, now: now)
+        let m = Match(try MatchState(row: row, rules: rules, settings: s, plies: []), env: env)
+        try await env.writer.commit([.insertMatch(row)])
+        return m
     }
 
     /// The first player waiting in `key` that neither blocked `player` nor was blocked by
@@ -236,8 +249,69 @@ public actor MatchDirectory {
         for (key, player) in rows where !(queues[key]?.contains(player) ?? false) {
             queues[key, default: []].append(player)
             queued[player, default: 0] += 1
+            waitingSince[Self.waitKey(key, player)] = env.now()
         }
         queuesLoaded = true
+    }
+
+    private static func waitKey(_ key: String, _ player: String) -> String { key + "\n" + player }
+
+    /// Hands each player who has waited in automatch longer than `after` seconds to the bot
+    /// account of the game (`bots`: game id to player id), as if the bot had queued too.
+    /// Skipped: the bot itself, a player who blocked the bot or whom it blocked, and a player
+    /// whose last bot match is still running (so one player cannot pile matches onto the
+    /// bot from many queues). Returns the matches started.
+    @discardableResult
+    func pairWithBots(_ bots: [String: String], after seconds: Double, rules: (String) -> (any GameRules)?) async throws -> [Match] {
+        guard !bots.isEmpty else { return [] }
+        try await loadQueues()
+        let cutoff = env.now().addingTimeInterval(-seconds)
+        waitingSince = waitingSince.filter { entry in
+            let parts = entry.key.split(separator: "\n", maxSplits: 1).map(String.init)
+            return parts.count == 2 && (queues[parts[0]]?.contains(parts[1]) ?? false)
+        }
+        var started: [Match] = []
+        for (key, list) in queues {
+            let game = String(key.prefix { $0 != " " })
+            guard let bot = bots[game], let gameRules = rules(game) else { continue }
+            for player in list where player != bot {
+                guard let since = waitingSince[Self.waitKey(key, player)], since <= cutoff else { continue }
+                if let last = botMatches[player] {
+                    if let m = try await match(last), await !m.state.status.isOver { continue }
+                    botMatches[player] = nil
+                }
+                if try await env.players.blockedEitherWay(player, bot) { continue }
+                // The checks waited: the player may have been paired or left meanwhile.
+                guard var waiting = queues[key], let index = waiting.firstIndex(of: player) else { continue }
+                let settingsText = String(key.dropFirst(game.count + 1))
+                guard let json = try? JSONValue.parseObject(settingsText),
+                    let settings = try? MatchSettings(json, rules: gameRules)
+                else {
+                    env.logger.warning("automatch queue key unreadable", metadata: ["key": "\(key)"])
+                    continue
+                }
+                waiting.remove(at: index)
+                queues[key] = waiting.isEmpty ? nil : waiting
+                leftQueue(player)
+                let m: Match
+                do {
+                    m = try await startAutomatchMatch(rules: gameRules, settings: settings, waiting: player, arriving: bot)
+                } catch {
+                    if !(queues[key]?.contains(player) ?? false) {
+                        queues[key, default: []].insert(player, at: 0)
+                        queued[player, default: 0] += 1
+                    }
+                    throw error
+                }
+                botMatches[player] = m.id
+                await env.lazyWrites.lazy(.unqueued(player: player, pairingKey: key))
+                residents.adopt(m.id, m)
+                await m.announceStart()
+                env.logger.info("automatch handed to bot", metadata: ["player": "\(player)", "bot": "\(bot)", "match": "\(m.id)"])
+                started.append(m)
+            }
+        }
+        return started
     }
 
     /// Leaves every automatch queue of a game; returns whether the player was queued.
