@@ -13,12 +13,19 @@ public struct ScriptRunner: Sendable {
     public var tls: TLSConfiguration?
     /// How long an event expectation waits for its event.
     public var eventTimeout: Duration
+    /// How long a request waits for its reply; past it the player's connection is closed
+    /// and the step fails, so a server that never answers cannot hang a CI job.
+    public var replyTimeout: Duration
 
-    public init(host: String, port: Int, tls: TLSConfiguration? = nil, eventTimeout: Duration = .seconds(5)) {
+    public init(
+        host: String, port: Int, tls: TLSConfiguration? = nil, eventTimeout: Duration = .seconds(5),
+        replyTimeout: Duration = .seconds(30)
+    ) {
         self.host = host
         self.port = port
         self.tls = tls
         self.eventTimeout = eventTimeout
+        self.replyTimeout = replyTimeout
     }
 
     /// Runs every step; returns the number of expectations that held, or throws the
@@ -58,10 +65,23 @@ public struct ScriptRunner: Sendable {
             switch step.action {
             case .send(let request):
                 let line = try state.expand(request, step: step)
+                // `request` waits through cancellation, so the limit drops the connection
+                // (`close()` would say QUIT and wait for its reply, behind this one), which
+                // ends the wait with `connectionClosed`.
+                let client = player.client
+                let limit = replyTimeout
+                let timer = Task {
+                    do { try await Task.sleep(for: limit) } catch { return false }
+                    await client.disconnect()
+                    return true
+                }
                 do {
-                    lastReply[step.player] = try await player.client.request(line)
+                    lastReply[step.player] = try await client.request(line)
+                    timer.cancel()
                 } catch {
-                    throw ScriptFailure(step: step, expected: "a reply", got: "\(error)")
+                    timer.cancel()
+                    let got = await timer.value ? "no reply within \(limit)" : "\(error)"
+                    throw ScriptFailure(step: step, expected: "a reply", got: got)
                 }
             case .expectReply(let pattern):
                 // The parser lets a reply expectation only follow a request of the same player.

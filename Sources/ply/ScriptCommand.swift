@@ -23,11 +23,13 @@ struct ScriptCommand: AsyncParsableCommand {
     @Argument(help: "The script file.") var file: String
     @Option(help: "The server, as host:port.") var target = "127.0.0.1:7420"
     @Option(help: "Seconds an event expectation waits for its event.") var eventTimeoutSeconds = 5.0
+    @Option(help: "Seconds a request waits for its reply.") var replyTimeoutSeconds = 30.0
     @OptionGroup var tls: TLSOptions
 
     func validate() throws {
         _ = try parseTarget(target)
         guard eventTimeoutSeconds > 0 else { throw ValidationError("--event-timeout-seconds must be positive") }
+        guard replyTimeoutSeconds > 0 else { throw ValidationError("--reply-timeout-seconds must be positive") }
         _ = try tls.configuration()
     }
 
@@ -47,7 +49,8 @@ struct ScriptCommand: AsyncParsableCommand {
         }
         let runner = ScriptRunner(
             host: server.host, port: server.port, tls: try tls.configuration(),
-            eventTimeout: .milliseconds(Int(eventTimeoutSeconds * 1000)))
+            eventTimeout: .milliseconds(Int(eventTimeoutSeconds * 1000)),
+            replyTimeout: .milliseconds(Int(replyTimeoutSeconds * 1000)))
         do {
             let held = try await runner.run(script)
             print("\(file): \(held) expectations held")

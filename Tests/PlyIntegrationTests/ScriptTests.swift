@@ -82,6 +82,31 @@ struct ScriptTests {
         try await server.stop()
     }
 
+    @Test func aReplyThatNeverComesFailsAfterItsWait() async throws {
+        // A database of its own: the slow commit below would slow every other server's moves.
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        try await slowCommits(database, seconds: 4, when: "NEW.move = 'f5'")
+        let script = try Script(
+            parsing: """
+                ann> AUTH DEVICE ann-$run
+                ann< OK {"player":$ann}
+                bo> AUTH DEVICE bo-$run
+                bo< OK {"player":$bo}
+                ann> CHALLENGE $bo reversi {"side":"first"}
+                ann< OK {"match":$m}
+                bo> ACCEPT $m
+                ann> MOVE $m 1 f5
+                ann< OK {"ply":1}
+                """)
+        await #expect {
+            try await ScriptRunner(host: "127.0.0.1", port: server.port, replyTimeout: .seconds(1)).run(script)
+        } throws: { error in
+            (error as? ScriptFailure)?.line == 8 && (error as? ScriptFailure)?.got == "no reply within 1.0 seconds"
+        }
+        try await server.stop()
+    }
+
     @Test func aMissingEventFailsAfterItsWait() async throws {
         let server = try await TestServer.start()
         let script = try Script(parsing: "ann> PING\nann< OK\nann< EVENT move {}")
