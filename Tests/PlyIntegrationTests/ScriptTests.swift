@@ -1,5 +1,7 @@
 import Foundation
 import PlyScript
+import PlyServer
+import PlyStore
 import PlyTesting
 import Testing
 
@@ -83,10 +85,12 @@ struct ScriptTests {
     }
 
     @Test func aReplyThatNeverComesFailsAfterItsWait() async throws {
-        // A database of its own: the slow commit below would slow every other server's moves.
-        let database = try await TestDatabase.fresh()
-        let server = try await TestServer.start(database: database)
-        try await slowCommits(database, seconds: 4, when: "NEW.move = 'f5'")
+        // A schema of its own: the slow commit below would slow every other server's moves.
+        var database = try TestDatabase.url()
+        database.schema = "ply_slow_\(UInt32.random(in: 0...UInt32.max))"
+        let server = try await TestServer.start(database: database) { $0.dropSchemaOnExit = true }
+        // Far apart, so a loaded machine's slow steps stay inside the limit and the move cannot.
+        try await slowCommits(database, seconds: 12, when: "NEW.move = 'f5'")
         let script = try Script(
             parsing: """
                 ann> AUTH DEVICE ann-$run
@@ -100,9 +104,9 @@ struct ScriptTests {
                 ann< OK {"ply":1}
                 """)
         await #expect {
-            try await ScriptRunner(host: "127.0.0.1", port: server.port, replyTimeout: .seconds(1)).run(script)
+            try await ScriptRunner(host: "127.0.0.1", port: server.port, replyTimeout: .seconds(5)).run(script)
         } throws: { error in
-            (error as? ScriptFailure)?.line == 8 && (error as? ScriptFailure)?.got == "no reply within 1.0 seconds"
+            (error as? ScriptFailure)?.line == 8 && (error as? ScriptFailure)?.got == "no reply within 5.0 seconds"
         }
         try await server.stop()
     }
