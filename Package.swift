@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "ply", targets: ["ply"]),
         .library(name: "PlyRules", targets: ["PlyRules"]),
         .library(name: "PlyClient", targets: ["PlyClient"]),
+        .library(name: "PlyTesting", targets: ["PlyTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -55,6 +56,22 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // `ply script` files: parsing, JSON patterns and checks, pure so they test without a socket.
+        .target(name: "PlyScript", dependencies: ["PlyJSON", "PlyProtocol"], swiftSettings: strict),
+        // For a studio's own tests: a real server in the test process (`PlyTestServer`) and
+        // the script runner.
+        .target(
+            name: "PlyTesting",
+            dependencies: [
+                "PlyClient", "PlyJSON", "PlyScript", "PlyServer", "PlyStore", "PlyEngine",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -121,6 +138,7 @@ let package = Package(
             name: "ply",
             dependencies: [
                 "PlyRules", "PlyJSON", "PlyServer", "PlyStore", "PlyBench", "PlyClient", "PlyProtocol", "PlyBots",
+                "PlyScript", "PlyTesting",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -159,11 +177,13 @@ let package = Package(
         ),
         .testTarget(name: "PlyClientTests", dependencies: ["PlyClient", "PlyBench", "PlyJSON", "PlyProtocol"], swiftSettings: strict),
         .testTarget(name: "PlyBenchTests", dependencies: ["PlyBench"], swiftSettings: strict),
+        .testTarget(name: "PlyScriptTests", dependencies: ["PlyScript", "PlyJSON", "PlyProtocol"], swiftSettings: strict),
         .testTarget(name: "PlyProtocolTests", dependencies: ["PlyProtocol", "PlyJSON", "PlyRules"], swiftSettings: strict),
         .testTarget(
             name: "PlyIntegrationTests",
             dependencies: [
                 "PlyServer", "PlyEngine", "PlyStore", "PlyJSON", "PlyProtocol", "PlyRules", "PlyClient", "PlyBench", "PlyLines",
+                "PlyScript", "PlyTesting",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -29,6 +29,9 @@ public struct PlyApp: Sendable {
     /// it the process stops with a fatal error rather than hang. Nil: no limit (tests, which
     /// report a stop that does not end instead).
     public var cancellationTimeLimit: Duration?
+    /// Drops `database.schema` with everything in it once the server has stopped (`ply serve
+    /// --drop-schema-on-exit`), for throwaway runs; without a schema it does nothing.
+    public var dropSchemaOnExit = false
 
     public init(database: DatabaseURL, logger: Logger) {
         self.database = database
@@ -54,7 +57,7 @@ public struct PlyApp: Sendable {
         let listener = LineServer(
             configuration: server, engine: engine, logger: logger,
             prepare: {
-                try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+                try await Migrator.migrate(client, migrations: try Migration.bundled(), schema: database.schema, logger: logger)
                 ready.finish()
             },
             onBound: onBound, onHTTPBound: onHTTPBound)
@@ -74,7 +77,22 @@ public struct PlyApp: Sendable {
         configuration.maximumCancellationDuration = cancellationTimeLimit
         let group = ServiceGroup(configuration: configuration)
         onGroup(group)
-        try await group.run()
+        let outcome: Result<Void, any Error>
+        do {
+            try await group.run()
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
         await engine.shutdown()
+        if dropSchemaOnExit, let schema = database.schema {
+            do {
+                try await Migrator.dropSchema(schema, database: database, logger: logger)
+                logger.info("schema dropped", metadata: ["schema": "\(schema)"])
+            } catch {
+                logger.error("could not drop the schema", metadata: ["schema": "\(schema)", "error": "\(error)"])
+            }
+        }
+        try outcome.get()
     }
 }

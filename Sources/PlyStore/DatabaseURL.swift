@@ -7,6 +7,10 @@ public struct DatabaseURL: Sendable, Hashable, CustomStringConvertible {
     public var user: String
     public var password: String?
     public var database: String
+    /// The PostgreSQL schema every table, procedure and migration lives in (`ply serve
+    /// --schema`), set as the `search_path` of every connection; nil: the database's default
+    /// (`public`). Valid names are `DatabaseURL.isSchemaName`'s.
+    public var schema: String?
 
     public init(_ text: String) throws(DatabaseURLError) {
         var rest = Substring(text)
@@ -78,13 +82,32 @@ public struct DatabaseURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The URL without its password, for logs.
-    public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+    public var description: String {
+        "postgres://\(user)@\(host):\(port)/\(database)" + (schema.map { " schema \($0)" } ?? "")
+    }
+
+    /// Whether `name` may be a schema: lower-case letters, digits and `_`, starting with a
+    /// letter or `_`, at most 63 bytes (PostgreSQL's limit), and not `pg_...` (reserved). So
+    /// narrow that it never needs quoting, in SQL or in `search_path`.
+    public static func isSchemaName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= 63, !name.hasPrefix("pg_") else { return false }
+        func isLetter(_ b: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || b == UInt8(ascii: "_") }
+        return isLetter(first) && name.utf8.allSatisfy { isLetter($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+
+    /// The startup parameters that put a connection into `schema`: PostgreSQL takes any
+    /// setting in the startup message, so the pool's connections, the commit lanes and the
+    /// migrator all start in the schema without a `SET` of their own.
+    private var startupParameters: [(String, String)] {
+        schema.map { [("search_path", $0)] } ?? []
+    }
 
     /// For a connection of its own (the writer's commit lanes).
     public func connectionConfiguration() -> PostgresConnection.Configuration {
         var c = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: .disable)
         c.options.connectTimeout = .seconds(3)
+        c.options.additionalStartupParameters = startupParameters
         return c
     }
 
@@ -93,6 +116,7 @@ public struct DatabaseURL: Sendable, Hashable, CustomStringConvertible {
             host: host, port: port, username: user, password: password, database: database, tls: .disable)
         c.options.connectTimeout = .seconds(3)
         c.options.maximumConnections = 8
+        c.options.additionalStartupParameters = startupParameters
         return c
     }
 }

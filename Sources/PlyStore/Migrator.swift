@@ -76,11 +76,35 @@ public struct MigrationError: Error, CustomStringConvertible {
 public enum Migrator {
     static let lockKey: Int64 = 0x706C_7900  // "ply\0"
 
+    /// Removes `schema` and everything in it (`ply serve --drop-schema-on-exit`).
+    public static func dropSchema(_ schema: String, database: DatabaseURL, logger: Logger) async throws {
+        guard DatabaseURL.isSchemaName(schema) else { throw MigrationError("\(schema) is not a valid schema name") }
+        let conn = try await PostgresConnection.connect(
+            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: database.connectionConfiguration(), id: 0,
+            logger: logger
+        ).get()
+        do {
+            // A checked name (isSchemaName): letters, digits and _, nothing to quote.
+            _ = try await conn.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"), logger: logger)
+            try await conn.close()
+        } catch {
+            try? await conn.close()
+            throw error
+        }
+    }
+
+    /// With `schema` (the client's `search_path`, `DatabaseURL.schema`) the schema is created
+    /// first when it is missing: every table, `schema_versions` included, goes into it.
     @discardableResult
-    public static func migrate(_ client: PostgresClient, migrations: [Migration], logger: Logger) async throws -> [Int] {
-        try await client.withConnection { conn in
+    public static func migrate(_ client: PostgresClient, migrations: [Migration], schema: String? = nil, logger: Logger) async throws -> [Int] {
+        if let schema, !DatabaseURL.isSchemaName(schema) { throw MigrationError("\(schema) is not a valid schema name") }
+        return try await client.withConnection { conn in
             _ = try await conn.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
             do {
+                if let schema {
+                    // A checked name (isSchemaName): letters, digits and _, nothing to quote.
+                    _ = try await conn.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+                }
                 let applied = try await apply(conn, migrations, logger)
                 _ = try await conn.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
                 return applied

@@ -11,10 +11,11 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try database.logger("ply.migrate")
-        let client = PostgresClient(configuration: try database.url().clientConfiguration(), backgroundLogger: logger)
+        let url = try database.url()
+        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
-            let applied = try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+            let applied = try await Migrator.migrate(client, migrations: try Migration.bundled(), schema: url.schema, logger: logger)
             print(applied.isEmpty ? "schema up to date" : "applied \(applied.map(String.init).joined(separator: ", "))")
             group.cancelAll()
         }

@@ -9,7 +9,7 @@ struct Ply: AsyncParsableCommand {
         abstract: "An asynchronous, turn-based multiplayer game server.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, PerftCommand.self, LegalCommand.self, ReplayCommand.self, BenchCommand.self, ChaosCommand.self,
-            AdminCommand.self, UHPCommand.self, BotCommand.self,
+            AdminCommand.self, UHPCommand.self, BotCommand.self, ScriptCommand.self,
         ]
     )
 }

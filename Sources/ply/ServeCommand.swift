@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Flag(help: "Drop the --schema with everything in it when the server stops, for throwaway runs (env PLY_DROP_SCHEMA_ON_EXIT=1)")
+    var dropSchemaOnExit = false
+
     @Option(help: "Address to listen on (env PLY_HOST, default \(Defaults.server.host))")
     var host: String?
 
@@ -248,6 +251,10 @@ struct ServeCommand: AsyncParsableCommand {
         app.shutdownTimeLimit = .seconds(shutdown)
         // Whatever still runs ten seconds after that is not worth a server that never exits.
         app.cancellationTimeLimit = .seconds(10)
+        app.dropSchemaOnExit = dropSchemaOnExit || Environment.value("PLY_DROP_SCHEMA_ON_EXIT") == "1"
+        if app.dropSchemaOnExit && app.database.schema == nil {
+            throw ValidationError("--drop-schema-on-exit needs --schema (or PLY_SCHEMA): it never drops public")
+        }
         try await app.run()
     }
 }

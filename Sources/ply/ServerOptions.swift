@@ -8,6 +8,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "postgres://user:pass@host:port/db (env PLY_DATABASE_URL)")
     var databaseURL: String?
 
+    @Option(name: .long, help: "PostgreSQL schema for every table and migration, created if missing; lower-case letters, digits and _ (env PLY_SCHEMA, default: the database's search_path, normally public)")
+    var schema: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (env PLY_LOG_LEVEL)")
     var logLevel: String?
 
@@ -15,11 +18,19 @@ struct DatabaseOptions: ParsableArguments {
         guard let text = databaseURL ?? Environment.value("PLY_DATABASE_URL") else {
             throw ValidationError("no database: give --database-url or set PLY_DATABASE_URL (Scripts/serve sets one up)")
         }
+        var url: DatabaseURL
         do {
-            return try DatabaseURL(text)
+            url = try DatabaseURL(text)
         } catch {
             throw ValidationError("\(error)")
         }
+        if let name = schema ?? Environment.value("PLY_SCHEMA") {
+            guard DatabaseURL.isSchemaName(name) else {
+                throw ValidationError("schema \"\(name)\" must be lower-case letters, digits and _, start with a letter or _, not start with pg_, at most 63 bytes")
+            }
+            url.schema = name
+        }
+        return url
     }
 
     func logger(_ label: String) throws -> Logger {

@@ -89,6 +89,10 @@ struct CommandLineTests {
         (["bench", "fsync", "--directory", "/nonexistent/ply", "--duration", "0.1"], "/nonexistent/ply"),
         (["bench", "fsync", "--stall-ms", "0"], "--stall-ms"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--shutdown-seconds", "0"], "shutdown-seconds"),
+        (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--schema", "Ply-1"], "schema \"Ply-1\" must be lower-case"),
+        (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--drop-schema-on-exit"], "--drop-schema-on-exit needs --schema"),
+        (["script", "/nonexistent/session.ply"], "cannot read /nonexistent/session.ply"),
+        (["script", "/dev/null", "--target", "nowhere"], "--target must be host:port"),
     ])
     func badInputIsRefusedClearly(arguments: [String], says: String) throws {
         let r = try Self.ply(arguments)
