@@ -77,6 +77,32 @@ struct ConditionalTakebackIntegrationTests {
         try await server.stop()
     }
 
+    /// A takeback in a clocked match keeps the clocks (stored, and shown to both): the
+    /// offerer's bank stands, the running turn keeps what it spent, and the offerer's new
+    /// turn ends when their bank runs out.
+    @Test func aTakebackKeepsTheClocksStored() async throws {
+        let server = try await TestServer.start()
+        let settings = #"{"side":"first","clock":{"initial":1000,"increment":30,"max":1200}}"#
+        let t = try await server.table("reversi", settings: settings)
+        try await t.first.ok("MOVE \(t.match) 1 f5")  // Ann: at most 1000 left + 30
+        _ = try await t.second.event("move", of: t.match)
+        try await t.first.ok("TAKEBACK \(t.match) offer")
+        _ = try await t.second.event("takeback", of: t.match)
+        let undone = try await t.second.ok("TAKEBACK \(t.match) accept")
+        let clocks = try #require(undone["clocks"]?.objectValue)
+        let ann = try #require(clocks[t.firstID]?.intValue), bo = try #require(clocks[t.secondID]?.intValue)
+        #expect((1020...1030).contains(ann), "Ann's bank after her move: \(ann)")
+        #expect((990...1000).contains(bo), "Bo's running turn spent a little, with no increment: \(bo)")
+        #expect(undone["to_move"]?.stringValue == t.firstID)
+        let event = try await t.first.event("undo", of: t.match)
+        #expect(event["clocks"] == undone["clocks"])
+        // MATCH, read from the match as committed, shows Ann's turn running on her bank.
+        let match = try await t.first.ok("MATCH \(t.match)")
+        let left = try #require(match["clocks"]?.objectValue?[t.firstID]?.intValue)
+        #expect(abs(left - ann) <= 2, "Ann's turn runs on her bank: \(left)")
+        try await server.stop()
+    }
+
     @Test func takebacksAcceptedDeclinedAndRefusedAfterTheEnd() async throws {
         var server = try await TestServer.start()
         let t = try await server.table("reversi")
