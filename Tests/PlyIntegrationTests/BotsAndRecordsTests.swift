@@ -172,7 +172,9 @@ struct BotProcessTests {
     }
 
     /// The scripted player: a seeded random legal move whenever it is its turn, until the
-    /// match ends. Returns the match's final description.
+    /// match ends; a game still going at ply 300 (a Hive random mover can shuffle for long,
+    /// and the bot's moves depend on its time budget) ends by its resignation. Returns the
+    /// match's final description.
     static func playScripted(_ c: TestClient, match: String, me: String, seed: UInt64, restart: (() async throws -> TestClient)? = nil) async throws -> JSONObject {
         var rng = SeededRandom(seed: seed)
         var client = c
@@ -185,7 +187,9 @@ struct BotProcessTests {
                 restarted = true
                 continue
             }
-            if m["to_move"]?.stringValue == me {
+            if m["to_move"]?.stringValue == me, (m["ply"]?.intValue ?? 0) >= 300 {
+                _ = try await client.ok("RESIGN \(match)")
+            } else if m["to_move"]?.stringValue == me {
                 let legal = try #require(try await client.ok("LEGAL \(match)").arrayValue).compactMap(\.stringValue).filter { $0 != "draw" }
                 let ply = (m["ply"]?.intValue ?? 0) + 1
                 _ = try await client.ok("MOVE \(match) \(ply) \(legal[Int(rng.next() % UInt64(legal.count))])")
