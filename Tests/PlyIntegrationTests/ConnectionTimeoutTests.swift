@@ -37,7 +37,7 @@ struct ConnectionTimeoutTests {
         let (member, _) = try await server.player("member")
         let last = try await anonymous.nextLine(timeout: .seconds(8))
         #expect(last.hasPrefix("ERR unauthenticated "))
-        #expect(await anonymous.isClosed(within: .seconds(2)))
+        #expect(await anonymous.isClosed(within: .seconds(5)))
         #expect(try await member.call("PING") == "OK", "logged-in connections stay")
         try await server.stop()
     }
