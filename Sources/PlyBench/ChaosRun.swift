@@ -60,7 +60,10 @@ public struct ChaosRun: Sendable {
 
         let abuseFailures = Findings()
         let honest = try await withThrowingTaskGroup(of: [String: [String]].self) { group in
-            group.addTask { try await self.playHonestly(until: deadline) }
+            group.addTask {
+                try await HonestPlayers(addresses: [PlyAddress(host: host, port: port)], matches: honestMatches)
+                    .play(until: deadline)
+            }
             group.addTask { await self.attack(until: deadline, counter: counter); return [:] }
             group.addTask {
                 // After the honest players have logged in: the flood uses up new accounts.
@@ -75,76 +78,17 @@ public struct ChaosRun: Sendable {
         }
         // Let timeouts and closes settle, then check every acknowledged move.
         try await Task.sleep(for: .seconds(2))
-        let checker = try await PlyClient.connect(host: host, port: port)
-        _ = try await checker.authDevice(observerDevice)
-        var verified = 0
-        var acknowledged = 0
-        for (match, moves) in honest {
-            acknowledged += moves.count
-            let m = try await checker.callObject("MATCH \(match)")
-            let stored = (m["moves"]?.arrayValue ?? []).compactMap(\.stringValue)
-            for (i, move) in moves.enumerated() where i < stored.count && stored[i] == move { verified += 1 }
-        }
-        let rssEnd = try await checker.stats()["rss_bytes"]?.intValue ?? 0
-        await checker.close()
+        let check = try await HonestPlayers(addresses: [PlyAddress(host: host, port: port)], matches: honestMatches)
+            .verify(honest, device: observerDevice)
+        let rssEnd = try await observer.stats()["rss_bytes"]?.intValue ?? 0
         await observer.close()
         return counter.tally.withLock { t in
-            t.movesAcknowledged = acknowledged
-            t.movesVerified = verified
+            t.movesAcknowledged = check.acknowledged
+            t.movesVerified = check.verified
             t.rssStart = rssStart
             t.rssEnd = rssEnd
-            t.abuseFailures = abuseFailures.list.withLock { $0 }
+            t.abuseFailures = abuseFailures.list.withLock { $0 } + check.findings
             return t
-        }
-    }
-
-    // MARK: honest players
-
-    /// Pairs of players playing Reversi; an `unavailable` move is retried with the same
-    /// ply, a dropped connection is resumed. Returns the acknowledged moves per match.
-    func playHonestly(until deadline: ContinuousClock.Instant) async throws -> [String: [String]] {
-        try await withThrowingTaskGroup(of: (String, [String]).self) { group in
-            for i in 0..<honestMatches {
-                group.addTask {
-                    let a = try await PlyClient.connect(host: host, port: port)
-                    let b = try await PlyClient.connect(host: host, port: port)
-                    _ = try await a.authDevice("chaos-honest-a\(i)-\(UInt64.random(in: 0...UInt64.max))")
-                    let bo = try await b.authDevice("chaos-honest-b\(i)-\(UInt64.random(in: 0...UInt64.max))")
-                    let created = try await a.callObject("CHALLENGE \(bo.player) reversi {\"side\":\"first\"}")
-                    let match = created["match"]?.stringValue ?? ""
-                    _ = try await b.call("ACCEPT \(match)")
-                    var acked: [String] = []
-                    var state = try GameState(game: GameCatalog.game("reversi")!, settings: [:])
-                    var rng = SystemRandomNumberGenerator()
-                    while ContinuousClock.now < deadline && !state.outcome.isOver {
-                        let legal = state.legalMoves()
-                        let move = legal[Int.random(in: 0..<legal.count, using: &rng)]
-                        let mover = acked.count % 2 == 0 ? a : b
-                        while ContinuousClock.now < deadline + .seconds(30) {
-                            do {
-                                _ = try await mover.move(match: match, ply: acked.count + 1, move: move)
-                                acked.append(move)
-                                state = try state.applying(move).state
-                                break
-                            } catch PlyClientError.server(let code, _) where code == "unavailable" {
-                                try await Task.sleep(for: .milliseconds(200))  // the database is away; same ply again
-                            } catch PlyClientError.server(let code, _) {
-                                throw ChaosFailure("honest move refused: \(code)")
-                            } catch {
-                                try await Task.sleep(for: .milliseconds(200))
-                                _ = try? await mover.resume()
-                            }
-                        }
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
-                    await a.close()
-                    await b.close()
-                    return (match, acked)
-                }
-            }
-            var out: [String: [String]] = [:]
-            for try await (m, moves) in group { out[m] = moves }
-            return out
         }
     }
 

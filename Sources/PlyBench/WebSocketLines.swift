@@ -44,10 +44,12 @@ public final class WebSocketUpgrade: ChannelInboundHandler, RemovableChannelHand
             for handler in then.reversed() { try pipeline.addHandler(handler, position: .after(self)) }
             try pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 22)), position: .after(self))
             try pipeline.addHandler(WebSocketFrameEncoder(), position: .after(self))
+            // Upgraded, even if what came after the response closes the connection at once
+            // (a standby's `ERR` and close frame).
+            upgraded.succeed()
             // What came after the response goes on to the framing, before this leaves.
             if rest.readableBytes > 0 { context.fireChannelRead(NIOAny(rest)) }
             pipeline.removeHandler(self, promise: nil)
-            upgraded.succeed()
         } catch {
             upgraded.fail(error)
         }

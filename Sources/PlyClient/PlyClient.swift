@@ -18,8 +18,11 @@ import Synchronization
 /// waiting callers hold checked continuations, each resumed exactly once: by its reply, or
 /// with `connectionClosed` when the connection ends first.
 public final class PlyClient: Sendable {
-    public let host: String
-    public let port: Int
+    /// The servers to try, in order: one, or a primary and its standbys (see `connect`).
+    public let addresses: [PlyAddress]
+    /// The address of the current (or last) connection.
+    public var host: String { addresses[state.withLock { $0.current }].host }
+    public var port: Int { addresses[state.withLock { $0.current }].port }
     /// Events from the server in arrival order, across reconnects; each greeting goes to `hello` instead.
     public let events: AsyncStream<PlyEvent>
 
@@ -43,6 +46,8 @@ public final class PlyClient: Sendable {
         var session: String?
         var player: String?
         var closed = false
+        /// Which of `addresses` the current connection went to.
+        var current = 0
     }
 
     /// Connects and waits for the server's `EVENT hello`. With `tls` (see `PlyClient.tls`) the
@@ -51,9 +56,23 @@ public final class PlyClient: Sendable {
         host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         maximumLineBytes: Int = 1 << 20, helloTimeout: TimeAmount = .seconds(10), tls: TLSConfiguration? = nil
     ) async throws -> PlyClient {
+        try await connect(
+            addresses: [PlyAddress(host: host, port: port)], group: group, maximumLineBytes: maximumLineBytes,
+            helloTimeout: helloTimeout, tls: tls)
+    }
+
+    /// Connects to the first of `addresses` that greets: a primary and its standbys, in any
+    /// order (a standby turns connections away with `ERR unavailable standby`, and a dead
+    /// server refuses them). `resume()` goes through the list the same way, starting with
+    /// the address that served last, so a client follows a failover by resuming.
+    public static func connect(
+        addresses: [PlyAddress], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        maximumLineBytes: Int = 1 << 20, helloTimeout: TimeAmount = .seconds(10), tls: TLSConfiguration? = nil
+    ) async throws -> PlyClient {
+        guard !addresses.isEmpty else { throw PlyClientError.invalidRequest("no address to connect to") }
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let client = PlyClient(
-            host: host, port: port, group: group, maximumLineBytes: maximumLineBytes, helloTimeout: helloTimeout,
+            addresses: addresses, group: group, maximumLineBytes: maximumLineBytes, helloTimeout: helloTimeout,
             tls: context)
         do {
             try await client.openConnection()
@@ -65,13 +84,12 @@ public final class PlyClient: Sendable {
     }
 
     private init(
-        host: String, port: Int, group: any EventLoopGroup, maximumLineBytes: Int, helloTimeout: TimeAmount,
+        addresses: [PlyAddress], group: any EventLoopGroup, maximumLineBytes: Int, helloTimeout: TimeAmount,
         tls: NIOSSLContext?
     ) {
         self.tls = tls
-        self.host = host
+        self.addresses = addresses
         self.helloTimeout = helloTimeout
-        self.port = port
         self.group = group
         self.maximumLineBytes = maximumLineBytes
         let (stream, sink) = AsyncStream.makeStream(of: PlyEvent.self)
@@ -226,10 +244,29 @@ public final class PlyClient: Sendable {
         try? await channel?.close()
     }
 
-    /// Opens a new connection (closing any current one) and waits for its hello.
+    /// Opens a new connection (closing any current one) to the first address that greets,
+    /// starting with the current one; throws the last address's error when none does.
     private func openConnection() async throws {
+        let first = state.withLock { $0.current }
+        var lastError: any Error = PlyClientError.notConnected
+        for step in addresses.indices {
+            let index = (first + step) % addresses.count
+            do {
+                try await openConnection(to: addresses[index], index: index)
+                return
+            } catch {
+                lastError = error
+                if state.withLock({ $0.closed }) { break }
+            }
+        }
+        throw lastError
+    }
+
+    /// Opens a new connection to `address` (closing any current one) and waits for its hello.
+    private func openConnection(to address: PlyAddress, index: Int) async throws {
         let (generation, old, orphans) = state.withLock { s in
             s.generation += 1
+            s.current = index
             s.hello = nil
             let old = s.channel
             s.channel = nil
@@ -239,7 +276,7 @@ public final class PlyClient: Sendable {
         old?.close(promise: nil)
 
         let maximumLineBytes = self.maximumLineBytes
-        let (tls, host) = (self.tls, self.host)
+        let (tls, host, port) = (self.tls, address.host, address.port)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -275,6 +312,15 @@ public final class PlyClient: Sendable {
         // it fails the wait below instead of hanging.
         let noHello = channel.eventLoop.scheduleTask(in: helloTimeout) { channel.close(promise: nil) }
         defer { noHello.cancel() }
+        do {
+            try await waitForHello(generation: generation)
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+
+    private func waitForHello(generation: Int) async throws {
         _ = try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<PlyEvent, any Error>) in
             let ready = state.withLock { s -> Result<PlyEvent, PlyClientError>? in
                 guard s.generation == generation else { return .failure(.connectionClosed) }
@@ -301,6 +347,9 @@ public final class PlyClient: Sendable {
         }
         switch parsed {
         case .reply(let tag, let reply):
+            if tag == nil, case .error(let code, let message) = reply, refused(code: code, message: message, generation: generation) {
+                return
+            }
             let waiter = state.withLock { s in s.generation == generation ? s.pending.resolve(tag: tag) : nil }
             waiter?.resume(returning: reply)
         case .event(let event) where event.type == "hello":
@@ -319,6 +368,19 @@ public final class PlyClient: Sendable {
             }
             if current { eventSink.yield(event) }
         }
+    }
+
+    /// An `ERR` said instead of a greeting (`ERR unavailable standby`, a full server) fails
+    /// the wait for the hello with it. False once the connection was greeted.
+    private func refused(code: String, message: String, generation: Int) -> Bool {
+        let (refused, waiter) = state.withLock { s -> (Bool, CheckedContinuation<PlyEvent, any Error>?) in
+            guard s.generation == generation, s.hello == nil else { return (false, nil) }
+            s.hello = .failure(.server(code: code, message: message))
+            defer { s.helloWaiter = nil }
+            return (true, s.helloWaiter)
+        }
+        waiter?.resume(throwing: PlyClientError.server(code: code, message: message))
+        return refused
     }
 
     private func connectionEnded(generation: Int) {
@@ -373,4 +435,23 @@ extension PlyClient {
         if let caFile { c.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) }
         return c
     }
+}
+
+/// Where a server listens.
+public struct PlyAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `HOST:PORT`.
+    public init?(_ text: some StringProtocol) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
+        self.init(host: String(text[..<colon]), port: port)
+    }
+
+    public var description: String { "\(host):\(port)" }
 }

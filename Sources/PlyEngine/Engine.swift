@@ -157,7 +157,7 @@ public final class Engine: Sendable {
             if let digests = storage.digests, Date().timeIntervalSince(lastDigests) >= configuration.digestSweepSeconds {
                 lastDigests = Date()
                 do {
-                    try await digests.sendDueDigests(limit: 500)
+                    _ = try await digests.sendDueDigests(limit: 500)
                 } catch {
                     logger.warning("digest sweep failed", metadata: ["error": "\(error)"])
                 }

@@ -16,6 +16,8 @@ extension LineServer {
     /// Where the server is in its life, for `/healthz`.
     enum Phase: Int {
         case starting, running, stopping
+        /// Waiting for the primary lease (`ply serve --standby`).
+        case standby
     }
 
     func bindHTTP(port: Int) async throws -> any Channel {
@@ -45,7 +47,8 @@ extension LineServer {
                         automaticErrorHandling: true,
                         shouldUpgrade: { channel, head in
                             channel.eventLoop.makeSucceededFuture(
-                                head.uri.split(separator: "?").first == "/ws" && self.phase == .running ? HTTPHeaders() : nil)
+                                head.uri.split(separator: "?").first == "/ws" && [.running, .standby].contains(self.phase)
+                                    ? HTTPHeaders() : nil)
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
@@ -69,6 +72,7 @@ extension LineServer {
     var unhealthyReason: String? {
         switch phase {
         case .starting: return "starting"
+        case .standby: return "standby"
         case .stopping: return "shutting down"
         case .running: return engine.writer?.isDown == true ? "database down" : nil
         }

@@ -16,8 +16,12 @@ public final class LineServer: Service {
     let engine: Engine
     let logger: Logger
     let onBound: @Sendable (SocketAddress) -> Void
-    /// Runs before the listener binds (migrations): nothing is accepted until it is done.
+    /// Runs before the listener accepts play (migrations, the primary lease): nothing is
+    /// accepted until it is done.
     let prepare: @Sendable () async throws -> Void
+    /// A standby binds the line port before `prepare` and turns its connections away
+    /// (`ERR unavailable standby`) until `prepare` has taken the lease.
+    let standby: Bool
     let connections: LiveConnections
     /// The HTTP listener's address once bound (tests read its port).
     let onHTTPBound: @Sendable (SocketAddress) -> Void
@@ -28,7 +32,7 @@ public final class LineServer: Service {
     }
 
     public init(
-        configuration: ServerConfiguration, engine: Engine, logger: Logger,
+        configuration: ServerConfiguration, engine: Engine, logger: Logger, standby: Bool = false,
         prepare: @escaping @Sendable () async throws -> Void = {},
         onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         onHTTPBound: @escaping @Sendable (SocketAddress) -> Void = { _ in }
@@ -38,6 +42,7 @@ public final class LineServer: Service {
         self.engine = engine
         self.logger = logger
         self.prepare = prepare
+        self.standby = standby
         self.onBound = onBound
         connections = LiveConnections(
             budget: ConnectionBudget(
@@ -56,14 +61,54 @@ public final class LineServer: Service {
             }
             http = channel
         }
+        var early: (any Channel)?
+        if standby {
+            phase = .standby
+            early = try await bindLines()
+        }
         do {
             try await prepare()
         } catch {
+            try? await early?.close()
             try? await http?.close()
+            // Stopped while waiting (a standby that never took over): a clean stop.
+            if error is CancellationError, Task.isShuttingDownGracefully { return }
             throw error
         }
+        let listener: any Channel
+        if let early {
+            listener = early
+        } else {
+            listener = try await bindLines()
+        }
+        phase = .running
+        if let address = listener.localAddress {
+            logger.info("listening", metadata: ["address": "\(address)"])
+            onBound(address)
+        }
+        try await withGracefulShutdownHandler {
+            try await listener.closeFuture.get()
+        } onGracefulShutdown: {
+            self.phase = .stopping
+            listener.close(promise: nil)
+        }
+        phase = .stopping
+        // No new play; the open connections answer what they have read, then close. Past
+        // the shutdown time limit the group cancels this, and what is still open is closed.
+        // The HTTP port stays open meanwhile, so a load balancer's health check reads
+        // `503 shutting down` while the server drains.
+        await connections.quiesceAll()
+        try? await http?.close()
+        if Task.isCancelled {
+            logger.error("shutdown time limit reached; closed the connections still open")
+        }
+        logger.info("listener stopped")
+    }
+
+    /// Binds the line port; each connection's pipeline ends in a `SessionHandler`.
+    private func bindLines() async throws -> any Channel {
         let configuration = self.configuration
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -98,28 +143,6 @@ public final class LineServer: Service {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
-        phase = .running
-        if let address = listener.localAddress {
-            logger.info("listening", metadata: ["address": "\(address)"])
-            onBound(address)
-        }
-        try await withGracefulShutdownHandler {
-            try await listener.closeFuture.get()
-        } onGracefulShutdown: {
-            self.phase = .stopping
-            listener.close(promise: nil)
-        }
-        phase = .stopping
-        // No new play; the open connections answer what they have read, then close. Past
-        // the shutdown time limit the group cancels this, and what is still open is closed.
-        // The HTTP port stays open meanwhile, so a load balancer's health check reads
-        // `503 shutting down` while the server drains.
-        await connections.quiesceAll()
-        try? await http?.close()
-        if Task.isCancelled {
-            logger.error("shutdown time limit reached; closed the connections still open")
-        }
-        logger.info("listener stopped")
     }
 }
 
@@ -248,6 +271,12 @@ final class SessionHandler: ChannelDuplexHandler {
         guard session == nil, let context else { return }
         let channel = context.channel
         remote = ClientAddress.key(channel.remoteAddress)
+        if server.phase == .standby {
+            // The contract's exact line: clients try their next address.
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "ERR unavailable standby\n")), promise: nil)
+            context.close(promise: nil)
+            return
+        }
         if !admitted, let refusal = server.connections.admit(channel, from: remote) {
             let (code, why) =
                 switch refusal {

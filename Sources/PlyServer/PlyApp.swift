@@ -32,6 +32,10 @@ public struct PlyApp: Sendable {
     /// Drops `database.schema` with everything in it once the server has stopped (`ply serve
     /// --drop-schema-on-exit`), for throwaway runs; without a schema it does nothing.
     public var dropSchemaOnExit = false
+    /// The primary lease (`PrimaryLease`): with it, this server writes only while it holds
+    /// the lease, waits for it at start, and a standby takes over when it dies. Nil: no lease,
+    /// as for several test servers sharing one database on purpose.
+    public var lease: LeaseConfiguration?
 
     public init(database: DatabaseURL, logger: Logger) {
         self.database = database
@@ -48,22 +52,33 @@ public struct PlyApp: Sendable {
         // The metrics backend first: the engine and the writer record as they go.
         _ = MetricsService.registry
         let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
+        let fence = Fence()
         let storage = Storage.postgres(
-            client: client, lanes: database.connectionConfiguration(), configuration: self.engine, logger: logger)
+            client: client, lanes: database.connectionConfiguration(), configuration: self.engine, fence: fence,
+            logger: logger)
+        let leaseService = lease.map {
+            LeaseService(
+                lease: PrimaryLease(client: client, holder: $0.holder, timing: $0.timing, logger: self.logger),
+                fence: fence, logger: self.logger)
+        }
         let engine = try await Engine(storage: storage, configuration: self.engine, logger: logger)
         guard let writer = storage.databaseWriter else { preconditionFailure("PostgreSQL storage has a writer") }
         let logger = self.logger
         let (schemaReady, ready) = AsyncStream<Void>.makeStream()
         let listener = LineServer(
-            configuration: server, engine: engine, logger: logger,
+            configuration: server, engine: engine, logger: logger, standby: lease?.standby ?? false,
             prepare: {
                 try await Migrator.migrate(client, migrations: try Migration.bundled(), schema: database.schema, logger: logger)
+                if let leaseService { try await cancelWhenGracefulShutdown { try await leaseService.take() } }
                 ready.finish()
             },
             onBound: onBound, onHTTPBound: onHTTPBound)
         var configuration = ServiceGroupConfiguration(
                 services: [
                     .init(service: client),
+                    // Losing the lease stops the server as a signal would (the open requests are
+                    // answered, fenced), then `run` throws `LeaseLost`.
+                ] + (leaseService.map { [.init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup)] } ?? []) + [
                     .init(service: WriterService(writer: writer)),
                     .init(service: MetricsService(engine: engine, port: metricsPort, host: server.host, logger: logger)),
                     .init(service: MaintenanceService(engine: engine, schemaReady: schemaReady)),

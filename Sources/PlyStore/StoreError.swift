@@ -14,6 +14,9 @@ public struct StoreError: Error, CustomStringConvertible {
         case refused
         /// A row the store expected was not there (a sequence that returned nothing).
         case missing
+        /// Another server took the primary lease: this one may write nothing more
+        /// (`Fence`). Nothing of the refused write is in the database.
+        case fenced
     }
 
     public var code: Code
@@ -29,6 +32,7 @@ public struct StoreError: Error, CustomStringConvertible {
     /// The store's view of an error from one of its calls; nil for an error that is not the
     /// store's (a rule, a protocol error).
     public static func classify(_ error: any Error) -> StoreError? {
+        if Fence.isFenced(error) { return StoreError(.fenced, underlying: error) }
         switch error {
         case let e as StoreError:
             return e

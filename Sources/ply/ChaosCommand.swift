@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlyBench
+import PlyClient
 import PlyJSON
 
 struct ChaosCommand: AsyncParsableCommand {
@@ -8,8 +9,11 @@ struct ChaosCommand: AsyncParsableCommand {
         commandName: "chaos",
         abstract: "Hostile traffic against a running server while honest players play (Scripts/chaos drives it).")
 
-    @Option(help: "host:port of the server")
+    @Option(help: "host:port of the server (with --failover: of each server, comma-separated)")
     var target: String = "127.0.0.1:7420"
+
+    @Flag(help: "Only honest players, following a failover from server to server in --target (Scripts/chaos --failover)")
+    var failover = false
 
     @Option(help: "How long to attack, in seconds")
     var seconds: Double = 60
@@ -18,6 +22,7 @@ struct ChaosCommand: AsyncParsableCommand {
     var matches: Int = 4
 
     func run() async throws {
+        if failover { return try await playThroughFailovers() }
         guard let t = BenchTarget(parsing: target) else { throw ValidationError("target must be host:port") }
         var chaos = ChaosRun(host: t.host, port: t.port, seconds: seconds)
         chaos.honestMatches = matches
@@ -49,5 +54,23 @@ struct ChaosCommand: AsyncParsableCommand {
         if tally.movesVerified != tally.movesAcknowledged || tally.movesAcknowledged == 0 || !tally.abuseFailures.isEmpty {
             throw ExitCode(1)
         }
+    }
+
+    /// Honest players only, over every address; every acknowledged move must be stored once.
+    private func playThroughFailovers() async throws {
+        let addresses = target.split(separator: ",").compactMap { PlyAddress($0) }
+        guard !addresses.isEmpty, addresses.count == target.split(separator: ",").count else {
+            throw ValidationError("target must be host:port[,host:port...]")
+        }
+        let players = HonestPlayers(addresses: addresses, matches: matches)
+        let acknowledged = try await players.play(until: .now + .milliseconds(Int(seconds * 1000)))
+        let v = try await players.verify(acknowledged, device: "failover-checker-\(UInt64.random(in: 0...UInt64.max))")
+        var o = JSONObject()
+        o["matches"] = .int(acknowledged.count)
+        o["moves_acknowledged"] = .int(v.acknowledged)
+        o["moves_verified"] = .int(v.verified)
+        o["findings"] = .array(v.findings.map { .string($0) })
+        print(JSONValue.object(o).description)
+        if v.verified != v.acknowledged || v.acknowledged == 0 || !v.findings.isEmpty { throw ExitCode(1) }
     }
 }

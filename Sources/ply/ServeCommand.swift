@@ -13,6 +13,7 @@ private enum Defaults {
     static let engine = EngineConfiguration()
     static let identity = IdentityConfiguration()
     static let app = PlyApp.defaultShutdownSeconds
+    static let lease = LeaseConfiguration()
 
     static func seconds(_ d: Duration) -> Int { Int(d.components.seconds) }
 }
@@ -25,6 +26,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(help: "Drop the --schema with everything in it when the server stops, for throwaway runs (env PLY_DROP_SCHEMA_ON_EXIT=1)")
     var dropSchemaOnExit = false
+
+    @Flag(help: "Wait for the primary lease as a standby: the line port turns connections away with ERR unavailable standby and /healthz answers 503 standby until the primary dies or stops (env PLY_STANDBY=1)")
+    var standby = false
+
+    @Option(help: "Seconds within which a standby takes over after the primary dies (env PLY_FAILOVER_SECONDS, default \(Int(Defaults.lease.timing.failoverSeconds)))")
+    var failoverSeconds: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Hold the primary lease while serving, so a standby can take over and a second primary waits (env PLY_LEASE=0 turns it off; off only for servers that share a database on purpose)")
+    var lease = true
 
     @Option(help: "Address to listen on (env PLY_HOST, default \(Defaults.server.host))")
     var host: String?
@@ -153,6 +163,28 @@ struct ServeCommand: AsyncParsableCommand {
         .seconds(try flag ?? Environment.int(variable) ?? Int(current.components.seconds))
     }
 
+    /// The lease settings from the flags and the environment; nil with the lease off.
+    private func leaseConfiguration(port: Int) throws -> LeaseConfiguration? {
+        let standby = self.standby || Environment.value("PLY_STANDBY") == "1"
+        guard lease && Environment.value("PLY_LEASE") != "0" else {
+            if standby { throw ValidationError("--standby needs the lease (drop --no-lease / PLY_LEASE=0)") }
+            return nil
+        }
+        var c = LeaseConfiguration()
+        c.standby = standby
+        if let text = Environment.value("PLY_FAILOVER_SECONDS"), failoverSeconds == nil {
+            guard let seconds = Double(text) else { throw ValidationError("PLY_FAILOVER_SECONDS must be a number of seconds") }
+            c.timing = LeaseTiming(failoverSeconds: seconds)
+        }
+        if let failoverSeconds { c.timing = LeaseTiming(failoverSeconds: failoverSeconds) }
+        guard LeaseTiming.allowedSeconds.contains(c.timing.failoverSeconds) else {
+            throw ValidationError(
+                "failover-seconds must be between \(LeaseTiming.allowedSeconds.lowerBound) and \(LeaseTiming.allowedSeconds.upperBound)")
+        }
+        c.holder += " port \(port)"
+        return c
+    }
+
     func run() async throws {
         let logger = try database.logger("ply")
         var app = PlyApp(database: try database.url(), logger: logger)
@@ -255,6 +287,7 @@ struct ServeCommand: AsyncParsableCommand {
         if app.dropSchemaOnExit && app.database.schema == nil {
             throw ValidationError("--drop-schema-on-exit needs --schema (or PLY_SCHEMA): it never drops public")
         }
+        app.lease = try leaseConfiguration(port: server.port)
         try await app.run()
     }
 }

@@ -68,7 +68,8 @@ struct WriterTests {
 
     static func withWriter(
         lanes: Bool = true, durability: Durability = .grouped, commitTimeout: Duration = .seconds(5),
-        laneIdleLimit: Duration = .seconds(30), clock: WriterClock = .continuous, _ body: (Fixture) async throws -> Void
+        laneIdleLimit: Duration = .seconds(30), clock: WriterClock = .continuous, fence: Fence = Fence(),
+        _ body: (Fixture) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.fresh()
         let logger = Logger(label: "ply.test.writer")
@@ -78,7 +79,7 @@ struct WriterTests {
             try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
             let writer = DatabaseWriter(
                 client: client, lanes: lanes ? url.connectionConfiguration() : nil, durability: durability,
-                commitTimeout: commitTimeout, laneIdleLimit: laneIdleLimit, clock: clock, logger: logger)
+                commitTimeout: commitTimeout, laneIdleLimit: laneIdleLimit, clock: clock, fence: fence, logger: logger)
             group.addTask { await writer.run() }
             _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
             let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1", url: url)

@@ -4,15 +4,15 @@ import Testing
 
 @testable import PlyStore
 
-/// The writer's description of `ply_commit_v2`'s parameters is the procedure's declaration,
-/// name for name and type for type, in order.
+/// The writer's description of `ply_commit_v3`'s parameters is the procedure's declaration,
+/// name for name and type for type, in order, with the writer's epoch last.
 @Suite struct CommitParametersTests {
     static func declaredParameters() throws -> [(name: String, type: String)] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let sql = try String(
-            contentsOf: root.appendingPathComponent("Sources/PlyStore/Schema/007_clocks.sql"), encoding: .utf8)
-        let start = try #require(sql.range(of: "CREATE PROCEDURE ply_commit_v2("))
+            contentsOf: root.appendingPathComponent("Sources/PlyStore/Schema/009_lease.sql"), encoding: .utf8)
+        let start = try #require(sql.range(of: "CREATE PROCEDURE ply_commit_v3("))
         let end = try #require(sql.range(of: ")\nLANGUAGE", range: start.upperBound..<sql.endIndex))
         return sql[start.upperBound..<end.lowerBound].split(separator: ",").map { part in
             let words = part.split(whereSeparator: { $0 == " " || $0 == "\n" })
@@ -22,10 +22,10 @@ import Testing
 
     @Test func theDescriptionIsTheProceduresDeclaration() throws {
         let declared = try Self.declaredParameters()
-        #expect(declared.count == 44)
-        #expect(CommitParameters.all.map(\.name) == declared.map(\.name))
-        #expect(CommitParameters.all.map { $0.type + "[]" } == declared.map(\.type))
-        #expect(CommitBatch.sql.hasSuffix("$44)"))
+        #expect(declared.count == 45)
+        #expect(CommitParameters.all.map(\.name) + ["w_epoch"] == declared.map(\.name))
+        #expect(CommitParameters.all.map { $0.type + "[]" } + ["bigint"] == declared.map(\.type))
+        #expect(CommitBatch.sql.hasSuffix("$44, $45)"))
     }
 
     @Test func aBatchBindsOneArrayPerParameter() throws {
@@ -36,7 +36,7 @@ import Testing
             .insertMatch(row), .ply(PlyRow(match: "m1", ply: 1, move: "f5", playedAt: t)),
             .stats(StatsRow(player: "a", game: "reversi")),
         ])
-        #expect(try CommitBatch(batch).makeBindings().count == 44)
+        #expect(try CommitBatch(batch, epoch: 7).makeBindings().count == 45)
     }
 }
 

@@ -14,12 +14,13 @@ extension Storage {
     /// one `DatabaseWriter` for critical and lazy writes. `lanes`: how to open the
     /// group-commit connections (nil: group commits use the client's pool).
     public static func postgres(
-        client: PostgresClient, lanes: PostgresConnection.Configuration?, configuration: EngineConfiguration, logger: Logger
+        client: PostgresClient, lanes: PostgresConnection.Configuration?, configuration: EngineConfiguration,
+        fence: Fence = Fence(), logger: Logger
     ) -> Storage {
         let limit = Duration.milliseconds(Int64(configuration.databaseTimeLimitSeconds * 1000))
         let writer = DatabaseWriter(
             client: client, lanes: configuration.commitLanes ? lanes : nil, durability: configuration.durability,
-            criticalInFlight: configuration.commitConcurrency, commitTimeout: limit, logger: logger)
+            criticalInFlight: configuration.commitConcurrency, commitTimeout: limit, fence: fence, logger: logger)
         let matches = MatchStore(client: client, timeLimit: limit, logger: logger)
         var storage = Storage(
             commits: writer, lazyWrites: writer,

@@ -34,20 +34,23 @@ extension DatabaseWriter {
     }
 
     /// The writes in one transaction of their own, in one round trip: a `CALL` of
-    /// `ply_commit_v2` (Schema/007, which is 005's `ply_commit_v1` with the clock columns), which writes them and commits inside, so its reply comes
-    /// once they are durable. `conn` must be outside any transaction. A failure other than
-    /// PostgreSQL refusing the batch may have come after the commit: `CommitOutcomeUnknown`.
-    static func commit(_ writes: [CriticalWrite], on conn: PostgresConnection, logger: Logger) async throws {
+    /// `ply_commit_v3` (Schema/009: the epoch check, then 007's `ply_commit_v2`, which is
+    /// 005's `ply_commit_v1` with the clock columns), which writes them and commits inside,
+    /// so its reply comes once they are durable. `conn` must be outside any transaction. A
+    /// failure other than PostgreSQL refusing the batch may have come after the commit:
+    /// `CommitOutcomeUnknown`.
+    static func commit(_ writes: [CriticalWrite], epoch: Int64, on conn: PostgresConnection, logger: Logger) async throws {
         do {
-            _ = try await conn.execute(CommitBatch(SortedBatch(writes)), logger: logger)
+            _ = try await conn.execute(CommitBatch(SortedBatch(writes), epoch: epoch), logger: logger)
         } catch where serverRefusal(in: error) == nil {
             throw CommitOutcomeUnknown(underlying: error)
         }
     }
 }
 
-/// The parameters of `ply_commit_v2`, in order: each its name and SQL type as the procedure
-/// declares them (Schema/007) and how a batch fills it. The `CALL`'s placeholders and its
+/// The row parameters of `ply_commit_v3`, in order (the epoch follows them): each its name
+/// and SQL type as the procedure declares them (Schema/009, as 007's `ply_commit_v2`) and how
+/// a batch fills it. The `CALL`'s placeholders and its
 /// bindings both come from this one list, and a test checks the list against the schema.
 /// Every parameter is an array, one element per row; an empty text and -1 stand for NULL.
 enum CommitParameters {
@@ -121,22 +124,28 @@ enum CommitParameters {
     }
 }
 
-/// The `CALL` of `ply_commit_v2` with a batch, column by column. Prepared once per
+/// The `CALL` of `ply_commit_v3` with a batch, column by column, and the writer's epoch
+/// (`Fence`). Prepared once per
 /// connection: parsing and planning a statement of this size costs PostgreSQL more than
 /// running it for a typical batch. It returns no rows, so an error
 /// in any part fails the call itself.
 struct CommitBatch: PostgresPreparedStatement {
     typealias Row = ()
-    static let name = "ply_commit_v2"
-    static let sql = "CALL ply_commit_v2(" + CommitParameters.all.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
+    static let name = "ply_commit_v3"
+    static let sql = "CALL ply_commit_v3(" + (0...CommitParameters.all.count).map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
 
     let batch: DatabaseWriter.SortedBatch
+    let epoch: Int64
 
-    init(_ batch: DatabaseWriter.SortedBatch) { self.batch = batch }
+    init(_ batch: DatabaseWriter.SortedBatch, epoch: Int64 = -1) {
+        self.batch = batch
+        self.epoch = epoch
+    }
 
     func makeBindings() throws -> PostgresBindings {
-        var b = PostgresBindings(capacity: CommitParameters.all.count)
+        var b = PostgresBindings(capacity: CommitParameters.all.count + 1)
         for p in CommitParameters.all { p.bind(batch, &b) }
+        b.append(epoch)
         return b
     }
 

@@ -37,12 +37,12 @@ final class CommitLanes: Sendable {
     var opened: Int { state.withLock { $0.opened } }
 
     /// One group commit on a lane, within the time limit.
-    func commit(_ writes: [CriticalWrite]) async throws {
+    func commit(_ writes: [CriticalWrite], epoch: Int64) async throws {
         let lane = try await take()
         do {
             try await LimitedClient.racing(lane, within: timeLimit, late: { DatabaseWriter.lateCommit(started: true) }) {
                 [logger] in
-                try await DatabaseWriter.commit(writes, on: lane, logger: logger)
+                try await DatabaseWriter.commit(writes, epoch: epoch, on: lane, logger: logger)
             }
             put(lane)
         } catch {

@@ -36,6 +36,9 @@ public actor DatabaseWriter {
     private let flusher: LazyFlusher
     private let prober: OutageProbe
     private let clock: WriterClock
+    /// The epoch sent with every commit and lazy flush; a write refused for it ends all
+    /// writing (see `Fence`).
+    public nonisolated let fence: Fence
     private var schedule: WriteScheduler<Unit>
     /// Longest a transaction may take before it counts as failed.
     let commitTimeout: Duration
@@ -79,8 +82,9 @@ public actor DatabaseWriter {
         client: PostgresClient, lanes: PostgresConnection.Configuration? = nil, durability: Durability = .grouped,
         criticalInFlight: Int = 1, configuration: WriteScheduler<Never>.Configuration = .init(),
         commitTimeout: Duration = .seconds(5), laneIdleLimit: Duration = .seconds(30), clock: WriterClock = .continuous,
-        logger: Logger
+        fence: Fence = Fence(), logger: Logger
     ) {
+        self.fence = fence
         database = LimitedClient(client, limit: commitTimeout)
         self.lanes =
             durability == .grouped
@@ -120,6 +124,7 @@ public actor DatabaseWriter {
     /// then nothing of them is in the database).
     public func commit(_ writes: [CriticalWrite]) async throws {
         guard !writes.isEmpty else { return }
+        if fence.isLost { throw StoreError(.fenced) }
         if databaseDown { throw CommitFailure(underlying: DatabaseUnavailable()) }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             let unit = Unit(writes: writes, done: c)
@@ -265,7 +270,7 @@ public actor DatabaseWriter {
         case .lazy(let writes):
             let started = ContinuousClock.now
             do {
-                try await flusher.flush(writes)
+                try await flusher.flush(writes, epoch: fence.epoch)
                 await flushed(writes, nil, seconds: (ContinuousClock.now - started).seconds)
             } catch {
                 await flushed(writes, error, seconds: 0)
@@ -315,17 +320,18 @@ public actor DatabaseWriter {
         var seconds: Double
     }
 
-    /// One transaction of `writes`: one CALL of `ply_commit_v2`, which commits inside, so its
-    /// reply comes once the batch is durable (see `commit(_:on:logger:)`).
+    /// One transaction of `writes`: one CALL of `ply_commit_v3`, which commits inside, so its
+    /// reply comes once the batch is durable (see `commit(_:epoch:on:logger:)`).
     private nonisolated func attempt(_ writes: [CriticalWrite]) async -> Attempt {
         let started = ContinuousClock.now
+        let epoch = fence.epoch
         do {
             if let lanes {
-                try await lanes.commit(writes)
+                try await lanes.commit(writes, epoch: epoch)
             } else {
                 // Past the time limit with the CALL possibly sent, the outcome is unknown.
                 try await database.withConnection(late: Self.lateCommit) { [logger] conn in
-                    try await Self.commit(writes, on: conn, logger: logger)
+                    try await Self.commit(writes, epoch: epoch, on: conn, logger: logger)
                 }
             }
             return Attempt(writes: writes, error: nil, seconds: (ContinuousClock.now - started).seconds)
@@ -339,7 +345,8 @@ public actor DatabaseWriter {
     private func committed(_ batch: [Unit], _ a: Attempt) -> Bool {
         record(a)
         if let error = a.error {
-            if batch.count > 1 && !databaseDown {
+            // Fenced, every write would be refused alike: no retry one by one.
+            if batch.count > 1 && !databaseDown && !fence.isLost {
                 logger.warning("group commit failed; retrying writes one by one", metadata: ["error": "\(error)"])
                 return false
             }
@@ -367,6 +374,7 @@ public actor DatabaseWriter {
 
     private func record(_ a: Attempt) {
         if let error = a.error {
+            if Fence.isFenced(error) { fenced(error) }
             failedCommits += 1
             metrics.commitFailed()
             noteFailure(error)
@@ -393,7 +401,12 @@ public actor DatabaseWriter {
     // MARK: lazy writes
 
     private func flushed(_ writes: [LazyWrite], _ error: (any Error)?, seconds: Double) {
-        if let error {
+        // Fenced, the rows are dropped: another server writes now, over newer state.
+        let dropped = error.map(Fence.isFenced) ?? false
+        if dropped {
+            fenced(error!)
+            logger.error("lazy writes dropped: this server no longer holds the primary lease", metadata: ["rows": "\(writes.count)"])
+        } else if let error {
             noteFailure(error)
             logger.warning("lazy flush failed; kept for retry", metadata: ["rows": "\(writes.count)", "error": "\(error)"])
         } else {
@@ -402,7 +415,7 @@ public actor DatabaseWriter {
             lazyRowsFlushed += writes.count
             metrics.flushed(rows: writes.count, seconds: seconds)
         }
-        start(schedule.lazyFinished(now: now, failed: error != nil, retryAfter: outage.backoff))
+        start(schedule.lazyFinished(now: now, failed: error != nil && !dropped, retryAfter: outage.backoff))
         recordQueues()
         if lazyDone { stopWaitingForFlush() }
         armTimer()
@@ -414,6 +427,14 @@ public actor DatabaseWriter {
     }
 
     // MARK: outages
+
+    /// PostgreSQL refused a write for its epoch: another server took the lease.
+    private func fenced(_ error: any Error) {
+        if !fence.isLost {
+            logger.critical("fenced: another server holds the primary lease; writing stops", metadata: ["epoch": "\(fence.epoch)"])
+        }
+        fence.lose()
+    }
 
     private func noteFailure(_ error: any Error) {
         // A server-side refusal (constraint, syntax) means the database is up.

@@ -7,10 +7,12 @@ struct LazyFlusher: Sendable {
     let database: LimitedClient
     let logger: Logger
 
-    /// Writes `writes` in one transaction; nothing of them is written if it throws.
-    func flush(_ writes: [LazyWrite]) async throws {
+    /// Writes `writes` in one transaction, behind the check of `epoch` (see `Fence`);
+    /// nothing of them is written if it throws.
+    func flush(_ writes: [LazyWrite], epoch: Int64) async throws {
         try await database.withConnection { [logger] conn in
             try await conn.withTransaction(logger: logger) { conn in
+                if epoch >= 0 { _ = try await conn.query("SELECT ply_check_epoch(\(epoch))", logger: logger).collect() }
                 try await Self.apply(writes, on: conn, logger: logger)
             }
         }

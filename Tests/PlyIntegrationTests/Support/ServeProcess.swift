@@ -4,7 +4,9 @@ import Synchronization
 import Testing
 
 /// `ply serve` on `port` as a child process, not started yet: the test database unless
-/// another is given, only errors logged, `environment` on top of the test's own.
+/// another is given, only errors logged, `environment` on top of the test's own. Without the
+/// primary lease unless `environment` asks for it (`PLY_LEASE=1`): many tests run servers on
+/// the shared test database at once, and with the lease each would wait for the others.
 func serveProcess(port: Int, databaseURL: String? = nil, environment: [String: String] = [:]) throws -> Process {
     let process = Process()
     process.executableURL = CrashTests.binary
@@ -12,7 +14,9 @@ func serveProcess(port: Int, databaseURL: String? = nil, environment: [String: S
         "serve", "--port", String(port), "--database-url", try databaseURL ?? #require(TestDatabase.urlText),
         "--log-level", "error",
     ]
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    process.environment = ProcessInfo.processInfo.environment.merging(["PLY_LEASE": "0"].merging(environment) { _, new in new }) {
+        _, new in new
+    }
     process.standardOutput = FileHandle.nullDevice
     return process
 }

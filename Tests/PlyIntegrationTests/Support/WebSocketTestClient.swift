@@ -13,7 +13,8 @@ final class WebSocketTestClient: Sendable {
     let channel: any Channel
     let lines: LineQueue
 
-    static func connect(port: Int, host: String = "127.0.0.1") async throws -> WebSocketTestClient {
+    /// Upgrades a connection to `/ws` and (with `expectHello`) reads the greeting.
+    static func connect(port: Int, host: String = "127.0.0.1", expectHello: Bool = true) async throws -> WebSocketTestClient {
         let lines = LineQueue()
         let box = CodeBox()
         let upgraded = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)
@@ -28,6 +29,7 @@ final class WebSocketTestClient: Sendable {
             .connect(host: host, port: port).get()
         try await upgraded.futureResult.get()
         let c = WebSocketTestClient(channel: channel, lines: lines, box: box)
+        guard expectHello else { return c }
         let hello = try await c.lines.pop(timeout: .seconds(10), where: { _ in true })
         #expect(hello.hasPrefix("EVENT hello "), "first frame was \(hello)")
         return c

@@ -1,0 +1,43 @@
+import PostgresNIO
+import Synchronization
+
+/// The epoch this server writes under, shared by everything that writes: the writer sends it
+/// with each commit and lazy flush, and PostgreSQL refuses them (`ply_check_epoch`, SQLSTATE
+/// `PY001`) once another server has taken the primary lease. A negative epoch means the
+/// server runs without a lease (a single server, tests): nothing is checked.
+public final class Fence: Sendable {
+    private let value = Atomic<Int64>(-1)
+    private let lostFlag = Atomic<Bool>(false)
+    private let signal: AsyncStream<Void>.Continuation
+    /// Yields once, when the server first learns it lost the lease.
+    public let lost: AsyncStream<Void>
+
+    public init() {
+        (lost, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The epoch to send; -1 while no lease is held.
+    public var epoch: Int64 { value.load(ordering: .acquiring) }
+    public var isLost: Bool { lostFlag.load(ordering: .acquiring) }
+
+    /// The lease is held from `epoch` on.
+    public func hold(epoch: Int64) {
+        value.store(epoch, ordering: .releasing)
+    }
+
+    /// Another server holds the lease: nothing more may be written.
+    public func lose() {
+        if lostFlag.exchange(true, ordering: .acquiringAndReleasing) == false {
+            signal.yield()
+            signal.finish()
+        }
+    }
+
+    /// The SQLSTATE of a write refused because its epoch no longer holds the lease.
+    public static let sqlState = "PY001"
+
+    /// Whether PostgreSQL refused `error`'s statement because its epoch was fenced.
+    public static func isFenced(_ error: any Error) -> Bool {
+        serverRefusal(in: error)?.serverInfo?[.sqlState] == sqlState
+    }
+}
