@@ -139,6 +139,15 @@ public final class Engine: Sendable {
         authGuard = AuthGuard(configuration)
     }
 
+    /// One pass of the deadline poll, now: ends the matches whose turn deadline passed by the
+    /// matches' clock, expires stale open challenges and sends due reminders; returns how many
+    /// matches it acted on. `runMaintenance` runs it every `deadlinePollSeconds`; a test that
+    /// moves the clock runs it at once.
+    @discardableResult
+    public func pollDeadlines() async throws -> Int {
+        try await matches.expireOverdue()
+    }
+
     /// Until cancelled: ends matches whose turn deadline passed (polling the database, so
     /// deadlines that passed while the server was down end at start-up), and lets idle
     /// matches and players leave memory.

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -36,6 +37,9 @@ public struct PlyApp: Sendable {
     /// the lease, waits for it at start, and a standby takes over when it dies. Nil: no lease,
     /// as for several test servers sharing one database on purpose.
     public var lease: LeaseConfiguration?
+    /// The clock of matches (turn deadlines, reminders, the times stored with moves); nil:
+    /// the system's. Tests move a clock of their own (`PlyTestClock`) instead of sleeping.
+    public var clock: (@Sendable () -> Date)?
 
     public init(database: DatabaseURL, logger: Logger) {
         self.database = database
@@ -47,7 +51,8 @@ public struct PlyApp: Sendable {
         signals: [UnixSignal] = [.sigterm, .sigint],
         onBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
         onHTTPBound: @escaping @Sendable (SocketAddress) -> Void = { _ in },
-        onGroup: @Sendable (ServiceGroup) -> Void = { _ in }
+        onGroup: @Sendable (ServiceGroup) -> Void = { _ in },
+        onEngine: @Sendable (Engine) -> Void = { _ in }
     ) async throws {
         // The metrics backend first: the engine and the writer record as they go.
         _ = MetricsService.registry
@@ -61,7 +66,9 @@ public struct PlyApp: Sendable {
                 lease: PrimaryLease(client: client, holder: $0.holder, timing: $0.timing, logger: self.logger),
                 fence: fence, logger: self.logger)
         }
-        let engine = try await Engine(storage: storage, configuration: self.engine, logger: logger)
+        let engine = try await Engine(
+            storage: storage, configuration: self.engine, logger: logger, now: clock ?? { Date() })
+        onEngine(engine)
         guard let writer = storage.databaseWriter else { preconditionFailure("PostgreSQL storage has a writer") }
         let logger = self.logger
         let (schemaReady, ready) = AsyncStream<Void>.makeStream()

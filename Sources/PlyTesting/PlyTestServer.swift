@@ -20,6 +20,10 @@ import Synchronization
 /// try await table.first.move(match: table.id, ply: 1, move: "f5")
 /// try await server.stop()
 /// ```
+///
+/// With `Options.clock` the server's matches read a clock the test moves:
+/// `advanceClock(by:)` passes a turn deadline without sleeping, and the deadline poll runs
+/// at once.
 public final class PlyTestServer: Sendable {
     /// The server settings a test tends to change; the rest are `ply serve`'s defaults.
     public struct Options: Sendable {
@@ -43,14 +47,29 @@ public final class PlyTestServer: Sendable {
         public var newAccountsPerAddress = 0
         /// Where the server logs; by default nowhere.
         public var logger = Logger(label: "ply.test-server", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// Where the service group logs its services starting and stopping; nil: `logger`.
+        public var lifecycleLogger: Logger?
+        /// The clock of matches (deadlines, reminders, stored times); nil: the system's.
+        public var clock: PlyTestClock?
+        /// The HTTP/WebSocket port (`--http-port`; 0: a free one); nil: none.
+        public var httpPort: Int?
+        /// Runs in the database's own schema (the URL's, else `public`) instead of a fresh one,
+        /// and keeps it: for a suite that reads the tables with SQL of its own.
+        public var useDatabaseSchema = false
 
         public init() {}
     }
 
     /// The line port, on 127.0.0.1.
     public let port: Int
-    /// The schema holding this server's tables.
+    /// The HTTP/WebSocket port, when `Options.httpPort` asked for one.
+    public let httpPort: Int?
+    /// The schema holding this server's tables (`public` with `useDatabaseSchema` and a URL
+    /// that names none).
     public let schema: String
+    /// The clock of matches, when `Options.clock` gave one.
+    public let clock: PlyTestClock?
+    private let engine: Engine
     private let database: DatabaseURL
     private let keepSchema: Bool
     private let group: ServiceGroup
@@ -58,13 +77,28 @@ public final class PlyTestServer: Sendable {
 
     /// Starts a server and returns once it accepts connections (migrations applied).
     public static func start(databaseURL: String, options: Options = Options()) async throws -> PlyTestServer {
-        var database = try DatabaseURL(databaseURL)
-        let schema = options.schema ?? "ply_test_\(UInt32.random(in: 0...UInt32.max))"
-        guard DatabaseURL.isSchemaName(schema) else { throw PlyTestServerError("\(schema) is not a valid schema name") }
-        database.schema = schema
+        try await start(database: DatabaseURL(databaseURL), options: options)
+    }
+
+    /// Starts a server on `database`; `configure` may set any other setting of `ply serve`
+    /// (`PlyApp`'s server and engine configurations) after `options` are applied.
+    public static func start(
+        database: DatabaseURL, options: Options = Options(), configure: (inout PlyApp) -> Void = { _ in }
+    ) async throws -> PlyTestServer {
+        var database = database
+        var keepSchema = options.keepSchema
+        if options.useDatabaseSchema {
+            keepSchema = true
+        } else {
+            let schema = options.schema ?? "ply_test_\(UInt32.random(in: 0...UInt32.max))"
+            guard DatabaseURL.isSchemaName(schema) else { throw PlyTestServerError("\(schema) is not a valid schema name") }
+            database.schema = schema
+        }
         var app = PlyApp(database: database, logger: options.logger)
+        app.lifecycleLogger = options.lifecycleLogger
         app.server.port = 0
         app.server.host = "127.0.0.1"
+        app.server.httpPort = options.httpPort
         if let t = options.idleTimeout { app.server.idleTimeout = t }
         if let t = options.handshakeTimeout { app.server.handshakeTimeout = t }
         app.engine.newAccountsPerAddress = options.newAccountsPerAddress
@@ -74,17 +108,22 @@ public final class PlyTestServer: Sendable {
         if let s = options.deadlinePollSeconds { app.engine.deadlinePollSeconds = s }
         if let n = options.maximumOpenChallenges { app.engine.maximumOpenChallenges = n }
         app.engine.adminToken = options.adminToken
-        app.dropSchemaOnExit = !options.keepSchema
+        if let clock = options.clock { app.clock = { clock.now } }
+        app.dropSchemaOnExit = !keepSchema
         // A test reports a stop that hangs; the process must not die for it.
         app.cancellationTimeLimit = nil
+        configure(&app)
 
         let bound = AsyncStream<Int>.makeStream()
         let groups = AsyncStream<ServiceGroup>.makeStream()
+        let engines = AsyncStream<Engine>.makeStream()
+        let httpBound = Mutex<Int?>(nil)
         let running = app
         let task = Task {
             defer {
                 bound.continuation.finish()
                 groups.continuation.finish()
+                engines.continuation.finish()
             }
             try await running.run(
                 signals: [],
@@ -92,29 +131,55 @@ public final class PlyTestServer: Sendable {
                     bound.continuation.yield(address.port ?? 0)
                     bound.continuation.finish()
                 },
+                onHTTPBound: { address in httpBound.withLock { $0 = address.port } },
                 onGroup: { g in
                     groups.continuation.yield(g)
                     groups.continuation.finish()
+                },
+                onEngine: { e in
+                    engines.continuation.yield(e)
+                    engines.continuation.finish()
                 })
         }
+        var engineIterator = engines.stream.makeAsyncIterator()
         var groupIterator = groups.stream.makeAsyncIterator()
         var portIterator = bound.stream.makeAsyncIterator()
-        guard let group = await groupIterator.next(), let port = await portIterator.next(), port > 0 else {
+        guard let engine = await engineIterator.next(), let group = await groupIterator.next(),
+            let port = await portIterator.next(), port > 0
+        else {
             task.cancel()
             // The server's own error (a database it cannot reach, a failed migration) says more.
             try await task.value
             throw PlyTestServerError("the server did not start")
         }
-        return PlyTestServer(port: port, schema: schema, database: database, keepSchema: options.keepSchema, group: group, task: task)
+        return PlyTestServer(
+            port: port, httpPort: httpBound.withLock { $0 }, schema: database.schema ?? "public", clock: options.clock, engine: engine,
+            database: database, keepSchema: keepSchema, group: group, task: task)
     }
 
-    private init(port: Int, schema: String, database: DatabaseURL, keepSchema: Bool, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(
+        port: Int, httpPort: Int?, schema: String, clock: PlyTestClock?, engine: Engine, database: DatabaseURL,
+        keepSchema: Bool, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
         self.port = port
+        self.httpPort = httpPort
         self.schema = schema
+        self.clock = clock
+        self.engine = engine
         self.database = database
         self.keepSchema = keepSchema
         self.group = group
         self.task = task
+    }
+
+    /// Moves the matches' clock on by `seconds` (`Options.clock` must be set) and runs the
+    /// deadline poll at once: a turn whose deadline is now past ends in `timeout`, a due
+    /// reminder goes out, before this returns. Returns how many matches the poll acted on.
+    @discardableResult
+    public func advanceClock(by seconds: Double) async throws -> Int {
+        guard let clock else { throw PlyTestServerError("advanceClock needs Options.clock") }
+        clock.advance(by: seconds)
+        return try await engine.pollDeadlines()
     }
 
     /// Stops the server gracefully (as on SIGTERM) and, unless kept, drops its schema.
@@ -172,4 +237,21 @@ public struct PlyTestMatch: Sendable {
 public struct PlyTestServerError: Error, CustomStringConvertible, Sendable {
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A clock a test moves by hand, read by a `PlyTestServer`'s matches (`Options.clock`). It
+/// starts at the time it is made (or `start`) and moves only when told.
+public final class PlyTestClock: Sendable {
+    private let current: Mutex<Date>
+
+    public init(start: Date = Date()) {
+        current = Mutex(start)
+    }
+
+    public var now: Date { current.withLock { $0 } }
+
+    /// Moves the clock on by `seconds`.
+    public func advance(by seconds: Double) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
 }

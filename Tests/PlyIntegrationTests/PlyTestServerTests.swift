@@ -36,4 +36,28 @@ struct PlyTestServerTests {
         #expect(try await SchemaTests.schemaExists(server.schema))
         try await query(try TestDatabase.url(), "DROP SCHEMA \(server.schema) CASCADE")
     }
+
+    /// With a test clock, a turn deadline passes without sleeping: a day-long turn ends in
+    /// `timeout` as soon as the clock moves past it, and not a second before.
+    @Test func aTestClockPassesATurnDeadlineWithoutSleeping() async throws {
+        var options = PlyTestServer.Options()
+        options.clock = PlyTestClock()
+        // The poll of the server's own loop would also see the moved clock; a long interval
+        // leaves the passing of the deadline to `advanceClock`.
+        options.deadlinePollSeconds = 3600
+        let server = try await PlyTestServer.start(databaseURL: try #require(TestDatabase.urlText), options: options)
+        let table = try await server.match(settings: #"{"side":"first","turn_seconds":86400}"#)
+        _ = try await table.first.move(match: table.id, ply: 1, move: "f5")
+        _ = try await table.second.move(match: table.id, ply: 2, move: "d6")
+        // A second before the deadline the poll may remind (deadline_soon), not end.
+        try await server.advanceClock(by: 86_399)
+        #expect(try await table.first.callObject("MATCH \(table.id)")["status"]?.stringValue == "active")
+        #expect(try await server.advanceClock(by: 2) >= 1)
+        let end = await table.second.events.first { $0.type == "end" }
+        let result = end?.body["result"]?.objectValue
+        #expect(result?["reason"]?.stringValue == "timeout")
+        #expect(result?["winner"]?.stringValue == table.second.player)
+        await table.close()
+        try await server.stop()
+    }
 }

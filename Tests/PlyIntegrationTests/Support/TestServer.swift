@@ -5,6 +5,7 @@ import NIOPosix
 import PlyEngine
 import PlyServer
 @testable import PlyStore
+import PlyTesting
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -37,13 +38,15 @@ enum TestDatabase {
     }
 }
 
-/// A real `ply serve` in this process: real listener on a free port, real PostgreSQL.
+/// A real `ply serve` in this process: real listener on a free port, real PostgreSQL. It is
+/// `PlyTesting.PlyTestServer` (the fixture studios use), in the test database's own schema so
+/// the tests can read the tables with SQL, with what the suite adds: the server's log kept in
+/// memory for a failing test to show, and a stop that fails the test instead of hanging.
 final class TestServer: Sendable {
-    let port: Int
+    let server: PlyTestServer
+    var port: Int { server.port }
     /// The HTTP/WebSocket port, when the test asked for one (`server.httpPort = 0`).
-    let httpPort: Int?
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    var httpPort: Int? { server.httpPort }
     /// What the service group logged, at debug level: which services started and stopped.
     private let lifecycle: MemoryLog
     /// What the server logged, from debug up.
@@ -56,63 +59,34 @@ final class TestServer: Sendable {
     static let jwtAudience = "ply-tests"
     static let jwtIssuer = "https://login.example.test"
 
-    static func start(database: DatabaseURL? = nil, _ configure: (inout PlyApp) -> Void = { _ in }) async throws -> TestServer {
+    static func start(
+        database: DatabaseURL? = nil, clock: PlyTestClock? = nil, _ configure: (inout PlyApp) -> Void = { _ in }
+    ) async throws -> TestServer {
         // Printed from warning up (or PLY_TEST_LOG_LEVEL); kept in memory from debug up, for
         // a failing test to show (`recentLog`).
         let level = ProcessInfo.processInfo.environment["PLY_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
         let memory = MemoryLog()
-        let logger = Logger(label: "ply.test") { label in
+        let lifecycle = MemoryLog()
+        var options = PlyTestServer.Options()
+        options.useDatabaseSchema = true
+        options.clock = clock
+        options.logger = Logger(label: "ply.test") { label in
             var printed = StreamLogHandler.standardOutput(label: label)
             printed.logLevel = level
             return MultiplexLogHandler([printed, memory.handler(label: label, level: min(level, .debug))])
         }
-        var app = PlyApp(database: try database ?? TestDatabase.url(), logger: logger)
-        app.server.port = 0
-        app.engine.newAccountsPerAddress = 0
-        app.engine.passwordCost = .init(rounds: 1 << 10, blockSize: 8, parallelism: 1)
-        app.engine.identity = IdentityConfiguration(
-            hs256Secret: jwtSecret, issuers: [jwtIssuer], audience: jwtAudience)
-        let lifecycle = MemoryLog()
-        app.lifecycleLogger = Logger(label: "ply.test.lifecycle") { lifecycle.handler(label: $0, level: .debug) }
-        configure(&app)
-        let bound = AsyncStream<Int>.makeStream()
-        let httpBound = Mutex<Int?>(nil)
-        let groupBox = AsyncStream<ServiceGroup>.makeStream()
-        let runningApp = app
-        let task = Task {
-            defer {
-                bound.continuation.finish()
-                groupBox.continuation.finish()
-            }
-            try await runningApp.run(
-                signals: [],
-                onBound: { address in
-                    bound.continuation.yield(address.port ?? 0)
-                    bound.continuation.finish()
-                },
-                onHTTPBound: { address in httpBound.withLock { $0 = address.port } },
-                onGroup: { g in
-                    groupBox.continuation.yield(g)
-                    groupBox.continuation.finish()
-                })
+        options.lifecycleLogger = Logger(label: "ply.test.lifecycle") { lifecycle.handler(label: $0, level: .debug) }
+        let server = try await PlyTestServer.start(database: try database ?? TestDatabase.url(), options: options) { app in
+            app.engine.identity = IdentityConfiguration(hs256Secret: jwtSecret, issuers: [jwtIssuer], audience: jwtAudience)
+            configure(&app)
         }
-        var groups = groupBox.stream.makeAsyncIterator()
-        var ports = bound.stream.makeAsyncIterator()
-        guard let group = await groups.next(), let port = await ports.next(), port > 0 else {
-            task.cancel()
-            _ = try await task.value
-            throw TestFailure("the server did not start")
-        }
-        return TestServer(port: port, httpPort: httpBound.withLock { $0 }, group: group, task: task, lifecycle: lifecycle, log: memory)
+        return TestServer(server: server, lifecycle: lifecycle, log: memory)
     }
 
-    private init(port: Int, httpPort: Int?, group: ServiceGroup, task: Task<Void, any Error>, lifecycle: MemoryLog, log: MemoryLog) {
-        self.log = log
-        self.port = port
-        self.httpPort = httpPort
-        self.group = group
-        self.task = task
+    private init(server: PlyTestServer, lifecycle: MemoryLog, log: MemoryLog) {
+        self.server = server
         self.lifecycle = lifecycle
+        self.log = log
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when the server has stopped. A server that
@@ -120,12 +94,11 @@ final class TestServer: Sendable {
     /// stop that waits forever would otherwise hang the whole run, as no time limit can
     /// cancel it).
     func stop(within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        await group.triggerGracefulShutdown()
-        let task = self.task
+        let server = self.server
         do {
             try await FirstAnswer<Void>.race(
                 within: limit, on: MultiThreadedEventLoopGroup.singleton.any(), atDeadline: { _ in StopTimedOut() }
-            ) { _ in try await task.value }
+            ) { _ in try await server.stop() }
         } catch is StopTimedOut {
             Issue.record(
                 """
