@@ -155,7 +155,7 @@ private final class DoneFlag: Sendable {
     .enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.binary.path), "build the ply binary first"),
     .timeLimit(.minutes(3)), .serialized)
 struct FailoverTests {
-    static let failover = 2.0
+    static let failover = 3.0
 
     /// One `ply serve` with the lease, as a child process.
     struct Node {

@@ -197,24 +197,26 @@ public actor Match {
         }
     }
 
-    /// The player goes on vacation until `until` (see `MatchState.paused`); returns the
-    /// opponents to tell, or nil when the match is not an active one of theirs.
-    func pause(by player: String, until: Date) async throws -> [String]? {
+    /// The player goes on vacation from `start` until `until` (see `MatchState.paused`);
+    /// returns the opponents to tell, or nil when the match is not an active one of theirs.
+    /// `start` is the vacation's own, so every match moves by the same span however late
+    /// this request reaches it.
+    func pause(by player: String, from start: Date, until: Date) async throws -> [String]? {
         var opponents: [String]?
         try await run { s in
-            guard let t = s.paused(by: player, until: until, now: env.now()) else { return nil }
+            guard let t = s.paused(by: player, until: until, now: start) else { return nil }
             opponents = s.row.seats.filter { $0 != player }
             return t
         }
         return opponents
     }
 
-    /// The player's vacation ends early (see `MatchState.resumed`); returns the opponents to
-    /// tell, or nil when nothing changed.
-    func resume(by player: String) async throws -> [String]? {
+    /// The player's vacation ends early, at `end` (see `MatchState.resumed`); returns the
+    /// opponents to tell, or nil when nothing changed.
+    func resume(by player: String, at end: Date) async throws -> [String]? {
         var opponents: [String]?
         try await run { s in
-            guard let t = s.resumed(by: player, now: env.now()) else { return nil }
+            guard let t = s.resumed(by: player, now: end) else { return nil }
             opponents = s.row.seats.filter { $0 != player }
             return t
         }

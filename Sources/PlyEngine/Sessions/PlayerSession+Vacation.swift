@@ -42,7 +42,7 @@ extension PlayerSession {
         for row in unfinished where row.status == .active {
             do {
                 let told = try await onMatch(row.id) { m in
-                    days == nil ? try await m.resume(by: me.id) : try await m.pause(by: me.id, until: until)
+                    days == nil ? try await m.resume(by: me.id, at: now) : try await m.pause(by: me.id, from: now, until: until)
                 }
                 for p in told ?? [] where !opponents.contains(p) { opponents.append(p) }
             } catch {
