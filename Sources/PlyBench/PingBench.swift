@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import PlyClient
 import PlyStore
 
 /// `ply bench ping`: one-line request, one-line reply round trips, one in flight per

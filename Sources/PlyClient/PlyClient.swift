@@ -437,7 +437,8 @@ extension PlyClient {
     }
 }
 
-/// Where a server listens.
+/// Where a server listens: `host:port` as given on a command line (`127.0.0.1:7420`,
+/// `[::1]:7420`).
 public struct PlyAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -447,11 +448,16 @@ public struct PlyAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// `HOST:PORT`.
-    public init?(_ text: some StringProtocol) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
-        self.init(host: String(text[..<colon]), port: port)
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return nil }
+        var host = text[..<colon]
+        if host.first == "[" && host.last == "]" { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty else { return nil }
+        self.host = String(host)
+        self.port = port
     }
 
-    public var description: String { "\(host):\(port)" }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -58,7 +58,7 @@ struct ChaosCommand: AsyncParsableCommand {
 
     /// Honest players only, over every address; every acknowledged move must be stored once.
     private func playThroughFailovers() async throws {
-        let addresses = target.split(separator: ",").compactMap { PlyAddress($0) }
+        let addresses = target.split(separator: ",").compactMap { PlyAddress(parsing: String($0)) }
         guard !addresses.isEmpty, addresses.count == target.split(separator: ",").count else {
             throw ValidationError("target must be host:port[,host:port...]")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlyBench
+import PlyClient
 import PlyScript
 import PlyTesting
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PlyBench
+import PlyClient
 
 /// A command's `--target host:port` (`ply bench`, `ply admin`), or a usage error naming it.
 func parseTarget(_ text: String) throws -> BenchTarget {

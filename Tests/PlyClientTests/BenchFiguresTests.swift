@@ -1,4 +1,5 @@
 import PlyBench
+import PlyClient
 import PlyJSON
 import Testing
 

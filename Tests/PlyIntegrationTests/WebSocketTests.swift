@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import NIOWebSocket
 import PlyBench
+import PlyClient
 import PlyEngine
 import PlyJSON
 import PlyServer
