@@ -7,7 +7,10 @@ struct MaintenanceService: Service {
     let schemaReady: AsyncStream<Void>
 
     func run() async throws {
-        for await _ in schemaReady {}  // finishes when migrations are done
+        // Finishes when migrations are done and the lease is held; a server stopped while it
+        // waits (in migrations, or for the lease) has nothing to maintain.
+        for await _ in schemaReady.cancelOnGracefulShutdown() {}
+        if Task.isShuttingDownGracefully || Task.isCancelled { return }
         await cancelWhenGracefulShutdown {
             await engine.runMaintenance()
         }

@@ -353,4 +353,21 @@ struct FailoverTests {
             #expect(states.filter { $0 == "standby" }.count == 1, "\(states)")
         }
     }
+
+    /// A second server started without `--standby` waits for the lease too, with its line
+    /// port closed and `/healthz` at `starting`; a waiting server stops cleanly on SIGTERM,
+    /// standby or not.
+    @Test func waitingServersStopCleanly() async throws {
+        try await Self.withNodes { url, primary, standbys in
+            let plain = try Self.start(url, standby: false)
+            defer { if plain.process.isRunning { kill(plain.pid, SIGKILL) } }
+            #expect(try await plain.waitHealth("starting") != nil)
+            #expect((try? await TestClient.connect(port: plain.port)) == nil, "no play while another server holds the lease")
+            for node in [plain, standbys[0]] {
+                kill(node.pid, SIGTERM)
+                #expect(await node.exitStatus(within: 20) == 0)
+            }
+            #expect(await primary.health() == "ok")
+        }
+    }
 }
