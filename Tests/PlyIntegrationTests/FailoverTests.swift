@@ -250,6 +250,10 @@ struct FailoverTests {
             #expect(try await ws.reply() == "ERR unavailable standby")
             #expect(await ws.isClosed())
             #expect(await HealthTests.health(standby.http).map(\.0) == 503)
+            // A client given the standby first goes on to the primary.
+            let client = try await PlyClient.connect(addresses: [standby.address, primary.address])
+            #expect(client.port == primary.port)
+            await client.close()
 
             let players = HonestPlayers(addresses: [primary.address, standby.address], matches: 4)
             let load = Task { try await players.play(until: .now + .seconds(6)) }
