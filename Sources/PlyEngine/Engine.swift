@@ -244,6 +244,8 @@ public final class Engine: Sendable {
             "lazy_rows_flushed": .int(await w?.lazyRowsFlushed ?? 0),
             "last_flush_ms": .double(Self.milliseconds(await w?.lastFlushSeconds ?? 0)),
             "database_down": .bool(await w?.databaseDown ?? false),
+            // The primary lease's epoch this server writes under; -1 without a lease.
+            "lease_epoch": .int(Int(w?.fence.epoch ?? -1)),
             "durability": .string(w?.durability.rawValue ?? "memory"),
             "rss_bytes": .int(ProcessMemory.residentBytes()),
             "event_loop_lag_p50_ms": lag.p50.map { .double(Self.rounded($0)) } ?? .null,

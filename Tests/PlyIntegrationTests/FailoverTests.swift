@@ -333,6 +333,7 @@ struct FailoverTests {
                 #expect(c.port == standbys[0].port)
             }
             #expect(try await a.move(match: match, ply: 3, move: "c3")["ply"]?.intValue == 3)
+            #expect(try await a.stats()["lease_epoch"]?.intValue == 2, "the new primary writes under the next epoch")
             let m = try await b.callObject("MATCH \(match)")
             #expect(m["moves"]?.arrayValue?.compactMap(\.stringValue) == ["f5", "d6", "c3"])
             await a.close()

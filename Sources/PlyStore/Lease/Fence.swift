@@ -1,3 +1,4 @@
+import Metrics
 import PostgresNIO
 import Synchronization
 
@@ -23,15 +24,20 @@ public final class Fence: Sendable {
     /// The lease is held from `epoch` on.
     public func hold(epoch: Int64) {
         value.store(epoch, ordering: .releasing)
+        Gauge(label: Self.metric).record(epoch)
     }
 
     /// Another server holds the lease: nothing more may be written.
     public func lose() {
         if lostFlag.exchange(true, ordering: .acquiringAndReleasing) == false {
+            Gauge(label: Self.metric).record(-1)
             signal.yield()
             signal.finish()
         }
     }
+
+    /// The Prometheus gauge of the epoch held (-1 once lost; absent without a lease).
+    static let metric = "ply_lease_epoch"
 
     /// The SQLSTATE of a write refused because its epoch no longer holds the lease.
     public static let sqlState = "PY001"
