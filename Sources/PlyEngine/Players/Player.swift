@@ -398,9 +398,3 @@ extension Sanctions {
     /// An end of a sanction as shown: RFC 3339, or `forever`.
     static func text(_ until: Date) -> String { until >= forever ? "forever" : Timestamp.rfc3339(until) }
 }
-
-enum Timestamp {
-    static func rfc3339(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
-    }
-}
