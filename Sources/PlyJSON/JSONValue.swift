@@ -28,13 +28,19 @@ public struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral, Se
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         fields = []
+        fields.reserveCapacity(elements.count)
         for (k, v) in elements { self[k] = v }
     }
 
     public init(_ pairs: [(String, JSONValue)]) {
         fields = []
+        fields.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
+
+    /// Makes room for `count` fields in all, so building an object of known size does not
+    /// grow its storage field by field.
+    public mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
 
     public var count: Int { fields.count }
     public var isEmpty: Bool { fields.isEmpty }

@@ -7,27 +7,29 @@ public enum Reply: Sendable, Hashable {
 
     /// The wire form, with the request's tag if it had one, ending in `\n`.
     public func line(tag: String?) -> String {
-        var out = ""
+        // Built as bytes and made a string once (see `JSONValue.write(to:)`).
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         if let tag {
-            out += tag
-            out += " "
+            out += tag.utf8
+            out.append(UInt8(ascii: " "))
         }
         switch self {
         case .ok(nil):
-            out += "OK"
+            out += "OK".utf8
         case .ok(let value?):
-            out += "OK "
+            out += "OK ".utf8
             value.write(to: &out)
         case .error(let e):
-            out += "ERR "
-            out += e.code.rawValue
-            out += " "
+            out += "ERR ".utf8
+            out += e.code.rawValue.utf8
+            out.append(UInt8(ascii: " "))
             // A message must stay on one line.
-            out += e.message.contains(where: \.isNewline)
-                ? String(e.message.map { $0.isNewline ? " " : $0 }) : e.message
+            out += (e.message.contains(where: \.isNewline)
+                ? String(e.message.map { $0.isNewline ? " " : $0 }) : e.message).utf8
         }
-        out += "\n"
-        return out
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -42,27 +44,32 @@ public struct Event: Sendable, Hashable {
     }
 
     public var line: String {
-        var out = "EVENT "
-        out += type
-        out += " "
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out += "EVENT ".utf8
+        out += type.utf8
+        out.append(UInt8(ascii: " "))
         body.write(to: &out)
-        out += "\n"
-        return out
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
 /// An event encoded once for every player it goes to, each of whom numbers it with their own
 /// `seq`, written as the body's last field (a `seq` already in the body is replaced).
 public struct NumberedEvent: Sendable {
-    private let head: String
+    /// The line up to the body's closing brace, as UTF-8.
+    private let head: [UInt8]
     private let bodyIsEmpty: Bool
 
     public init(_ event: Event) {
         var body = event.body
         body["seq"] = nil
-        var out = "EVENT "
-        out += event.type
-        out += " "
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out += "EVENT ".utf8
+        out += event.type.utf8
+        out.append(UInt8(ascii: " "))
         body.write(to: &out)
         out.removeLast()  // the closing brace
         head = out
@@ -71,10 +78,12 @@ public struct NumberedEvent: Sendable {
 
     /// The line as `Event(type, body + ["seq": seq]).line` writes it.
     public func line(seq: Int) -> String {
-        var out = head
-        out += bodyIsEmpty ? "\"seq\":" : ",\"seq\":"
-        out += String(seq)
-        out += "}\n"
-        return out
+        var out: [UInt8] = []
+        out.reserveCapacity(head.count + 32)
+        out += head
+        out += (bodyIsEmpty ? #""seq":"# : #","seq":"#).utf8
+        out += String(seq).utf8
+        out += "}\n".utf8
+        return String(decoding: out, as: UTF8.self)
     }
 }

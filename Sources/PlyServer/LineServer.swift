@@ -295,7 +295,11 @@ final class SessionHandler: ChannelDuplexHandler {
             if loop.inEventLoop { body() } else { loop.execute(body) }
         }
         let outbound = Outbound(
-            send: { line in onLoop { bound.value.write(line) } },
+            // Written in place when already on the loop (a reply, or an event from an actor on
+            // it): no closure is made for a line that does not travel.
+            send: { line in
+                if loop.inEventLoop { bound.value.write(line) } else { loop.execute { bound.value.write(line) } }
+            },
             close: { onLoop { bound.value.close() } })
         let flow = InboundFlow(
             maximumQueued: server.configuration.maximumPipelinedRequests,

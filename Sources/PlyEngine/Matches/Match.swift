@@ -51,7 +51,7 @@ public actor Match {
     @discardableResult
     private func run(_ decide: (MatchState) async throws -> MatchTransition?) async throws -> JSONObject? {
         let reply: JSONObject? = try await exclusive {
-            guard let t = try await decide(state) else { return nil }
+            guard var t = try await decide(state) else { return nil }
             if let ending = t.rating {
                 try await commitRated(t.writes, ending)
             } else if !t.writes.isEmpty {
@@ -63,7 +63,7 @@ public actor Match {
                 env.challenges.release(creator: r.creator, invitee: r.status == .invited ? r.invitee : nil, game: r.game)
             }
             if t.next.conditionalLines != state.conditionalLines { await tidyLines(from: state, to: t.next) }
-            state = t.next
+            swap(&state, &t.next)  // adopted without a copy; the old state goes with `t`
             outbox.append(contentsOf: t.publications)
             return t.reply
         }
@@ -355,8 +355,8 @@ public actor Match {
     /// watchers; the players `away` names get a notification if they are away.
     private func deliver(_ p: Publication) async {
         let encoded = NumberedEvent(p.event)
-        var seen: Set<String> = []
-        for id in p.players where seen.insert(id).inserted {
+        // Each player once (a match against oneself lists them twice).
+        for (i, id) in p.players.enumerated() where !p.players[..<i].contains(id) {
             let notice = p.away.flatMap {
                 $0.players.contains(id) ? Player.AwayNotice(kind: $0.kind, match: self.id, turn: $0.turn) : nil
             }

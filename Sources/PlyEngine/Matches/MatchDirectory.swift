@@ -47,6 +47,8 @@ public actor MatchDirectory {
     /// The match, from memory or loaded from storage by replaying its plies.
     /// A retired match still in the set (its commit's outcome was unknown) is replaced.
     nonisolated(nonsending) func match(_ id: String) async throws -> Match? {
+        // Every request on a match looks it up: a resident one without making the loader.
+        if let m = residents.resident(id), !m.retired { return m }
         let (store, env) = (self.store, self.env)
         for _ in 0..<3 {
             let m = try await residents.value(id) {

@@ -49,8 +49,11 @@ extension MatchState {
     /// `"conditional":true`). Lines that do not match are dropped. The reply to the mover has
     /// the match as it is after both plies and the reply under `"conditional"`.
     func move(by player: String, connection: Int?, ply: Int, text: String, now: Date) throws(PlyError) -> MoveOutcome {
-        let outcome = try playOne(by: player, connection: connection, ply: ply, text: text, now: now)
-        guard case .played(var t) = outcome else { return outcome }
+        var t: MatchTransition
+        switch try playOne(by: player, connection: connection, ply: ply, text: text, now: now) {
+        case .duplicate(let reply): return .duplicate(reply)
+        case .played(let played): t = played
+        }
         // Only the waiting player has live lines; whatever they held is used up or dropped now.
         let pending = t.next.row.toMove.flatMap { t.next.conditionalLines[$0] } ?? []
         t.next.conditionalLines = [:]

@@ -497,6 +497,7 @@ enum MatchJSON {
     /// `EVENT move`'s body: the summary with the move and its player, in the protocol's order.
     static func moveEvent(_ summary: JSONObject, move: String, by player: String) -> JSONObject {
         var o = JSONObject()
+        o.reserveCapacity(summary.count + 2)
         for f in summary {
             o[f.key] = f.value
             if f.key == "ply" {

@@ -173,8 +173,9 @@ public actor Player {
         seq += 1
         let numbered = seq
         let line = event.line(seq: numbered)
-        recent.append((numbered, line, Date()))
-        trimRecent()
+        let now = Date()
+        recent.append((numbered, line, now))
+        trimRecent(now: now)
         for (cid, c) in connections {
             switch audience {
             case .all: c.outbound.send(line)
@@ -187,8 +188,8 @@ public actor Player {
         if let notice { await notifyIfAway(kind: notice.kind, match: notice.match, turn: notice.turn) }
     }
 
-    private func trimRecent() {
-        let cutoff = Date().addingTimeInterval(-Self.keepSeconds)
+    private func trimRecent(now: Date = Date()) {
+        let cutoff = now.addingTimeInterval(-Self.keepSeconds)
         while recent.count - recentStart > Self.keepEvents,
             recent[recentStart].at < cutoff || recent.count - recentStart > Self.hardLimit
         {
@@ -397,10 +398,4 @@ public actor Player {
 extension Sanctions {
     /// An end of a sanction as shown: RFC 3339, or `forever`.
     static func text(_ until: Date) -> String { until >= forever ? "forever" : Timestamp.rfc3339(until) }
-}
-
-enum Timestamp {
-    static func rfc3339(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
-    }
 }

@@ -41,6 +41,8 @@ public actor PlayerDirectory {
 
     /// The player, from memory or loaded from storage.
     public nonisolated(nonsending) func player(_ id: String) async throws -> Player? {
+        // Every event delivered looks its players up: a resident one without making the loader.
+        if let p = residents.resident(id) { return p }
         let storage = self.storage
         return try await residents.value(id) {
             guard let row = try await storage.accounts.player(id) else { return nil }
