@@ -51,7 +51,8 @@ struct ClockTests {
     @Test func aClockSurvivesARestart() async throws {
         let database = try await TestDatabase.fresh()
         let server = try await Self.start(database)
-        let t = try await server.table("reversi", settings: #"{"side":"first","clock":{"initial":8,"increment":0,"max":8}}"#)
+        // A bank of 10 s: the opening plies may take a few seconds on a loaded host.
+        let t = try await server.table("reversi", settings: #"{"side":"first","clock":{"initial":10,"increment":0,"max":10}}"#)
         try await t.first.ok("MOVE \(t.match) 1 f5")
         try await t.second.ok("MOVE \(t.match) 2 d6")
         try await t.first.ok("MOVE \(t.match) 3 c3")
@@ -64,7 +65,7 @@ struct ClockTests {
         try await c.ok("AUTH SESSION \(t.firstSession)")
         let after = try await Self.clock(c, t.match, t.secondID)
         #expect(after <= before - 3 && after >= 0, "the time down counted: \(before) then \(after)")
-        let end = try await c.event("end", timeout: .seconds(10))
+        let end = try await c.event("end", timeout: .seconds(15))
         #expect(end["result"]?["reason"]?.stringValue == "timeout")
         #expect(end["result"]?["winner"]?.stringValue == t.firstID)
         try await again.stop()
