@@ -15,16 +15,10 @@ struct LeaseTests {
     static func withLease(
         failover: Double = 2, _ body: (DatabaseURL, @escaping @Sendable (String) -> PrimaryLease, Logger) async throws -> Void
     ) async throws {
-        let url = try await TestDatabase.fresh()
-        let logger = Logger(label: "ply.test.lease")
-        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+        try await TestDatabase.withMigratedClient("ply.test.lease") { url, client, logger in
             try await body(
                 url, { PrimaryLease(client: client, holder: $0, timing: LeaseTiming(failoverSeconds: failover), logger: logger) },
                 logger)
-            group.cancelAll()
         }
     }
 

@@ -71,24 +71,21 @@ struct WriterTests {
         laneIdleLimit: Duration = .seconds(30), clock: WriterClock = .continuous, fence: Fence = Fence(),
         _ body: (Fixture) async throws -> Void
     ) async throws {
-        let url = try await TestDatabase.fresh()
-        let logger = Logger(label: "ply.test.writer")
-        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+        try await TestDatabase.withMigratedClient("ply.test.writer") { url, client, logger in
             let writer = DatabaseWriter(
                 client: client, lanes: lanes ? url.connectionConfiguration() : nil, durability: durability,
                 commitTimeout: commitTimeout, laneIdleLimit: laneIdleLimit, clock: clock, fence: fence, logger: logger)
-            group.addTask { await writer.run() }
-            _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
-            let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1", url: url)
-            try await writer.commit([.insertMatch(MatchRow(
-                id: f.match, game: "reversi", settings: "{}", status: .active, creator: "w1", invitee: nil,
-                seats: ["w1", "w1"], createdAt: f.now, updatedAt: f.now))])
-            try await body(f)
-            await writer.closeLanes()
-            group.cancelAll()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await writer.run() }
+                _ = try await client.query("INSERT INTO players (id, name) VALUES ('w1', 'W')", logger: logger)
+                let f = Fixture(writer: writer, client: client, logger: logger, match: "wm1", url: url)
+                try await writer.commit([.insertMatch(MatchRow(
+                    id: f.match, game: "reversi", settings: "{}", status: .active, creator: "w1", invitee: nil,
+                    seats: ["w1", "w1"], createdAt: f.now, updatedAt: f.now))])
+                try await body(f)
+                await writer.closeLanes()
+                group.cancelAll()
+            }
         }
     }
 

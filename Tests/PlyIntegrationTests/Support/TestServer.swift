@@ -38,6 +38,23 @@ enum TestDatabase {
     }
 }
 
+extension TestDatabase {
+    /// Runs `body` with a fresh, migrated database and a running client on it.
+    static func withMigratedClient(
+        _ label: String, _ body: (DatabaseURL, PostgresClient, Logger) async throws -> Void
+    ) async throws {
+        let url = try await fresh()
+        let logger = Logger(label: label)
+        let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await Migrator.migrate(client, migrations: try Migration.bundled(), logger: logger)
+            try await body(url, client, logger)
+            group.cancelAll()
+        }
+    }
+}
+
 /// A real `ply serve` in this process: real listener on a free port, real PostgreSQL. It is
 /// `PlyTesting.PlyTestServer` (the fixture studios use), in the test database's own schema so
 /// the tests can read the tables with SQL, with what the suite adds: the server's log kept in
