@@ -23,17 +23,20 @@ public enum BotLadder {
         case win, draw, loss
     }
 
-    /// One finished game: the result for the candidate, the plies played, and the longest
-    /// time any one move of the candidate took.
+    /// One finished game: the result for the candidate, the plies played, the longest
+    /// time any one move of the candidate took, and how many of its moves took longer than
+    /// its level's budget.
     public struct Game: Hashable, Sendable {
         public var result: Result
         public var plies: Int
         public var longestMove: Duration
+        public var overBudget: Int
 
-        public init(result: Result, plies: Int, longestMove: Duration) {
+        public init(result: Result, plies: Int, longestMove: Duration, overBudget: Int = 0) {
             self.result = result
             self.plies = plies
             self.longestMove = longestMove
+            self.overBudget = overBudget
         }
     }
 
@@ -44,6 +47,7 @@ public enum BotLadder {
         public var losses = 0
         public var plies = 0
         public var longestMove: Duration = .zero
+        public var overBudget = 0
         public init() {}
 
         public var games: Int { wins + draws + losses }
@@ -58,6 +62,7 @@ public enum BotLadder {
             }
             plies += game.plies
             longestMove = max(longestMove, game.longestMove)
+            overBudget += game.overBudget
         }
     }
 
@@ -82,6 +87,7 @@ public enum BotLadder {
             throw BotError("\(error)")
         }
         var longest: Duration = .zero
+        var overBudget = 0
         let clock = ContinuousClock()
         while !state.outcome.isOver, moves.count < maxPlies {
             let mover = state.sideToMove
@@ -94,7 +100,11 @@ public enum BotLadder {
             case .random:
                 chosen = state.legalMoves().randomElement(using: &random)
             }
-            if mover == candidateSeat { longest = max(longest, clock.now - start) }
+            if mover == candidateSeat {
+                let took = clock.now - start
+                longest = max(longest, took)
+                if case .level(let level) = contender, took > level.budget { overBudget += 1 }
+            }
             guard let move = chosen else { break }
             do {
                 let next = try state.applying(move)
@@ -109,7 +119,7 @@ public enum BotLadder {
         case .win(let seat, _): result = seat == candidateSeat ? .win : .loss
         case .draw, .ongoing: result = .draw
         }
-        return Game(result: result, plies: moves.count, longestMove: longest)
+        return Game(result: result, plies: moves.count, longestMove: longest, overBudget: overBudget)
     }
 
     /// Up to `games` games with the candidate on alternate seats (first mover in the first

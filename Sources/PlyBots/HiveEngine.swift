@@ -1,14 +1,14 @@
 import PlyRules
 
 /// Hive: alpha-beta over the rules' values with an evaluation of the queens' surroundings
-/// (the game's goal), pieces pressing on the enemy queen, and free pieces (mobility).
+/// (the game's goal), pieces on and near the enemy queen, and free pieces (mobility).
 public struct HiveEngine: Sendable {
     let rules = HiveRules()
     public init() {}
 
     /// The move to play, or nil when the game is over (a forced pass is `.pass`).
     public func bestMove(_ position: HivePosition, level: BotLevel, random: inout BotRandom) -> HiveMove? {
-        var search = GameSearch(rules: rules, budget: level.budget, evaluate: Self.evaluate)
+        var search = GameSearch(rules: rules, budget: level.budget, contempt: 20, evaluate: Self.evaluate)
         return search.bestMove(position, depth: level.depth, random: &random)
     }
 
@@ -19,6 +19,10 @@ public struct HiveEngine: Sendable {
         let weights = [0, 10, 25, 50, 100, 250, 0]
         var score = weights[position.queenSurroundings(them)] - weights[position.queenSurroundings(me)]
         score += 6 * (position.piecesAroundEnemyQueen(me) - position.piecesAroundEnemyQueen(them))
+        // Pieces on their way to the enemy queen. With a weight of 2, level 2 drew 20% of
+        // 60 games against level 1 at the 400-ply cap (two bots that see no surrounding
+        // within their depth shuffle); with 6, 2%.
+        score += 6 * (position.closenessToEnemyQueen(me) - position.closenessToEnemyQueen(them))
         score += 4 * (position.freePieces(me) - position.freePieces(them))
         if position.queenPlaced(me) { score += 5 }
         if position.queenPlaced(them) { score -= 5 }

@@ -8,7 +8,7 @@ public struct KhetEngine: Sendable {
     public init() {}
 
     public func bestMove(_ position: Khet.Position, level: BotLevel, random: inout BotRandom) -> Khet.Move? {
-        var search = GameSearch(rules: rules, budget: level.budget, evaluate: Self.evaluate)
+        var search = GameSearch(rules: rules, budget: level.budget, contempt: 50, evaluate: Self.evaluate)
         return search.bestMove(position, depth: level.depth, random: &random)
     }
 

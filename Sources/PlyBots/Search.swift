@@ -10,18 +10,27 @@ struct GameSearch<R: GameRules> {
     let rules: R
     /// The position's worth to the side to move.
     let evaluate: (R.Position) -> Int
+    /// What a draw costs the side the search is for (its opponent gains as much): a bot
+    /// that is not losing plays on instead of repeating or claiming a draw, so games end.
+    let contempt: Int
     var deadline: Deadline
     var nodes = 0
+    /// Per ply, the last move that cut the search off there: tried first among its
+    /// siblings, where it often cuts again.
+    private var killers: [R.Move?] = []
 
-    init(rules: R, budget: Duration, evaluate: @escaping (R.Position) -> Int) {
+    init(rules: R, budget: Duration, contempt: Int = 0, evaluate: @escaping (R.Position) -> Int) {
         self.rules = rules
         self.evaluate = evaluate
-        deadline = Deadline(budget: budget)
+        self.contempt = contempt
+        // Reversi stops at 85% of the budget; here that let level-3 moves take up to 1.37 s
+        // of their 1 s in a ladder run on two busy cores, so more is kept back.
+        deadline = Deadline(budget: budget, share: 0.6, reserve: .milliseconds(2), floor: 0.4)
     }
 
     /// The best move found within the depth and the time, ties broken by `random`.
-    /// Always a legal move when there is one: depth 1 is finished whatever the clock says
-    /// only if time allows; otherwise the first legal move stands.
+    /// Always a legal move when there is one: if the clock stops even the first
+    /// iteration, the best of the root moves it finished stands, or the first legal move.
     mutating func bestMove(_ position: R.Position, depth: Int, random: inout BotRandom) -> R.Move? {
         var moves = rules.legalMoves(position)
         guard !moves.isEmpty else { return nil }
@@ -62,16 +71,20 @@ struct GameSearch<R: GameRules> {
 
     mutating func negamax(_ position: R.Position, depth: Int, alpha: Int, beta: Int, ply: Int) -> Int {
         nodes += 1
-        // A node of these games costs microseconds (move lists and positions as values),
-        // so reading the clock at every one costs little and keeps the budget tight.
+        // A node costs microseconds, so reading the clock at every one costs little and
+        // keeps the budget tight.
         if deadline.check(every: 1) { return 0 }
         switch rules.outcome(position) {
         case .win(let seat, _): return seat == rules.sideToMove(position) ? win - ply : -(win - ply)
-        case .draw: return 0
+        case .draw: return ply % 2 == 0 ? -contempt : contempt
         case .ongoing: break
         }
         if depth <= 0 { return evaluate(position) }
-        let moves = rules.legalMoves(position)
+        var moves = rules.legalMoves(position)
+        // Generating a Hive or Khet move list is a node's costliest step: look again.
+        if deadline.check(every: 1) { return 0 }
+        if killers.count <= ply { killers.append(contentsOf: repeatElement(nil, count: ply + 1 - killers.count)) }
+        if let k = killers[ply], let i = moves.firstIndex(of: k), i > 0 { moves.swapAt(0, i) }
         var alpha = alpha
         var best = -win - 1
         for m in moves {
@@ -79,7 +92,10 @@ struct GameSearch<R: GameRules> {
             if deadline.expired { return 0 }
             if score > best { best = score }
             if score > alpha { alpha = score }
-            if alpha >= beta { break }
+            if alpha >= beta {
+                killers[ply] = m
+                break
+            }
         }
         return best
     }

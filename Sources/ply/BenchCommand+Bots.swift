@@ -23,6 +23,7 @@ extension BenchCommand {
         @Option(help: "Games per pairing.") var games = 100
         @Option(help: "Wall-clock seconds per pairing before it stops early (0: no limit).") var secondsPerPairing = 0.0
         @Option(help: "The highest level to measure (pairings 1-random up to N vs N-1).") var top = 5
+        @Option(help: "The lowest level to measure (1: from level 1 against random).") var from = 1
         @Option(help: "Random plies each pair of games starts from (one game from each side).") var openingPlies = 4
         @Option(help: "Plies after which a game counts as a draw.") var maxPlies = 400
         @Option(help: "Seed of the random tie-breaks and the random mover.") var seed: UInt64 = 22
@@ -30,12 +31,14 @@ extension BenchCommand {
         func run() throws {
             let chosen = game.split(separator: ",").map(String.init)
             for g in chosen where !PlyBots.Bots.games.contains(g) { throw ValidationError("no bot plays \(g)") }
-            guard (1...5).contains(top), games > 0 else { throw ValidationError("--top is 1 to 5, --games positive") }
+            guard (1...5).contains(top), (1...top).contains(from), games > 0 else {
+                throw ValidationError("--top is 1 to 5, --from 1 to --top, --games positive")
+            }
             var rows: [JSONValue] = []
-            var table = "game     pairing        games  win%  draw%  loss%  plies/game  longest move  seconds\n"
+            var table = "game     pairing        games  win%  draw%  loss%  plies/game  longest move  over budget  seconds\n"
             let clock = ContinuousClock()
             for g in chosen {
-                for n in 1...top {
+                for n in from...top {
                     let candidate = Contender.level(BotLevel.level(n, game: g))
                     let opponent = n == 1 ? Contender.random : .level(BotLevel.level(n - 1, game: g))
                     let start = clock.now
@@ -51,9 +54,9 @@ extension BenchCommand {
                         g.padding(toLength: 9, withPad: " ", startingAt: 0)
                         + pairing.padding(toLength: 14, withPad: " ", startingAt: 0)
                         + String(
-                            format: "%5d %5.0f %6.0f %6.0f %11.1f %11.3f s %8.0f\n", tally.games, pct(tally.wins),
+                            format: "%5d %5.0f %6.0f %6.0f %11.1f %11.3f s %12d %8.0f\n", tally.games, pct(tally.wins),
                             pct(tally.draws), pct(tally.losses), Double(tally.plies) / Double(max(tally.games, 1)),
-                            tally.longestMove.seconds, elapsed.seconds)
+                            tally.longestMove.seconds, tally.overBudget, elapsed.seconds)
                     table += row
                     // Each pairing as it ends, for a long run watched from a terminal.
                     FileHandle.standardError.write(Data(row.utf8))
@@ -65,6 +68,7 @@ extension BenchCommand {
                             "draws": .int(tally.draws), "losses": .int(tally.losses),
                             "win_rate": .double(tally.winRate),
                             "longest_move_s": .double(tally.longestMove.seconds),
+                            "moves_over_budget": .int(tally.overBudget), "plies": .int(tally.plies),
                             "seconds": .double(elapsed.seconds),
                         ]))
                 }

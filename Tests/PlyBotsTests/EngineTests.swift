@@ -54,6 +54,33 @@ struct EngineTests {
         }
     }
 
+    /// Each Hive and Khet level at its own depth and budget, on fixed positions from the
+    /// opening to late in a random game (Hive with all three expansions, the widest move
+    /// lists): the whole call, replaying the moves included, ends within the budget. The
+    /// tests around it run in parallel, so the machine is busy while this measures.
+    @Test("every level keeps its own budget on fixed positions", arguments: ["hive", "khet"])
+    func levelBudgetsKept(_ id: String) throws {
+        var random = BotRandom(seed: 9)
+        let settings: JSONObject = id == "hive" ? ["expansions": "MLP"] : [:]
+        let clock = ContinuousClock()
+        var longest = Array(repeating: Duration.zero, count: 5)
+        for (plies, seed) in [(10, UInt64(21)), (30, 22), (60, 23), (120, 24)] {
+            var moves = try playout(id, settings: settings, plies: plies, seed: seed)
+            // A random Khet game often ends early: then the position before its last move.
+            if try state(id, settings, moves).outcome.isOver { moves.removeLast() }
+            for n in 1...5 {
+                let level = BotLevel.level(n, game: id)
+                let start = clock.now
+                let move = try Bots.move(game: id, settings: settings, moves: moves, level: level, random: &random)
+                let took = clock.now - start
+                longest[n - 1] = max(longest[n - 1], took)
+                #expect(move != nil)
+                #expect(took < level.budget, "\(id) level \(n) after \(moves.count) plies: \(took) for \(level.budget)")
+            }
+        }
+        print("\(id) budgets: longest move per level \(longest.map { "\($0)" }.joined(separator: ", "))")
+    }
+
     /// Positions, from random games, where some move wins at once: every level finds one.
     @Test("an immediate win is taken", arguments: ["reversi", "khet"])
     func immediateWin(_ id: String) throws {

@@ -110,6 +110,25 @@ extension HivePosition {
         return n
     }
 
+    /// How close `colour`'s pieces (its queen aside) stand to the other queen: 3 for each
+    /// next to her, 2 for each two hexes away, 1 for three; 0 while she is in hand. Engines
+    /// reward it so that a bot brings its pieces to the attack instead of shuffling.
+    public func closenessToEnemyQueen(_ colour: Int) -> Int {
+        let q = locations[(1 - colour) * HivePieces.perColour]
+        guard q >= 0 else { return 0 }
+        let target = Int(q & 1023)
+        var total = 0
+        for p in colour * HivePieces.perColour + 1..<(colour + 1) * HivePieces.perColour where locations[p] >= 0 {
+            // Two cells' difference as an axial vector (the hive never spans 16 hexes).
+            var d = (Int(locations[p] & 1023) - target) & 1023
+            if d >= 512 { d -= 1024 }
+            let dx = ((d + 16) & 31) - 16, dy = (d - dx) / 32
+            let distance = (abs(dx) + abs(dy) + abs(dx + dy)) / 2
+            total += max(0, 4 - distance)
+        }
+        return total
+    }
+
     /// Pieces of `colour` on the six hexes around the other colour's queen.
     public func piecesAroundEnemyQueen(_ colour: Int) -> Int {
         let q = locations[(1 - colour) * HivePieces.perColour]
