@@ -248,7 +248,9 @@ struct SafeguardTests {
     /// with its watchers: they see its moves and chat, finished or not, and a watcher that
     /// disconnects is forgotten without the match being read back.
     @Test func watchersFollowAMatchThatLeftMemory() async throws {
-        let server = try await TestServer.start {
+        // A database of its own: on the shared one, the deadline poll of each maintenance pass
+        // (which also runs the eviction) may spend seconds ending other tests' overdue matches.
+        let server = try await TestServer.start(database: try await TestDatabase.fresh()) {
             $0.engine.idleSeconds = 0.3
             $0.engine.deadlinePollSeconds = 0.1
         }
