@@ -47,16 +47,22 @@ struct ScriptTests {
         try await server.stop()
     }
 
+    /// Two new players, Ann and Bo, and Ann's challenge to Bo (`$m`): the opening of the
+    /// scripts below.
+    static let opening = """
+        ann> AUTH DEVICE ann-$run
+        ann< OK {"player":$ann}
+        bo> AUTH DEVICE bo-$run
+        bo< OK {"player":$bo}
+        ann> CHALLENGE $bo reversi {"side":"first"}
+        ann< OK {"match":$m}
+        """
+
     @Test func capturedIdsCarryAcrossPlayers() async throws {
         let server = try await TestServer.start()
         let script = try Script(
             parsing: """
-                ann> AUTH DEVICE ann-$run
-                ann< OK {"player":$ann}
-                bo> AUTH DEVICE bo-$run
-                bo< OK {"player":$bo}
-                ann> CHALLENGE $bo reversi {"side":"first"}
-                ann< OK {"match":$m}
+                \(Self.opening)
                 bo< EVENT challenge {"match":$m,"from":$ann}
                 bo> ACCEPT $m
                 bo< OK {"match":$m}
@@ -93,12 +99,7 @@ struct ScriptTests {
         try await slowCommits(database, seconds: 12, when: "NEW.move = 'f5'")
         let script = try Script(
             parsing: """
-                ann> AUTH DEVICE ann-$run
-                ann< OK {"player":$ann}
-                bo> AUTH DEVICE bo-$run
-                bo< OK {"player":$bo}
-                ann> CHALLENGE $bo reversi {"side":"first"}
-                ann< OK {"match":$m}
+                \(Self.opening)
                 bo> ACCEPT $m
                 ann> MOVE $m 1 f5
                 ann< OK {"ply":1}
