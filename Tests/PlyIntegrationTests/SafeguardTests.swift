@@ -135,11 +135,13 @@ struct SafeguardTests {
     /// reads the match afresh (before, only the first was woken and the rest waited forever).
     @Test func requestsQueuedBehindACommitOfUnknownOutcomeAreAllAnswered() async throws {
         let database = try await TestDatabase.fresh()
-        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 1 }
+        // A 2 s limit: with 1 s, the logins below timed out on a loaded host. The move's commit
+        // sleeps 3 s, so it outlives the limit and the draw offers behind it wait 1 s at most.
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 2 }
         let t = try await server.table("reversi")
         let again = try await server.client()
         try await again.ok("AUTH SESSION \(t.secondSession)")
-        try await slowCommits(database, seconds: 2, when: "NEW.move = 'f5'")
+        try await slowCommits(database, seconds: 3, when: "NEW.move = 'f5'")
         try await t.first.send("MOVE \(t.match) 1 f5")
         try await Task.sleep(for: .milliseconds(300))  // the move holds the match, its commit sleeping
         try await t.second.send("DRAW \(t.match) offer")
