@@ -108,9 +108,10 @@ struct SafeguardTests {
     /// ply, instead of refusing the retry forever or playing on from a stale position.
     @Test func aMoveWhoseCommitOutcomeWasUnknownIsADuplicateWhenRetried() async throws {
         let database = try await TestDatabase.fresh()
-        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 1 }
+        // A 2 s limit (with 1 s the logins timed out on a loaded host), a commit of 3 s.
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 2 }
         let t = try await server.table("reversi")
-        try await slowCommits(database, seconds: 2, when: "NEW.move = 'f5'")
+        try await slowCommits(database, seconds: 3, when: "NEW.move = 'f5'")
         try await t.first.err("MOVE \(t.match) 1 f5", "unavailable")
         var stored: [String] = []
         for _ in 0..<50 where stored.isEmpty {
