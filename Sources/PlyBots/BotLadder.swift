@@ -147,7 +147,7 @@ public enum BotLadder {
 
     /// `plies` random legal moves that leave the game running (fewer if no such line is
     /// found in a few tries).
-    static func randomOpening(game: String, settings: JSONObject, plies: Int, random: inout BotRandom) throws(BotError) -> [String] {
+    public static func randomOpening(game: String, settings: JSONObject, plies: Int, random: inout BotRandom) throws(BotError) -> [String] {
         guard plies > 0, let rules = GameCatalog.game(game) else { return [] }
         do {
             for _ in 0..<16 {

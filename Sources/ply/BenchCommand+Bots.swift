@@ -153,6 +153,84 @@ extension BenchCommand {
     }
 }
 
+extension BenchCommand {
+    /// `ply bench search`: how long the Hive or Khet search takes to finish each depth.
+    struct SearchBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "search",
+            abstract: "The Hive and Khet searches: the time each depth takes on fixed positions.",
+            discussion: """
+                Positions come from games of level 2 against itself (depth 2, no clock) from --opening-plies \
+                random moves, taken every --every plies from ply --every on. Each position is searched to \
+                each depth from 1 to --depth with a budget of --limit seconds. Prints, per depth, the median \
+                and longest time, the nodes per second, and how many positions each level finishes within \
+                the time its search may use (60% of its budget), then the figures as one JSON object.
+                """)
+
+        @Option(help: "hive or khet.") var game = "hive"
+        @Option(help: "Games the positions come from.") var games = 4
+        @Option(help: "Plies between positions taken from a game.") var every = 12
+        @Option(help: "Positions taken per game.") var perGame = 4
+        @Option(help: "The deepest search.") var depth = 5
+        @Option(help: "Seconds a single search may take.") var limit = 20.0
+        @Option(help: "Random plies each game starts from.") var openingPlies = 4
+        @Option(help: "Seed of the openings and the tie-breaks.") var seed: UInt64 = 22
+
+        func run() throws {
+            guard game == "hive" || game == "khet" else { throw ValidationError("--game is hive or khet") }
+            let settings: JSONObject = game == "hive" ? ["expansions": "MLP"] : [:]
+            var random = BotRandom(seed: seed)
+            var positions: [[String]] = []
+            let picker = BotLevel.level(2, game: game).withBudget(.seconds(60))
+            for _ in 0..<games {
+                var moves = try BotLadder.randomOpening(game: game, settings: settings, plies: openingPlies, random: &random)
+                var taken = 0
+                while taken < perGame {
+                    guard let m = try PlyBots.Bots.move(game: game, settings: settings, moves: moves, level: picker, random: &random) else { break }
+                    moves.append(m)
+                    if moves.count % every == 0 {
+                        if try PlyBots.Bots.move(game: game, settings: settings, moves: moves, level: BotLevel.level(1, game: game), random: &random) == nil { break }
+                        positions.append(moves)
+                        taken += 1
+                    }
+                }
+            }
+            var table = "depth  median s  longest s  nodes/s   finished within level N's search time (N = 1...5)\n"
+            var rows: [JSONValue] = []
+            for d in 1...depth {
+                var times: [Double] = []
+                var nodes = 0
+                var unfinished = 0
+                for moves in positions {
+                    let probe = try SearchProbe.run(
+                        game: game, settings: settings, moves: moves, depth: d, budget: .milliseconds(Int64(limit * 1000)),
+                        random: &random)
+                    if probe.completedDepth < d { unfinished += 1 }
+                    times.append(probe.elapsed.seconds)
+                    nodes += probe.nodes
+                }
+                times.sort()
+                let total = times.reduce(0, +)
+                let within = (1...5).map { n in
+                    times.filter { $0 <= 0.6 * BotLevel.level(n, game: game).budget.seconds }.count
+                }
+                let median = times[times.count / 2], longest = times.last ?? 0
+                table += String(format: "%5d %9.3f %10.3f %8.0f   ", d, median, longest, Double(nodes) / max(total, 1e-9))
+                table += within.map { "\($0)/\(times.count)" }.joined(separator: " ")
+                table += unfinished > 0 ? "  (\(unfinished) over the \(limit) s limit)\n" : "\n"
+                rows.append(
+                    .object([
+                        "depth": .int(d), "median_s": .double(median), "longest_s": .double(longest),
+                        "nodes_per_second": .double((Double(nodes) / max(total, 1e-9)).rounded()),
+                        "finished_within_level_time": .array(within.map { .int($0) }),
+                        "unfinished": .int(unfinished),
+                    ]))
+            }
+            print(table + JSONValue.object(["game": .string(game), "positions": .int(positions.count), "depths": .array(rows)]).description)
+        }
+    }
+}
+
 extension Duration {
     fileprivate var seconds: Double {
         let c = components

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure a running server: round trips or whole games under load.",
-        subcommands: [Ping.self, Moves.self, Sessions.self, Cold.self, Poll.self, Fsync.self, Bots.self, ReversiEngineBench.self]
+        subcommands: [Ping.self, Moves.self, Sessions.self, Cold.self, Poll.self, Fsync.self, Bots.self, ReversiEngineBench.self, SearchBench.self]
     )
 
     struct Ping: AsyncParsableCommand {

@@ -40,9 +40,10 @@ struct HiveBoard: ~Copyable {
     private let off: UnsafeMutablePointer<Int>
 
     // Scratch for generation.
-    /// Marks (piece, cell) pairs already emitted this generation, so each move appears once.
-    private let emitted: UnsafeMutablePointer<UInt32>
-    private var emitStamp: UInt32 = 0
+    /// Per piece, a bit per cell: the (piece, cell) pairs already emitted this generation,
+    /// so each move appears once. Only the rows of pieces in `emittedRows` hold bits.
+    private let emitted: UnsafeMutablePointer<UInt64>
+    private var emittedRows: UInt32 = 0
     /// Marks cells seen by one search (placements, the ant's flood fill).
     private let seen: UnsafeMutablePointer<UInt32>
     private var seenStamp: UInt32 = 0
@@ -57,47 +58,81 @@ struct HiveBoard: ~Copyable {
     private var moveCapacity: Int
     private(set) var moveCount: Int = 0
 
+    /// Words of one piece's row of `emitted`.
+    private static let rowWords = cells / 64
+
+    /// The board's fixed scratch lives in one block, laid out by alignment; a board is made
+    /// for every node an engine searches, so it is one allocation and a few kilobytes to
+    /// clear rather than one per array.
+    private static let layout: (off: Int, emitted: Int, seen: Int, loc: Int, work: Int, height: Int, stack: Int, disc: Int, size: Int) = {
+        var at = 0
+        func take(_ bytes: Int) -> Int {
+            defer { at += bytes }
+            return at
+        }
+        let off = take(12 * MemoryLayout<Int>.stride)
+        let emitted = take(HivePieces.count * rowWords * 8)
+        let seen = take(cells * 4)
+        let loc = take(HivePieces.count * 4)
+        let work = take(cells * 2)
+        let height = take(cells)
+        let stack = take(cells * maxStack)
+        let disc = take(HivePieces.count)
+        return (off, emitted, seen, loc, work, height, stack, disc, at)
+    }()
+
+    private let block: UnsafeMutableRawPointer
+
     init(_ position: HivePosition) {
         expansions = position.expansions
         ply = position.ply
         lastMoved = Int(position.lastMoved)
-        loc = .allocate(capacity: HivePieces.count)
-        height = .allocate(capacity: Self.cells)
-        height.initialize(repeating: 0, count: Self.cells)
-        stack = .allocate(capacity: Self.cells * Self.maxStack)
-        stack.initialize(repeating: -1, count: Self.cells * Self.maxStack)
-        off = .allocate(capacity: 12)
+        let l = Self.layout
+        block = .allocate(byteCount: l.size, alignment: MemoryLayout<Int>.alignment)
+        off = (block + l.off).bindMemory(to: Int.self, capacity: 12)
         off.initialize(from: Self.offsets, count: 12)
-        emitted = .allocate(capacity: HivePieces.count * Self.cells)
-        emitted.initialize(repeating: 0, count: HivePieces.count * Self.cells)
-        seen = .allocate(capacity: Self.cells)
+        emitted = (block + l.emitted).bindMemory(to: UInt64.self, capacity: HivePieces.count * Self.rowWords)
+        emitted.initialize(repeating: 0, count: HivePieces.count * Self.rowWords)
+        seen = (block + l.seen).bindMemory(to: UInt32.self, capacity: Self.cells)
         seen.initialize(repeating: 0, count: Self.cells)
-        work = .allocate(capacity: Self.cells)
-        disc = .allocate(capacity: HivePieces.count)
+        loc = (block + l.loc).bindMemory(to: Int32.self, capacity: HivePieces.count)
+        work = (block + l.work).bindMemory(to: Int16.self, capacity: Self.cells)
+        height = (block + l.height).bindMemory(to: UInt8.self, capacity: Self.cells)
+        height.initialize(repeating: 0, count: Self.cells)
+        stack = (block + l.stack).bindMemory(to: Int8.self, capacity: Self.cells * Self.maxStack)
+        stack.initialize(repeating: -1, count: Self.cells * Self.maxStack)
+        disc = (block + l.disc).bindMemory(to: Int8.self, capacity: HivePieces.count)
         disc.initialize(repeating: 0, count: HivePieces.count)
         moveCapacity = 4096
         moves = .allocate(capacity: moveCapacity)
         // Place pieces from the bottom up so each stack is filled in order.
-        for p in 0..<HivePieces.count { loc[p] = Self.inHand }
-        let order = (0..<HivePieces.count).sorted { position.locations[$0] >> 10 < position.locations[$1] >> 10 }
-        for p in order where position.locations[p] >= 0 {
+        var top = 0
+        for p in 0..<HivePieces.count {
             let l = position.locations[p]
-            let c = Int(l & 1023), lv = Int(l >> 10)
-            stack[c * Self.maxStack + lv] = Int8(p)
-            height[c] = UInt8(lv + 1)
             loc[p] = l
+            guard l >= 0 else { continue }
+            let lv = Int(l >> 10)
+            if lv == 0 {
+                let c = Int(l & 1023)
+                stack[c * Self.maxStack] = Int8(p)
+                height[c] = 1
+            } else if lv > top {
+                top = lv
+            }
+        }
+        if top > 0 {
+            for lv in 1...top {
+                for p in 0..<HivePieces.count where loc[p] >= 0 && Int(loc[p] >> 10) == lv {
+                    let c = Int(loc[p] & 1023)
+                    stack[c * Self.maxStack + lv] = Int8(p)
+                    height[c] = UInt8(lv + 1)
+                }
+            }
         }
     }
 
     deinit {
-        loc.deallocate()
-        height.deallocate()
-        stack.deallocate()
-        off.deallocate()
-        emitted.deallocate()
-        seen.deallocate()
-        work.deallocate()
-        disc.deallocate()
+        block.deallocate()
         moves.deallocate()
     }
 
@@ -246,9 +281,11 @@ struct HiveBoard: ~Copyable {
     }
 
     @inline(__always) private mutating func emit(_ p: Int, _ c: Int, _ level: Int) {
-        let k = p &<< 10 | c
-        guard emitted[k] != emitStamp else { return }
-        emitted[k] = emitStamp
+        let w = p &* Self.rowWords &+ c &>> 6
+        let bit: UInt64 = 1 &<< UInt64(c & 63)
+        guard emitted[w] & bit == 0 else { return }
+        emitted[w] |= bit
+        emittedRows |= 1 &<< UInt32(p)
         push(Self.pack(p, c, level))
     }
 
@@ -274,10 +311,10 @@ struct HiveBoard: ~Copyable {
     mutating func generate(placements materialise: Bool = true) -> Int {
         if isOver { return 0 }
         let start = moveCount
-        emitStamp &+= 1
-        if emitStamp == 0 {
-            emitted.update(repeating: 0, count: HivePieces.count * Self.cells)
-            emitStamp = 1
+        while emittedRows != 0 {
+            let p = emittedRows.trailingZeroBitCount
+            (emitted + p * Self.rowWords).update(repeating: 0, count: Self.rowWords)
+            emittedRows &= emittedRows &- 1
         }
         let me = colour * HivePieces.perColour
         let queenInPlay = inPlay(me)

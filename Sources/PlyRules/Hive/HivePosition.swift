@@ -51,7 +51,20 @@ public struct HivePosition: Hashable, Sendable {
         let q = locations[colour * HivePieces.perColour]
         guard q >= 0 else { return 0 }
         let c = Int(q & 1023)
-        return (0..<6).filter { isOccupied(HiveBoard.step(c, $0)) }.count
+        var around: UInt32 = 0
+        for l in locations where l >= 0 {
+            // A neighbour's cell differs from the queen's by one of the six offsets, mod 1024.
+            switch (Int(l & 1023) - c) & 1023 {
+            case 992: around |= 1
+            case 993: around |= 2
+            case 1: around |= 4
+            case 32: around |= 8
+            case 31: around |= 16
+            case 1023: around |= 32
+            default: break
+            }
+        }
+        return around.nonzeroBitCount
     }
 }
 
@@ -90,54 +103,70 @@ extension HivePosition {
     /// Plies played so far.
     public var plyCount: Int { ply }
 
-    /// How many of the six hexes around `colour`'s queen are occupied; 0 while she is in hand.
-    public func queenSurroundings(_ colour: Int) -> Int { queenNeighbours(colour) }
+    /// A hash of what the rules look at (the pieces, the ply, the piece moved last), for
+    /// engines' transposition tables.
+    public var searchKey: Int {
+        let seed = UInt64(ply) << 8 | UInt64(UInt8(bitPattern: lastMoved))
+        return Int(bitPattern: UInt(locations.withUnsafeBytes { PositionHash.mix($0, seed: seed) }))
+    }
 
-    /// Whether `colour`'s queen is on the board.
-    public func queenPlaced(_ colour: Int) -> Bool { locations[colour * HivePieces.perColour] >= 0 }
-
-    /// Pieces of `colour` that stand on top of their stack and do not hold the hive
-    /// together, so could move if it were their turn: a cheap measure of mobility.
-    public func freePieces(_ colour: Int) -> Int {
-        guard queenPlaced(colour) else { return 0 }
+    /// What an engine's evaluation reads of both colours, from one board.
+    public var features: HiveFeatures {
         var board = HiveBoard(self)
         board.findPinned()
-        var n = 0
-        for p in colour * HivePieces.perColour..<(colour + 1) * HivePieces.perColour
-        where board.inPlay(p) && board.isOnTop(p) && !board.isPinned(p) {
-            n += 1
+        var f = HiveFeatures()
+        for colour in 0..<2 {
+            let own = colour * HivePieces.perColour, enemyQueen = (1 - colour) * HivePieces.perColour
+            var side = HiveFeatures.Side()
+            if board.inPlay(own) {
+                side.queenPlaced = true
+                let c = board.cellOf(own)
+                for d in 0..<6 where board.occupied(board.neighbour(c, d)) { side.queenSurroundings += 1 }
+                for p in own..<own + HivePieces.perColour where board.inPlay(p) && board.isOnTop(p) && !board.isPinned(p) {
+                    side.freePieces += 1
+                }
+            }
+            if board.inPlay(enemyQueen) {
+                let target = board.cellOf(enemyQueen)
+                for d in 0..<6 {
+                    let t = board.top(board.neighbour(target, d))
+                    if t >= 0 && HivePieces.colour(t) == colour { side.piecesAroundEnemyQueen += 1 }
+                }
+                for p in own + 1..<own + HivePieces.perColour where board.inPlay(p) {
+                    // Two cells' difference as an axial vector (the hive never spans 16 hexes).
+                    var d = (board.cellOf(p) - target) & 1023
+                    if d >= 512 { d -= 1024 }
+                    let dx = ((d + 16) & 31) - 16, dy = (d - dx) / 32
+                    let distance = (abs(dx) + abs(dy) + abs(dx + dy)) / 2
+                    side.closenessToEnemyQueen += max(0, 4 - distance)
+                }
+            }
+            if colour == 0 { f.white = side } else { f.black = side }
         }
-        return n
+        return f
+    }
+}
+
+/// What a Hive engine's evaluation reads of a position, per colour.
+public struct HiveFeatures: Hashable, Sendable {
+    public struct Side: Hashable, Sendable {
+        /// Whether the colour's queen is on the board.
+        public var queenPlaced = false
+        /// How many of the six hexes around the colour's queen are occupied; 0 while she is in hand.
+        public var queenSurroundings = 0
+        /// Pieces of the colour on the six hexes around the other queen.
+        public var piecesAroundEnemyQueen = 0
+        /// How close the colour's pieces (its queen aside) stand to the other queen: 3 for
+        /// each next to her, 2 for each two hexes away, 1 for three; 0 while she is in hand.
+        /// Engines reward it so that a bot brings its pieces to the attack instead of shuffling.
+        public var closenessToEnemyQueen = 0
+        /// Pieces on top of their stack that do not hold the hive together, so could move if
+        /// it were the colour's turn (0 while its queen is in hand): a cheap measure of mobility.
+        public var freePieces = 0
     }
 
-    /// How close `colour`'s pieces (its queen aside) stand to the other queen: 3 for each
-    /// next to her, 2 for each two hexes away, 1 for three; 0 while she is in hand. Engines
-    /// reward it so that a bot brings its pieces to the attack instead of shuffling.
-    public func closenessToEnemyQueen(_ colour: Int) -> Int {
-        let q = locations[(1 - colour) * HivePieces.perColour]
-        guard q >= 0 else { return 0 }
-        let target = Int(q & 1023)
-        var total = 0
-        for p in colour * HivePieces.perColour + 1..<(colour + 1) * HivePieces.perColour where locations[p] >= 0 {
-            // Two cells' difference as an axial vector (the hive never spans 16 hexes).
-            var d = (Int(locations[p] & 1023) - target) & 1023
-            if d >= 512 { d -= 1024 }
-            let dx = ((d + 16) & 31) - 16, dy = (d - dx) / 32
-            let distance = (abs(dx) + abs(dy) + abs(dx + dy)) / 2
-            total += max(0, 4 - distance)
-        }
-        return total
-    }
+    public var white = Side()
+    public var black = Side()
 
-    /// Pieces of `colour` on the six hexes around the other colour's queen.
-    public func piecesAroundEnemyQueen(_ colour: Int) -> Int {
-        let q = locations[(1 - colour) * HivePieces.perColour]
-        guard q >= 0 else { return 0 }
-        let c = Int(q & 1023)
-        var n = 0
-        for d in 0..<6 {
-            if let t = top(HiveBoard.step(c, d)), HivePieces.colour(t) == colour { n += 1 }
-        }
-        return n
-    }
+    public subscript(colour: Int) -> Side { colour == 0 ? white : black }
 }

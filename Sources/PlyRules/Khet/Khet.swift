@@ -152,7 +152,7 @@ public struct Khet: GameRules {
         }
         next.fire(me)
         next.sideToMove = 1 - me
-        next.seen[next.placement, default: 0] += 1
+        next.history = History(cells: next.cells, sideToMove: next.sideToMove, previous: position.history)
         return next
     }
 

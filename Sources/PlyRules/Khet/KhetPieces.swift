@@ -13,7 +13,11 @@ extension Khet {
             index = rank * Self.files + file
         }
 
-        init(index: Int) { self.index = index }
+        /// The square with this index, which must be in `0 ..< count`.
+        public init(index: Int) {
+            precondition((0..<Self.count).contains(index), "a Khet square's index is 0 to 79")
+            self.index = index
+        }
 
         /// Reads `e4`; nil for anything else, including squares off the board.
         public init?(_ name: some StringProtocol) {
