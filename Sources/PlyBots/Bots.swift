@@ -36,12 +36,14 @@ public enum Bots {
                 return ReversiEngine().bestMove(p, level: remaining(), random: &random).map { rules.notation($0, in: p) }
             case "hive":
                 let rules = HiveRules()
-                let p = try replay(rules, settings: settings, moves: moves)
-                return HiveEngine().bestMove(p, level: remaining(), random: &random).map { rules.notation($0, in: p) }
+                var line = try positions(rules, settings: settings, moves: moves)
+                let p = line.removeLast()
+                return HiveEngine().bestMove(p, history: line, level: remaining(), random: &random).map { rules.notation($0, in: p) }
             case "khet":
                 let rules = Khet()
-                let p = try replay(rules, settings: settings, moves: moves)
-                return KhetEngine().bestMove(p, level: remaining(), random: &random).map { rules.notation($0, in: p) }
+                var line = try positions(rules, settings: settings, moves: moves)
+                let p = line.removeLast()
+                return KhetEngine().bestMove(p, history: line, level: remaining(), random: &random).map { rules.notation($0, in: p) }
             default:
                 throw BotError("no bot plays \(game)")
             }
@@ -53,9 +55,15 @@ public enum Bots {
     }
 
     static func replay<R: GameRules>(_ rules: R, settings: JSONObject, moves: [String]) throws -> R.Position {
-        var p = rules.initialPosition(try rules.settings(from: settings))
-        for m in moves { p = try rules.apply(notation: m, to: p) }
-        return p
+        try positions(rules, settings: settings, moves: moves).last!
+    }
+
+    /// Every position of the game, from the start to the one after the last move.
+    static func positions<R: GameRules>(_ rules: R, settings: JSONObject, moves: [String]) throws -> [R.Position] {
+        var line = [rules.initialPosition(try rules.settings(from: settings))]
+        line.reserveCapacity(moves.count + 1)
+        for m in moves { line.append(try rules.apply(notation: m, to: line[line.count - 1])) }
+        return line
     }
 
     /// A uniformly random legal move (the baseline the levels are measured against).

@@ -7,9 +7,9 @@ public struct HiveEngine: Sendable {
     public init() {}
 
     /// The move to play, or nil when the game is over (a forced pass is `.pass`).
-    public func bestMove(_ position: HivePosition, level: BotLevel, random: inout BotRandom) -> HiveMove? {
+    public func bestMove(_ position: HivePosition, history: [HivePosition] = [], level: BotLevel, random: inout BotRandom) -> HiveMove? {
         var search = search(budget: level.budget)
-        return search.bestMove(position, depth: level.depth, random: &random)
+        return search.bestMove(position, history: history, depth: level.depth, random: &random)
     }
 
     func search(budget: Duration) -> GameSearch<HiveRules> {

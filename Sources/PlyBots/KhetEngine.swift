@@ -7,9 +7,9 @@ public struct KhetEngine: Sendable {
     let rules = Khet()
     public init() {}
 
-    public func bestMove(_ position: Khet.Position, level: BotLevel, random: inout BotRandom) -> Khet.Move? {
+    public func bestMove(_ position: Khet.Position, history: [Khet.Position] = [], level: BotLevel, random: inout BotRandom) -> Khet.Move? {
         var search = search(budget: level.budget)
-        return search.bestMove(position, depth: level.depth, random: &random)
+        return search.bestMove(position, history: history, depth: level.depth, random: &random)
     }
 
     func search(budget: Duration) -> GameSearch<Khet> {

@@ -8,7 +8,10 @@ let win = 1_000_000
 /// Hive and Khet engines use it with their own evaluations. Each node tries the move a
 /// transposition table remembers, then two killer moves, then the rest; all but the first
 /// move get a null-window search first (principal variation search), re-searched in full
-/// only when they might beat the best so far.
+/// only when they might beat the best so far. A position that already stood in the game,
+/// or earlier on the line being searched, scores as a draw: a bot that is not behind looks
+/// for progress instead of shuffling (Hive has no repetition rule, and without this two
+/// bots could shuffle until the ply cap).
 struct GameSearch<R: GameRules> {
     let rules: R
     /// The position's worth to the side to move.
@@ -26,6 +29,8 @@ struct GameSearch<R: GameRules> {
     /// siblings, where they often cut again.
     private var killers: [(R.Move?, R.Move?)] = []
     private var table: TranspositionTable<R.Move>
+    /// Keys of the game's earlier positions and of the line from the root to this node.
+    private var line: Set<Int> = []
 
     init(
         rules: R, budget: Duration, contempt: Int = 0, key: @escaping (R.Position) -> Int,
@@ -45,7 +50,10 @@ struct GameSearch<R: GameRules> {
     /// The best move found within the depth and the time, ties broken by `random`.
     /// Always a legal move when there is one: if the clock stops even the first
     /// iteration, the best of the root moves it finished stands, or the first legal move.
-    mutating func bestMove(_ position: R.Position, depth: Int, random: inout BotRandom) -> R.Move? {
+    /// `history` is the game's positions before this one, oldest first.
+    mutating func bestMove(_ position: R.Position, history: [R.Position] = [], depth: Int, random: inout BotRandom) -> R.Move? {
+        line = Set(history.map(key))
+        line.insert(key(position))
         var moves = rules.legalMoves(position)
         guard !moves.isEmpty else { return nil }
         moves.shuffle(using: &random)
@@ -107,8 +115,9 @@ struct GameSearch<R: GameRules> {
         case .draw: return ply % 2 == 0 ? -contempt : contempt
         case .ongoing: break
         }
-        if depth <= 0 { return evaluate(position) }
         let hash = key(position)
+        if line.contains(hash) { return ply % 2 == 0 ? -contempt : contempt }
+        if depth <= 0 { return evaluate(position) }
         var hashMove: R.Move?
         if let entry = table.probe(hash) {
             hashMove = entry.move
@@ -132,6 +141,8 @@ struct GameSearch<R: GameRules> {
             moves.swapAt(front, i)
             front += 1
         }
+        line.insert(hash)
+        defer { line.remove(hash) }
         let alphaStart = alpha
         var alpha = alpha
         var best = -win - 1

@@ -144,7 +144,7 @@ public struct UHPEngine: Sendable {
         default:
             return ["err Expected bestmove, bestmove time hh:mm:ss or bestmove depth N"]
         }
-        guard let move = HiveEngine().bestMove(p, level: level, random: &random) else { return ["err The game is over."] }
+        guard let move = HiveEngine().bestMove(p, history: positions.dropLast(), level: level, random: &random) else { return ["err The game is over."] }
         return [rules.notation(move, in: p)]
     }
 

@@ -54,6 +54,49 @@ struct SearchTests {
         #expect(value == expected, "after \(moves.count) plies at depth \(depth)")
     }
 
+    /// An evaluation that loves one child of the root: the search picks the move to it,
+    /// unless that child already stood in the game, which scores as a draw.
+    @Test("a position that stood before in the game scores as a draw", arguments: ["hive", "khet"])
+    func repetitionScoresAsADraw(_ id: String) throws {
+        var random = BotRandom(seed: 5)
+        let moves = try playout(id, settings: [:], plies: 20, seed: 51)
+        func check<R: GameRules>(_ rules: R, key: @escaping (R.Position) -> Int) throws {
+            let p = try Bots.replay(rules, settings: [:], moves: moves)
+            let legal = rules.legalMoves(p)
+            #expect(legal.count > 1)
+            let favourite = legal[legal.count / 2]
+            let child = rules.play(favourite, on: p), childKey = key(child)
+            // From the child's side to move: -1000 there is +1000 for the root's side.
+            let evaluate = { (q: R.Position) in key(q) == childKey ? -1000 : 0 }
+            var fresh = GameSearch(rules: rules, budget: .seconds(60), contempt: 20, key: key, evaluate: evaluate)
+            #expect(fresh.bestMove(p, depth: 1, random: &random) == favourite)
+            var repeated = GameSearch(rules: rules, budget: .seconds(60), contempt: 20, key: key, evaluate: evaluate)
+            let chosen = repeated.bestMove(p, history: [child], depth: 1, random: &random)
+            #expect(chosen != nil && chosen != favourite)
+        }
+        if id == "hive" { try check(HiveRules(), key: \.searchKey) } else { try check(Khet(), key: \.searchKey) }
+    }
+
+    @Test("Hive's key tells turns apart only while the queens' deadline runs")
+    func hiveKeyAndTheTurn() throws {
+        let rules = HiveRules()
+        func play(_ moves: [String], from start: HivePosition) throws -> HivePosition {
+            var p = start
+            for m in moves { p = try rules.apply(notation: m, to: p) }
+            return p
+        }
+        let p6 = try play(["wS1", "bS1 wS1-", "wQ -wS1", "bQ bS1-", "wB1 /wQ", "bB1 bQ\\"], from: rules.initialPosition(.init()))
+        // The beetles climb the queens and come back: the same pieces stand four plies later.
+        let cycle = ["wB1 wQ", "bB1 bQ", "wB1 /wQ", "bB1 bQ\\"]
+        let p10 = try play(cycle, from: p6), p14 = try play(cycle, from: p10)
+        // The picture below its first line, which names the turn.
+        let board = { (p: HivePosition) in rules.describe(p).split(separator: "\n").dropFirst() }
+        #expect(board(p10) == board(p6) && board(p14) == board(p10))
+        // Before ply 8 the turn is part of the position; from ply 8 on, only whose turn it is.
+        #expect(p10.searchKey != p6.searchKey)
+        #expect(p14.searchKey == p10.searchKey)
+    }
+
     @Test("the table returns what it stored, keeps the deeper of two positions, and replaces its own")
     func tableSlots() {
         var table = TranspositionTable<Int>(size: 4096)

@@ -103,10 +103,13 @@ extension HivePosition {
     /// Plies played so far.
     public var plyCount: Int { ply }
 
-    /// A hash of what the rules look at (the pieces, the ply, the piece moved last), for
-    /// engines' transposition tables.
+    /// A hash of what the rules look at (the pieces, the piece moved last, the side to move
+    /// and, until each side has had four turns, the turn), for engines' transposition tables
+    /// and repetition checks. From ply 8 on, the queens' deadline has passed and only whose
+    /// turn it is matters.
     public var searchKey: Int {
-        let seed = UInt64(ply) << 8 | UInt64(UInt8(bitPattern: lastMoved))
+        let turn = ply < 8 ? ply : 8 + ply & 1
+        let seed = UInt64(turn) << 8 | UInt64(UInt8(bitPattern: lastMoved))
         return Int(bitPattern: UInt(locations.withUnsafeBytes { PositionHash.mix($0, seed: seed) }))
     }
 
