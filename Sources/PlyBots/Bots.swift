@@ -6,6 +6,18 @@ public struct BotError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// Runs `body`, passing a `BotError` on and wrapping any other error (a rule or
+    /// settings error from replaying the game) in one.
+    static func from<T>(_ body: () throws -> T) throws(BotError) -> T {
+        do {
+            return try body()
+        } catch let e as BotError {
+            throw e
+        } catch {
+            throw BotError("\(error)")
+        }
+    }
 }
 
 /// The engines behind one entry point that speaks notation, as matches do: the game,
@@ -28,7 +40,7 @@ public enum Bots {
         let clock = ContinuousClock()
         let start = clock.now
         func remaining() -> BotLevel { level.withBudget(max(level.budget - (clock.now - start), .milliseconds(1))) }
-        do {
+        return try BotError.from {
             switch game {
             case "reversi":
                 let rules = Reversi()
@@ -47,10 +59,6 @@ public enum Bots {
             default:
                 throw BotError("no bot plays \(game)")
             }
-        } catch let e as BotError {
-            throw e
-        } catch {
-            throw BotError("\(error)")
         }
     }
 

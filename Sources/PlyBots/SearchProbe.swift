@@ -16,7 +16,7 @@ public struct SearchProbe: Hashable, Sendable {
     public static func run(
         game: String, settings: JSONObject = [:], moves: [String], depth: Int, budget: Duration, random: inout BotRandom
     ) throws(BotError) -> SearchProbe {
-        do {
+        try BotError.from {
             switch game {
             case "hive":
                 let rules = HiveRules()
@@ -27,10 +27,6 @@ public struct SearchProbe: Hashable, Sendable {
             default:
                 throw BotError("no search probe for \(game)")
             }
-        } catch let e as BotError {
-            throw e
-        } catch {
-            throw BotError("\(error)")
         }
     }
 

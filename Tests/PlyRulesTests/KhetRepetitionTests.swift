@@ -6,11 +6,7 @@ import Testing
 struct KhetRepetitionTests {
     typealias S = KhetSupport
 
-    /// What repetition compares, counted here without the position's own history.
-    struct Key: Hashable {
-        var pieces: [Khet.Square: Khet.Piece]
-        var toMove: Int
-    }
+    typealias Key = KhetSupport.RepetitionKey
 
     @Test("draw is offered exactly when a position stands for the third time, and ends the game")
     func threefold() throws {
@@ -54,10 +50,7 @@ struct KhetRepetitionTests {
 struct KhetHistoryTests {
     typealias S = KhetSupport
 
-    struct Key: Hashable {
-        var pieces: [Khet.Square: Khet.Piece]
-        var toMove: Int
-    }
+    typealias Key = KhetSupport.RepetitionKey
 
     /// Random games that turn pieces back and forth (so boards repeat) and fire their
     /// lasers (so pieces are captured): the count each position carries equals a count

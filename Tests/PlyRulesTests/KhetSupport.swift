@@ -6,6 +6,12 @@ import Testing
 enum KhetSupport {
     static let rules = Khet()
 
+    /// What repetition compares, for counting it without the position's own history.
+    struct RepetitionKey: Hashable {
+        var pieces: [Khet.Square: Khet.Piece]
+        var toMove: Int
+    }
+
     /// The reference README, preferring the copy committed under `Tests/Vectors/khet/`.
     static func readme() throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
