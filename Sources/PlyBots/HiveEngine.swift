@@ -24,11 +24,11 @@ public struct HiveEngine: Sendable {
         let weights = [0, 10, 25, 50, 100, 250, 0]
         var score = weights[them.queenSurroundings] - weights[me.queenSurroundings]
         score += 6 * (me.piecesAroundEnemyQueen - them.piecesAroundEnemyQueen)
-        // Pieces on their way to the enemy queen. With a weight of 2, level 2 drew 20% of
-        // 60 games against level 1 at the 400-ply cap (two bots that see no surrounding
-        // within their depth shuffle); with 6, 2%.
-        score += 6 * (me.closenessToEnemyQueen - them.closenessToEnemyQueen)
-        score += 4 * (me.freePieces - them.freePieces)
+        // Pieces on their way to the enemy queen, and pieces free to move. Weighed 6 and 4,
+        // level 2 beat level 1 in 71% and 74% of 100 games (two seeds), level 4 level 3 in
+        // 85%; weighed 3 and 8, in 87% and 80%, and 90% (`ply bench bots`, BENCHMARKS.md).
+        score += 3 * (me.closenessToEnemyQueen - them.closenessToEnemyQueen)
+        score += 8 * (me.freePieces - them.freePieces)
         if me.queenPlaced { score += 5 }
         if them.queenPlaced { score -= 5 }
         return score
