@@ -214,10 +214,12 @@ struct MatchLifecycleTests {
     /// next ending adds to the stored record instead of overwriting it from a stale copy.
     @Test func anEndingOfUnknownOutcomeDoesNotCostTheNextOne() async throws {
         let database = try await TestDatabase.fresh()
-        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 1 }
+        // A 2 s limit (the logins and moves before the ending must not hit it on a loaded
+        // machine) and an ending that takes 3 s.
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 2 }
         let t = try await server.table("reversi")
         for sql in [
-            "CREATE FUNCTION slow_end() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$",
+            "CREATE FUNCTION slow_end() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$",
             """
             CREATE CONSTRAINT TRIGGER slow_end AFTER UPDATE ON matches DEFERRABLE INITIALLY DEFERRED
             FOR EACH ROW WHEN (NEW.id = '\(t.match)' AND NEW.status = 'finished') EXECUTE FUNCTION slow_end()
@@ -226,7 +228,7 @@ struct MatchLifecycleTests {
         try await server.play(t, ["f5", "d6"])  // one move each: the ending is rated
         try await t.second.err("RESIGN \(t.match)", "unavailable")
         var stored: [String] = []
-        for _ in 0..<50 where stored != ["1"] {
+        for _ in 0..<80 where stored != ["1"] {
             try await Task.sleep(for: .milliseconds(100))
             stored = try await query(database, "SELECT played::text FROM player_stats WHERE player_id = '\(t.firstID)'")
         }
