@@ -178,6 +178,9 @@ extension BenchCommand {
 
         func run() throws {
             guard game == "hive" || game == "khet" else { throw ValidationError("--game is hive or khet") }
+            guard games > 0, every > 0, perGame > 0, (1...12).contains(depth), limit > 0 else {
+                throw ValidationError("--games, --every and --per-game are positive, --depth 1 to 12, --limit above 0")
+            }
             let settings: JSONObject = game == "hive" ? ["expansions": "MLP"] : [:]
             var random = BotRandom(seed: seed)
             var positions: [[String]] = []
@@ -195,6 +198,7 @@ extension BenchCommand {
                     }
                 }
             }
+            guard !positions.isEmpty else { throw ValidationError("the games ended before --every plies: no positions") }
             var table = "depth  median s  longest s  nodes/s   finished within level N's search time (N = 1...5)\n"
             var rows: [JSONValue] = []
             for d in 1...depth {

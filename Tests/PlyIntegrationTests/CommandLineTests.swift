@@ -80,6 +80,24 @@ struct CommandLineTests {
         #expect(o["stalls"]?.intValue != nil)
     }
 
+    /// `ply bench search` times each depth on positions it takes from bot games.
+    @Test func searchBenchReportsEachDepth() throws {
+        let r = try Self.ply(["bench", "search", "--game", "khet", "--games", "1", "--per-game", "2", "--depth", "2", "--limit", "2"])
+        #expect(r.status == 0, "\(r.err)")
+        let last = try #require(r.out.split(separator: "\n").last)
+        let o = try JSONValue(parsing: String(last))
+        #expect(o["game"]?.stringValue == "khet")
+        #expect(o["positions"]?.intValue == 2)
+        let depths = try #require(o["depths"]?.arrayValue)
+        #expect(depths.map { $0["depth"]?.intValue } == [1, 2])
+        for d in depths {
+            #expect((d["nodes_per_second"]?.doubleValue ?? 0) > 0)
+            let within = d["finished_within_level_time"]?.arrayValue?.compactMap(\.intValue) ?? []
+            // Five levels, each finishing on at most every position, the higher ones on no fewer.
+            #expect(within.count == 5 && within.allSatisfy { $0 <= 2 } && within == within.sorted())
+        }
+    }
+
     /// Bad input is a message and a failing exit status, never a crash.
     @Test(arguments: [
         (["perft", "chess", "3"], "unknown game"),
@@ -88,6 +106,8 @@ struct CommandLineTests {
         (["perft", "reversi", "-1"], "depth"),
         (["bench", "fsync", "--directory", "/nonexistent/ply", "--duration", "0.1"], "/nonexistent/ply"),
         (["bench", "fsync", "--stall-ms", "0"], "--stall-ms"),
+        (["bench", "search", "--game", "reversi"], "--game is hive or khet"),
+        (["bench", "search", "--depth", "0"], "--depth 1 to 12"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--shutdown-seconds", "0"], "shutdown-seconds"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--schema", "Ply-1"], "schema \"Ply-1\" must be lower-case"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--drop-schema-on-exit"], "--drop-schema-on-exit needs --schema"),
