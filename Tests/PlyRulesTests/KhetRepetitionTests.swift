@@ -5,7 +5,6 @@ import Testing
 @Suite("Khet repetition")
 struct KhetRepetitionTests {
     typealias S = KhetSupport
-
     typealias Key = KhetSupport.RepetitionKey
 
     @Test("draw is offered exactly when a position stands for the third time, and ends the game")
@@ -44,13 +43,6 @@ struct KhetRepetitionTests {
         #expect(text == "draw")
         #expect(end.outcome == .draw(reason: "repetition"))
     }
-}
-
-@Suite("Khet history")
-struct KhetHistoryTests {
-    typealias S = KhetSupport
-
-    typealias Key = KhetSupport.RepetitionKey
 
     /// Random games that turn pieces back and forth (so boards repeat) and fire their
     /// lasers (so pieces are captured): the count each position carries equals a count
