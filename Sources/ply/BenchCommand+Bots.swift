@@ -192,7 +192,8 @@ extension BenchCommand {
                     guard let m = try PlyBots.Bots.move(game: game, settings: settings, moves: moves, level: picker, random: &random) else { break }
                     moves.append(m)
                     if moves.count % every == 0 {
-                        if try PlyBots.Bots.move(game: game, settings: settings, moves: moves, level: BotLevel.level(1, game: game), random: &random) == nil { break }
+                        // A finished game has nothing to search.
+                        if try RulesTool.replay(GameCatalog.game(game)!, settings: settings, moves: moves).state.outcome.isOver { break }
                         positions.append(moves)
                         taken += 1
                     }
