@@ -419,12 +419,22 @@ public enum CommandParser {
 extension Substring {
     /// Keywords are case-insensitive in ASCII only: Unicode case mapping makes "pıng" "PING"
     /// and "ſtats" "STATS", which would let look-alike words run commands.
-    var asciiUppercased: String {
-        String(decoding: utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
-    }
+    var asciiUppercased: String { mappingASCII { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 } }
 
-    var asciiLowercased: String {
-        String(decoding: utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+    var asciiLowercased: String { mappingASCII { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 } }
+
+    /// Written straight into the new string: a keyword (15 bytes at most) is then made
+    /// without a heap allocation.
+    private func mappingASCII(_ map: (UInt8) -> UInt8) -> String {
+        let bytes = utf8
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            var i = 0
+            for b in bytes {
+                buffer[i] = map(b)
+                i += 1
+            }
+            return i
+        }
     }
 }
 

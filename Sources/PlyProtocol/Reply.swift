@@ -78,12 +78,16 @@ public struct NumberedEvent: Sendable {
 
     /// The line as `Event(type, body + ["seq": seq]).line` writes it.
     public func line(seq: Int) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(head.count + 32)
-        out += head
-        out += (bodyIsEmpty ? #""seq":"# : #","seq":"#).utf8
-        out += String(seq).utf8
-        out += "}\n".utf8
-        return String(decoding: out, as: UTF8.self)
+        let key = bodyIsEmpty ? #""seq":"# : #","seq":"#
+        let number = String(seq)
+        // Written straight into the string's storage, which is allocated once at its size.
+        return String(unsafeUninitializedCapacity: head.count + key.utf8.count + number.utf8.count + 2) { buffer in
+            var i = buffer.initialize(fromContentsOf: head)
+            i = buffer[i...].initialize(fromContentsOf: key.utf8)
+            i = buffer[i...].initialize(fromContentsOf: number.utf8)
+            buffer[i] = UInt8(ascii: "}")
+            buffer[i + 1] = UInt8(ascii: "\n")
+            return i + 2
+        }
     }
 }

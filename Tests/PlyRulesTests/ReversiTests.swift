@@ -71,6 +71,15 @@ struct ReversiTests {
         #expect(rules.describe(p).hasPrefix("x.......\n"))
     }
 
+    @Test("a square's name is a file a-h (either case) and a rank 1-8, nothing more")
+    func squareNames() throws {
+        #expect(try #require(ReversiSquare("F5")).index == (try #require(ReversiSquare("f5"))).index)
+        #expect(ReversiSquare("h8")?.index == 63)
+        for bad in ["", "f", "f55", "f5 ", " f5", "i1", "a9", "a0", "5f", "é1", "f\u{301}5"] {
+            #expect(ReversiSquare(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func openingMovesAreC4D3E6F5() {
         let moves = rules.legalMoves(.start).map { rules.notation($0, in: .start) }
         #expect(Set(moves) == ["c4", "d3", "e6", "f5"])

@@ -39,7 +39,9 @@ public actor Player {
 
     // Events, numbered per player.
     private(set) var seq: Int
-    private var recent: [(seq: Int, line: String, at: Date)] = []
+    /// Kept as encoded once for all its players: a line is written only for a connection
+    /// that is sent it (now, or on a resume).
+    private var recent: [(seq: Int, event: NumberedEvent, at: Date)] = []
     private var recentStart = 0
     static let keepEvents = 256
     static let keepSeconds = 15.0 * 60
@@ -112,7 +114,7 @@ public actor Player {
         guard lastSeq < seq, lastSeq + 1 >= oldestHeld else { return Resume(replayed: 0, resync: true, seq: seq) }
         var n = 0
         for e in recent[recentStart...] where e.seq > lastSeq {
-            outbound.send(e.line)
+            outbound.send(e.event.line(seq: e.seq))
             n += 1
         }
         return Resume(replayed: n, resync: false, seq: seq)
@@ -142,6 +144,14 @@ public actor Player {
         case all
         case allExcept(Int)
         case only(Int)
+
+        func includes(_ connection: Int) -> Bool {
+            switch self {
+            case .all: true
+            case .allExcept(let x): x != connection
+            case .only(let x): x == connection
+            }
+        }
     }
 
     /// What to leave for the player when none of their connections is open.
@@ -172,17 +182,13 @@ public actor Player {
     func deliver(_ event: NumberedEvent, to audience: Audience = .all, notice: AwayNotice? = nil) async {
         seq += 1
         let numbered = seq
-        let line = event.line(seq: numbered)
         let now = Date()
-        recent.append((numbered, line, now))
+        recent.append((numbered, event, now))
         trimRecent(now: now)
-        for (cid, c) in connections {
-            switch audience {
-            case .all: c.outbound.send(line)
-            case .allExcept(let x) where x != cid: c.outbound.send(line)
-            case .only(let x) where x == cid: c.outbound.send(line)
-            default: break
-            }
+        var line: String?
+        for (cid, c) in connections where audience.includes(cid) {
+            if line == nil { line = event.line(seq: numbered) }
+            c.outbound.send(line!)
         }
         if (numbered - 1) % Self.seqStride == 0 { await writer.lazy(.eventSeq(player: id, seq: numbered)) }
         if let notice { await notifyIfAway(kind: notice.kind, match: notice.match, turn: notice.turn) }

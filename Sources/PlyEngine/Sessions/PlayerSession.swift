@@ -35,7 +35,8 @@ public actor PlayerSession {
     /// Set by QUIT: the server closes the connection after the reply.
     public internal(set) var wantsClose = false
 
-    /// Requests read but not yet answered, in order, and the task answering them.
+    /// Requests read but not yet started, in order (the drain task holds the one it is
+    /// answering), and the task answering them.
     private var inbox: [Pending] = []
     private var drainTask: Task<Void, Never>?
     private var readingPaused = false
@@ -110,13 +111,16 @@ public actor PlayerSession {
             if wantsClose { stop() }
             return
         }
+        guard drainTask != nil else {
+            // The first request of a burst travels in the task itself, not through `inbox`.
+            drainTask = Task { await self.drain(first: request) }
+            return
+        }
         inbox.append(request)
-        if inbox.count >= flow.maximumQueued, !readingPaused {
+        // Unanswered: the ones queued and the one the drain task is on.
+        if inbox.count + 1 >= flow.maximumQueued, !readingPaused {
             readingPaused = true
             flow.pause()
-        }
-        if drainTask == nil {
-            drainTask = Task { await self.drain() }
         }
     }
 
@@ -130,17 +134,20 @@ public actor PlayerSession {
         }
     }
 
-    private func drain() async {
-        while !inbox.isEmpty, !wantsClose {
-            let next = inbox.removeFirst()
-            if readingPaused, !stopping, inbox.count <= flow.maximumQueued / 2 {
+    /// Answers `first`, then the requests queued behind it, in order.
+    private func drain(first: Pending) async {
+        var next: Pending? = first
+        while let request = next, !wantsClose {
+            // Unanswered: this request and the ones queued behind it.
+            if readingPaused, !stopping, inbox.count + 1 <= flow.maximumQueued / 2 {
                 readingPaused = false
                 flow.resume()
             }
-            switch next {
+            switch request {
             case .reply(let reply, let tag): send(reply, tag: tag)
             case .command(let command, let tag): send(await run(command), tag: tag)
             }
+            next = inbox.isEmpty ? nil : inbox.removeFirst()
         }
         inbox.removeAll()
         drainTask = nil

@@ -17,13 +17,12 @@ public struct ReversiSquare: Hashable, Sendable, Comparable, CustomStringConvert
 
     /// Reads `f5` or `F5`.
     public init?(_ name: String) {
-        let u = Array(name.utf8)
-        guard u.count == 2 else { return nil }
-        let f = u[0] | 0x20  // lower case
-        guard (UInt8(ascii: "a")...UInt8(ascii: "h")).contains(f),
-            (UInt8(ascii: "1")...UInt8(ascii: "8")).contains(u[1])
+        var u = name.utf8.makeIterator()
+        guard let first = u.next(), let r = u.next(), u.next() == nil else { return nil }
+        let f = first | 0x20  // lower case
+        guard (UInt8(ascii: "a")...UInt8(ascii: "h")).contains(f), (UInt8(ascii: "1")...UInt8(ascii: "8")).contains(r)
         else { return nil }
-        self.init(file: Int(f - UInt8(ascii: "a")), rank: Int(u[1] - UInt8(ascii: "0")))
+        self.init(file: Int(f - UInt8(ascii: "a")), rank: Int(r - UInt8(ascii: "0")))
     }
 
     public var file: Int { index & 7 }

@@ -14,7 +14,9 @@ import Synchronization
 public actor DatabaseWriter {
     struct Unit: Sendable {
         var writes: [CriticalWrite]
-        var done: CheckedContinuation<Void, any Error>
+        /// Resumed exactly once, by `committed` or by the shutdown's refusal (unchecked: a
+        /// checked continuation is one more allocation for every move).
+        var done: UnsafeContinuation<Void, any Error>
     }
 
     enum Job: Sendable {
@@ -126,7 +128,7 @@ public actor DatabaseWriter {
         guard !writes.isEmpty else { return }
         if fence.isLost { throw StoreError(.fenced) }
         if databaseDown { throw CommitFailure(underlying: DatabaseUnavailable()) }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+        try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
             let unit = Unit(writes: writes, done: c)
             switch durability {
             case .perMove:
