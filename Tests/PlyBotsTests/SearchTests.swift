@@ -77,6 +77,38 @@ struct SearchTests {
         if id == "hive" { try check(HiveRules(), key: \.searchKey) } else { try check(Khet(), key: \.searchKey) }
     }
 
+    @Test("Bots.move hands the search the game's earlier positions: the bot does not walk back into one")
+    func botsMoveKnowsTheGame() throws {
+        let rules = Khet(), level = BotLevel.level(1, game: "khet")
+        let p0 = try Bots.replay(rules, settings: [:], moves: [])
+        // Silver's choice at the start, a red move, then a silver and a red move that bring
+        // the start back: the bot, fresh, would play its first choice again.
+        var random = BotRandom(seed: 7)
+        let a = try #require(KhetEngine().bestMove(p0, level: level, random: &random))
+        let p1 = rules.play(a, on: p0)
+        var cycle: [String]?
+        search: for b in rules.legalMoves(p1) {
+            let p2 = rules.play(b, on: p1)
+            for m in rules.legalMoves(p2) {
+                let p3 = rules.play(m, on: p2)
+                for n in rules.legalMoves(p3) where rules.play(n, on: p3).searchKey == p0.searchKey {
+                    cycle = [rules.notation(a, in: p0), rules.notation(b, in: p1), rules.notation(m, in: p2), rules.notation(n, in: p3)]
+                    break search
+                }
+            }
+        }
+        let moves = try #require(cycle)
+        let line = try Bots.positions(rules, settings: [:], moves: moves)
+        let earlier = Set(line.dropLast().map(\.searchKey))
+        let now = line[line.count - 1]
+        random = BotRandom(seed: 7)
+        let fresh = try #require(KhetEngine().bestMove(now, level: level, random: &random))
+        #expect(earlier.contains(rules.play(fresh, on: now).searchKey), "without the history the bot repeats")
+        random = BotRandom(seed: 7)
+        let played = try #require(try Bots.move(game: "khet", settings: [:], moves: moves, level: level, random: &random))
+        #expect(!earlier.contains(try rules.apply(notation: played, to: now).searchKey))
+    }
+
     @Test("Hive's key tells turns apart only while the queens' deadline runs")
     func hiveKeyAndTheTurn() throws {
         let rules = HiveRules()
