@@ -16,6 +16,9 @@ struct KeyedTurns {
         waiting[key, default: []].append(c)
     }
 
+    /// How many wait for `key`.
+    func waiters(_ key: String) -> Int { waiting[key]?.count ?? 0 }
+
     /// Hands `key` to the next waiter, or frees it.
     mutating func end(_ key: String) {
         guard var queue = waiting[key] else { return }

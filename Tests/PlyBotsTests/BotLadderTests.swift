@@ -16,6 +16,14 @@ struct BotLadderTests {
         #expect(tally.plies > 0)
         // Measured, not judged here: the engine tests hold the budget on a quiet machine.
         #expect(tally.longestMove > .zero)
+        // One ply a game, and a candidate whose every move is over its (zero) budget: it
+        // moves, and so counts, only in the games where it has the first seat.
+        var overBudget: [Int] = []
+        let zero = Contender.level(BotLevel.level(1, game: game).withBudget(.zero))
+        _ = try BotLadder.series(
+            game: game, candidate: zero, opponent: .random, games: 4, seed: 1, maxPlies: 1,
+            shouldStop: { overBudget.append($0.overBudget); return false })
+        #expect(overBudget == [1, 1, 2, 2])
     }
 
     @Test("a game ends with the rules' outcome, or as a draw at the ply cap")
@@ -53,6 +61,15 @@ extension BotLadderTests {
         let game = try BotLadder.play(
             game: "reversi", candidate: .random, opponent: .random, candidateSeat: 0, opening: ["f5", "d6", "c3"], random: &random)
         #expect(game.plies >= 50)
+        // The opening's plies are played for both sides and counted: with a cap of three
+        // plies the candidate never moves.
+        let opened = try BotLadder.play(
+            game: "reversi", candidate: Self.quick("reversi"), opponent: .random, candidateSeat: 0,
+            opening: ["f5", "d6", "c3"], maxPlies: 3, random: &random)
+        #expect(opened.plies == 3 && opened.longestMove == .zero)
+        #expect(throws: BotError.self) {
+            try BotLadder.play(game: "reversi", candidate: .random, opponent: .random, candidateSeat: 0, opening: ["a1"], random: &random)
+        }
         let tally = try BotLadder.series(
             game: "khet", candidate: Self.quick("khet"), opponent: .random, games: 2, seed: 5, openingPlies: 4, maxPlies: 60)
         #expect(tally.games == 2)

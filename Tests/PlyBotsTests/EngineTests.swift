@@ -101,11 +101,9 @@ struct EngineTests {
                 let l = BotLevel.level(level, game: id).withBudget(.milliseconds(500))
                 let move = try #require(try Bots.move(game: id, settings: [:], moves: before, level: l, random: &random))
                 let after = try state(id, [:], before + [move])
-                // Reversi: a last move may leave the winner undecided by one disc; both must win.
-                if case .win(let w, _) = after.outcome {
-                    #expect(w == winner, "\(id) level \(level) seed \(seed)")
-                } else if id == "khet" {
-                    Issue.record("khet level \(level) seed \(seed) missed the pharaoh: \(move)")
+                guard case .win(let w, _) = after.outcome, w == winner else {
+                    Issue.record("\(id) level \(level) seed \(seed) missed the win: \(move), then \(after.outcome)")
+                    continue
                 }
             }
         }

@@ -1,4 +1,5 @@
 import PlyBots
+import PlyJSON
 import PlyRules
 import Testing
 
@@ -42,12 +43,29 @@ struct UHPEngineTests {
     }
 
     @Test func newgameTakesAGameStringAndEndsInAResult() throws {
-        // A recorded game that ends with a queen surrounded on the board.
-        for game in HiveReference.games() {
+        // Recorded games, some ending with a queen surrounded on the board, some resigned:
+        // the state newgame reports is the rules' outcome of the moves.
+        let games = HiveReference.games()
+        #expect(!games.isEmpty, "the recorded games are in the vectors")
+        var finished = 0
+        for game in games {
             var uhp = UHPEngine()
             let out = uhp.handle("newgame " + ([game.gameType, "InProgress", "White[1]"] + game.moves).joined(separator: ";"))
             #expect(out.last == "ok")
-            #expect(out[0].hasPrefix(game.gameType + ";"), "\(game.file): \(out[0])")
+            let fields = out[0].split(separator: ";").map(String.init)
+            #expect(fields.first == game.gameType, "\(game.file): \(out[0])")
+            let expansions = game.gameType.split(separator: "+").dropFirst().joined()
+            let outcome = try RulesTool.replay(HiveRules(), settings: ["expansions": .string(expansions)], moves: game.moves).state.outcome
+            let expected =
+                switch outcome {
+                case .win(0, _): "WhiteWins"
+                case .win(_, _): "BlackWins"
+                case .draw: "Draw"
+                case .ongoing: "InProgress"
+                }
+            if expected != "InProgress" { finished += 1 }
+            #expect(fields.count > 1 && fields[1] == expected, "\(game.file): \(out[0])")
         }
+        #expect(finished > 0, "some recorded game ends on the board")
     }
 }

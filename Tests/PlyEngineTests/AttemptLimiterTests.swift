@@ -25,6 +25,11 @@ import Testing
         l.withdraw("a", recordedAt: 5)
         let allowed5 = l.allows("a", now: 6)
         #expect(allowed5)
+        // One of the two is left: one more reaches the limit.
+        l.record("a", now: 6)
+        let full = l.allows("a", now: 6)
+        #expect(!full)
+        l.withdraw("a", recordedAt: 6)
         l.withdraw("a", recordedAt: 5)
         l.withdraw("a", recordedAt: 5)  // nothing left to take back
         #expect(l.trackedKeys == 0)

@@ -105,19 +105,24 @@ import Testing
         #expect(t.conditionalLines["ann"]?.map(\.moves) == [["f6", f6[0]], ["d6", d6[1]]], "the other reply to d6 wins")
         t = try t.storingLine(by: "ann", ply: 2, moves: ["d6", d6[1]])
         #expect(t.conditionalLines["ann"]?.count == 2, "the same line again changes nothing")
-        // The limit: lines that all stand, one per opponent move and reply pair deeper down.
-        var u = try s.storingLine(by: "ann", ply: 2, moves: ["d6", d6[0]])
+        // The limit: lines that all stand, each answering another pair of opponent moves
+        // deeper down; one more is refused and the lines stay as they were.
+        var standing: [[String]] = []
         let after = try MatchStateTests.played(s, ["d6", d6[0]], from: 2)
-        var n = 1
         for b in try after.legalMoves() {
-            for a in try MatchStateTests.played(after, [b], from: 4).legalMoves() where n < MatchState.maximumConditionalLines {
-                u = try u.storingLine(by: "ann", ply: 2, moves: ["d6", d6[0], b, a])
-                n += 1
-                break
+            let a = try MatchStateTests.played(after, [b], from: 4).legalMoves()[0]
+            let deeper = try MatchStateTests.played(after, [b, a], from: 4)
+            for c in try deeper.legalMoves() {
+                standing.append(["d6", d6[0], b, a, c, try MatchStateTests.played(deeper, [c], from: 6).legalMoves()[0]])
             }
         }
-        let count = u.conditionalLines["ann"]?.count ?? 0
-        #expect(count <= MatchState.maximumConditionalLines)
+        try #require(standing.count > MatchState.maximumConditionalLines)
+        var u = s
+        for line in standing.prefix(MatchState.maximumConditionalLines) { u = try u.storingLine(by: "ann", ply: 2, moves: line) }
+        #expect(u.conditionalLines["ann"]?.count == MatchState.maximumConditionalLines)
+        let full = u
+        #expect(code { _ = try full.storingLine(by: "ann", ply: 2, moves: standing[MatchState.maximumConditionalLines]) } == .rateLimited)
+        #expect(full.conditionalLines["ann"]?.count == MatchState.maximumConditionalLines)
     }
 
     @Test func storedLinesAreLiveOnlyWhereTheHistoryAgrees() {

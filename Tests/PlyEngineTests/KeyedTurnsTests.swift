@@ -15,9 +15,27 @@ import Testing
             log.append("\(label) out")
             turns.end(key)
         }
+
+        func hold(_ key: String) { precondition(turns.claim(key)) }
+        func release(_ key: String) { turns.end(key) }
+        func waiters(_ key: String) -> Int { turns.waiters(key) }
     }
 
-    @Test func oneHolderAtATimeInArrivalOrder() async {
+    @Test func waitersAreServedInArrivalOrder() async {
+        let h = Holder()
+        await h.hold("p1")
+        // Four arrive one after another while the key is held, each waiting before the next comes.
+        var takers: [Task<Void, Never>] = []
+        for n in 1...4 {
+            takers.append(Task { await h.take("p1", "\(n)") })
+            while await h.waiters("p1") < n { await Task.yield() }
+        }
+        await h.release("p1")
+        for t in takers { await t.value }
+        #expect(await h.log == (1...4).flatMap { ["\($0) in", "\($0) out"] })
+    }
+
+    @Test func oneHolderAtATime() async {
         let h = Holder()
         await withTaskGroup(of: Void.self) { group in
             for n in 0..<5 { group.addTask { await h.take("p1", "\(n)") } }

@@ -91,22 +91,28 @@ struct CommandParserFuzzTests {
     @Test("very long words in every position are answered", arguments: [1_000, 100_000])
     func longWords(length: Int) throws {
         let word = String(repeating: "w", count: length)
-        let lines = [
-            word, "#" + word, "#t " + word, "MATCH " + word, "MOVE m1 4 " + word, "SAY m1 " + word,
-            "NAME " + word, "AUTH DEVICE " + word, "AUTH SESSION " + word, "PROFILE SET {\"a\":\"\(word)\"}",
-            "MOVE m1 " + String(repeating: "9", count: length) + " f5",
-            "PROFILE SET " + String(repeating: "[", count: length),
-            "QUEUE reversi " + String(repeating: "{\"a\":", count: length / 5),
-            String(repeating: " ", count: length) + "PING" + String(repeating: " ", count: length),
+        // Each line with the length past which the parser refuses it (0: at any length here).
+        let lines: [(String, Int)] = [
+            (word, 0), ("#" + word, 0), ("#t " + word, 0), ("MATCH " + word, 0), ("MOVE m1 4 " + word, 0),
+            ("SAY m1 " + word, 0), ("NAME " + word, 0), ("AUTH DEVICE " + word, 0),
+            ("AUTH SESSION " + word, ProtocolLimits.tokenMaxLength),
+            ("PROFILE SET {\"a\":\"\(word)\"}", ProtocolLimits.profileDataMaxBytes - 8),
+            ("MOVE m1 " + String(repeating: "9", count: length) + " f5", 0),
+            ("PROFILE SET " + String(repeating: "[", count: length), 0),
+            ("QUEUE reversi " + String(repeating: "{\"a\":", count: length / 5), 0),
         ]
-        for line in lines {
-            let request = CommandParser.parse(line)
-            if case .failure(let error) = request.command {
-                #expect(!error.message.isEmpty)
-                #expect(error.message.count < 300, "messages quote at most a short prefix")
+        for (line, limit) in lines {
+            let command = CommandParser.parse(line).command
+            guard case .failure(let error) = command else {
+                #expect(length <= limit, "accepted: \(line.prefix(40))... (\(line.utf8.count) bytes)")
+                continue
             }
+            #expect(length > limit, "refused within its limit: \(line.prefix(40))...: \(error)")
+            #expect(!error.message.isEmpty)
+            #expect(error.message.count < 300, "messages quote at most a short prefix")
         }
-        // Only the padded PING may succeed; every other line breaks a limit.
-        #expect(try CommandParser.parse(try #require(lines.last)).command.get() == .ping)
+        // Spaces around a word are no word: the padded PING is a PING.
+        let padded = String(repeating: " ", count: length) + "PING" + String(repeating: " ", count: length)
+        #expect(try CommandParser.parse(padded).command.get() == .ping)
     }
 }
