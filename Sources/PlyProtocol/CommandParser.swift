@@ -215,7 +215,7 @@ public enum CommandParser {
             let id = try checkedID(try words.required("SAY <match> <text>"), what: "match")
             let text = words.rest
             guard !text.isEmpty else { throw .badRequest("usage: SAY <match> <text>") }
-            guard text.count <= ProtocolLimits.chatMaxLength else { throw .badRequest("a chat line is at most 500 characters") }
+            try ChatText.check(text)
             return .say(match: id, text: String(text))
 
         case "TOP":
@@ -350,7 +350,7 @@ public enum CommandParser {
     /// A free-text reason or report: required, at most `chatMaxLength` characters.
     static func reason(_ text: Substring, usage: String) throws(PlyError) -> String {
         guard !text.isEmpty else { throw .badRequest("usage: \(usage)") }
-        guard text.count <= ProtocolLimits.chatMaxLength, text.utf8.count <= 4 * ProtocolLimits.chatMaxLength else {
+        guard text.count <= ProtocolLimits.chatMaxLength, text.utf8.count <= ProtocolLimits.chatMaxBytes else {
             throw .badRequest("the text is at most \(ProtocolLimits.chatMaxLength) characters")
         }
         return String(text)

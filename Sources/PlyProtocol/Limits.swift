@@ -12,6 +12,9 @@ public enum ProtocolLimits {
     public static let sanctionSeconds = 1...3_153_600_000
     public static let profileDataMaxBytes = 16 * 1024
     public static let chatMaxLength = 500
+    public static let chatMaxBytes = 4 * chatMaxLength
+    /// Marks on one character in chat: more than names allow, for scripts that stack a few.
+    public static let chatMaxCombiningRun = 8
     public static let emailMaxLength = 254
     public static let passwordLength = 8...128
     public static let tokenMaxLength = 4096

@@ -317,6 +317,10 @@ struct MatchLifecycleTests {
         #expect(stands["room"]?.stringValue == "spectators")
         #expect(!(await t.first.hasEvent("chat", within: .milliseconds(300))))
         try await t.first.err("SAY \(t.match) " + String(repeating: "x", count: 501), "bad_request")
+        // Nothing that paints over the opponent's screen: stacked marks, a right-to-left override.
+        try await t.first.err("SAY \(t.match) a" + String(repeating: "\u{301}", count: 3000), "bad_request")
+        try await t.first.err("SAY \(t.match) \u{202E}evil", "bad_request")
+        #expect(!(await t.second.hasEvent("chat", within: .milliseconds(300))))
         try await w.ok("UNWATCH \(t.match)")
         try await server.play(t, ["d6"], from: 2)
         #expect(!(await w.hasEvent("move", within: .milliseconds(300))))

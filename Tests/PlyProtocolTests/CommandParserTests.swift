@@ -211,6 +211,25 @@ struct CommandParserTests {
         #expect(CommandParser.parse("SAY m1 \(text)!").failure?.code == .badRequest)
     }
 
+    @Test("SAY keeps what people write: accents, scripts that stack marks, emoji sequences")
+    func chatText() throws {
+        let lines = [
+            String(repeating: "\u{E9}", count: 500),  // 500 é, 1,000 bytes
+            "Tiếng Việt: được, những",  // two marks on one letter
+            "Thaana ހުރިހާ and Devanagari नमस्ते",
+            "👨‍👩‍👧 👍🏽 1️⃣ 🇫🇷 ❤️",  // joiners, a skin tone, a keycap, a flag, a variation selector
+            "a" + String(repeating: "\u{301}", count: ProtocolLimits.chatMaxCombiningRun),
+            "مرحبا and עברית, drawn right to left without any control",
+        ]
+        for text in lines {
+            #expect(try CommandParser.parse("SAY m1 \(text)").command.get() == .say(match: "m1", text: text), "\(text)")
+        }
+        // 500 characters but over 2,000 bytes: four-byte emoji with a variation selector each.
+        let wide = String(repeating: "👍\u{FE0F}", count: 300)
+        #expect(wide.count == 300 && wide.utf8.count == 2_100)
+        #expect(CommandParser.parse("SAY m1 \(wide)").failure?.code == .badRequest)
+    }
+
     // MARK: Tags
 
     static let taggedRequests: [(String, String?, Command?)] = [
