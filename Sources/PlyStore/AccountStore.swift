@@ -250,9 +250,22 @@ public struct AccountStore: Sendable {
 
     // MARK: sessions
 
+    /// Session tokens one player keeps: a login past them ends the oldest, so logging in
+    /// over and over (a script, a client without a saved token) cannot grow the table.
+    public static let maximumSessionsPerPlayer = 100
+
+    /// Stores a new session token and ends the player's oldest beyond the cap, in one
+    /// statement (the new row is not in the statement's snapshot, so the others keep one
+    /// place fewer).
     public func createSession(hash: Data, player: String) async throws {
+        let kept = Self.maximumSessionsPerPlayer - 1
         _ = try await database.query(
-            "INSERT INTO sessions (token_hash, player_id) VALUES (\(hash), \(player))", logger: logger)
+            """
+            WITH added AS (INSERT INTO sessions (token_hash, player_id) VALUES (\(hash), \(player)))
+            DELETE FROM sessions WHERE token_hash IN (
+                SELECT token_hash FROM sessions WHERE player_id = \(player)
+                ORDER BY created_at DESC, token_hash OFFSET \(kept))
+            """, logger: logger)
     }
 
     public func sessionPlayer(hash: Data) async throws -> String? {

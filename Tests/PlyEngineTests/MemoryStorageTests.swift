@@ -89,5 +89,11 @@ import Testing
         #expect(try await store.sessionPlayer(hash: Data([9])) == made.id)
         try await store.deleteSession(hash: Data([9]))
         #expect(try await store.sessionPlayer(hash: Data([9])) == nil)
+        // Past the cap, a new session ends the oldest, as the PostgreSQL store does.
+        let cap = AccountStore.maximumSessionsPerPlayer
+        for i in 0...cap { try await store.createSession(hash: Data([1, UInt8(i / 256), UInt8(i % 256)]), player: made.id) }
+        #expect(try await store.sessionPlayer(hash: Data([1, 0, 0])) == nil)
+        #expect(try await store.sessionPlayer(hash: Data([1, 0, 1])) == made.id)
+        #expect(try await store.sessionPlayer(hash: Data([1, UInt8(cap / 256), UInt8(cap % 256)])) == made.id)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import PlyJSON
 import PlyEngine
 import PlyServer
+import PlyStore
 import Testing
 
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)), .serialized)
@@ -107,6 +108,28 @@ struct AccountTests {
         let d = try await server.client()
         try await d.err("AUTH SESSION \(me.session)", "unauthenticated")
         try await d.err("AUTH SESSION not-a-real-token", "unauthenticated")
+        try await server.stop()
+    }
+
+    /// A script logging in over and over (or a client that never keeps its token) cannot
+    /// grow the sessions table: past the cap, a login ends the player's oldest session.
+    @Test func aPlayerKeepsAtMostAHundredSessions() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        let cap = AccountStore.maximumSessionsPerPlayer
+        var tokens: [String] = []
+        var player = ""
+        for _ in 0..<(cap + 5) {
+            let c = try await server.client()
+            let reply = try await c.ok("AUTH DEVICE session-cap-device-01")
+            tokens.append(try #require(reply["session"]?.stringValue))
+            player = try #require(reply["player"]?.stringValue)
+            await c.close()
+        }
+        #expect(try await query(database, "SELECT count(*)::text FROM sessions WHERE player_id = '\(player)'") == ["\(cap)"])
+        for old in tokens.prefix(5) { try await server.client().err("AUTH SESSION \(old)", "unauthenticated") }
+        try await server.client().ok("AUTH SESSION \(tokens[5])")
+        try await server.client().ok("AUTH SESSION \(tokens[cap + 4])")
         try await server.stop()
     }
 

@@ -27,6 +27,10 @@ struct SpectatorTests {
 
         let publicTable = try await server.table("reversi", settings: Table.publicSettings)
         try await stranger.ok("WATCH \(publicTable.match)")
+        // Watchers see what the opponent sees of a draw offer (the contract's event table).
+        try await publicTable.first.ok("DRAW \(publicTable.match) offer")
+        #expect(try await stranger.event("draw")["by"]?.stringValue == publicTable.firstID)
+        #expect(try await publicTable.second.event("draw")["match"]?.stringValue == publicTable.match)
 
         let open = try #require(try await inviter.ok("CHALLENGE open hive")["match"]?.stringValue)
         try await stranger.ok("WATCH \(open)")

@@ -54,6 +54,8 @@ public final class MemoryStorage: Sendable {
         /// In the order they were linked.
         var identities: [(Identity, player: String)] = []
         var sessions: [Data: String] = [:]
+        /// Each player's session tokens, oldest first (the cap ends the oldest).
+        var sessionOrder: [String: [Data]] = [:]
         var matches: [String: MatchRow] = [:]
         /// Each match's plies, by number.
         var plies: [String: [Int: PlyRow]] = [:]
@@ -460,12 +462,22 @@ extension MemoryStorage: AccountStoring {
             try s.requirePlayer(player, "a session")
             guard s.sessions[hash] == nil else { throw Self.refused("session token exists") }
             s.sessions[hash] = player
+            s.sessionOrder[player, default: []].append(hash)
+            while let order = s.sessionOrder[player], order.count > AccountStore.maximumSessionsPerPlayer {
+                s.sessions[order[0]] = nil
+                s.sessionOrder[player]!.removeFirst()
+            }
         }
     }
 
     public func sessionPlayer(hash: Data) async throws -> String? { state.withLock { $0.sessions[hash] } }
 
-    public func deleteSession(hash: Data) async throws { state.withLock { _ = $0.sessions.removeValue(forKey: hash) } }
+    public func deleteSession(hash: Data) async throws {
+        state.withLock { s in
+            guard let player = s.sessions.removeValue(forKey: hash) else { return }
+            s.sessionOrder[player]?.removeAll { $0 == hash }
+        }
+    }
 }
 
 // MARK: - safety
@@ -575,6 +587,7 @@ extension MemoryStorage: SafetyStoring {
             s.emails = s.emails.filter { $0.value.player != player }
             s.identities.removeAll { $0.player == player }
             s.sessions = s.sessions.filter { $0.value != player }
+            s.sessionOrder[player] = nil
             s.notifications[player] = nil
             s.blocks[player] = nil
             for k in s.blocks.keys { s.blocks[k]?.removeAll { $0 == player } }
