@@ -43,6 +43,11 @@ public struct EngineConfiguration: Sendable {
     public var maximumOpenChallenges = 5
     /// Invitations one player may have waiting for an answer at once.
     public var maximumPendingInvitations = 20
+    /// Challenges (open or invitations) one player may make per hour, and invitations one
+    /// player may send another per hour: a challenger who withdraws each invitation at once
+    /// would otherwise put events, notifications and emails on one player's screen without end.
+    public var maximumChallengesPerHour = 60
+    public var maximumInvitationsPerOpponentPerHour = 5
     /// Open challenges nobody accepted within this time end (`expired`).
     public var openChallengeSeconds = 7.0 * 24 * 3600
     /// Accounts created from one client address per hour (device or identity logins); 0
@@ -69,7 +74,9 @@ public struct EngineConfiguration: Sendable {
     var challengeLimits: ChallengeLimits {
         ChallengeLimits(
             maximumOpenChallenges: maximumOpenChallenges, maximumPendingInvitations: maximumPendingInvitations,
-            maximumQueuesPerPlayer: maximumQueuesPerPlayer, openChallengeSeconds: openChallengeSeconds)
+            maximumQueuesPerPlayer: maximumQueuesPerPlayer, openChallengeSeconds: openChallengeSeconds,
+            maximumChallengesPerHour: maximumChallengesPerHour,
+            maximumInvitationsPerOpponentPerHour: maximumInvitationsPerOpponentPerHour)
     }
 }
 

@@ -11,42 +11,70 @@ import Testing
 
     @Test func aPlayerNotReadYetIsUnknown() {
         let l = Self.ledger()
-        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi") == .unknown)
+        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) == .unknown)
         l.load("ann", .init(), readAt: l.readStarting("ann"))
-        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi") == .reserved)
+        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) == .reserved)
     }
 
     @Test func capsHoldAndSettledChallengesFreeTheirPlace() {
         let l = Self.ledger()
         l.load("ann", .init(open: 1, invitations: [ChallengeLedger.invitation("bo", "hive")]), readAt: 0)
-        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi") == .reserved)
-        guard case .refused(let open) = l.reserve(creator: "ann", invitee: nil, game: "reversi") else {
+        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) == .reserved)
+        guard case .refused(let open) = l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) else {
             Issue.record("a third open challenge")
             return
         }
         #expect(open.code == .rateLimited)
-        guard case .refused(let twice) = l.reserve(creator: "ann", invitee: "bo", game: "hive") else {
+        guard case .refused(let twice) = l.reserve(creator: "ann", invitee: "bo", game: "hive", now: 0) else {
             Issue.record("a second invitation to bo in hive")
             return
         }
         #expect(twice.message.contains("already"))
-        #expect(l.reserve(creator: "ann", invitee: "bo", game: "khet") == .reserved)
-        #expect(l.reserve(creator: "ann", invitee: "carl", game: "khet") != .reserved, "two invitations wait already")
+        #expect(l.reserve(creator: "ann", invitee: "bo", game: "khet", now: 0) == .reserved)
+        #expect(l.reserve(creator: "ann", invitee: "carl", game: "khet", now: 0) != .reserved, "two invitations wait already")
         l.release(creator: "ann", invitee: "bo", game: "hive")
-        #expect(l.reserve(creator: "ann", invitee: "carl", game: "khet") == .reserved)
+        #expect(l.reserve(creator: "ann", invitee: "carl", game: "khet", now: 0) == .reserved)
         l.release(creator: "ann", invitee: nil, game: "reversi")
-        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi") == .reserved)
+        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) == .reserved)
+    }
+
+    /// Invite, withdraw, invite again: nothing waits for long, but the hour counts each one.
+    @Test func challengesAreCountedPerHourInAllAndPerInvitedPlayer() {
+        let l = ChallengeLedger(
+            limits: ChallengeLimits(maximumChallengesPerHour: 6, maximumInvitationsPerOpponentPerHour: 2))
+        l.load("ann", .init(), readAt: 0)
+        for t in [0.0, 10] {
+            #expect(l.reserve(creator: "ann", invitee: "bo", game: "reversi", now: t) == .reserved)
+            l.release(creator: "ann", invitee: "bo", game: "reversi")
+            l.load("ann", .init(), readAt: l.readStarting("ann"))
+        }
+        guard case .refused(let pair) = l.reserve(creator: "ann", invitee: "bo", game: "hive", now: 20) else {
+            Issue.record("a third invitation to bo within the hour")
+            return
+        }
+        #expect(pair.code == .rateLimited && pair.message.contains("to one player"))
+        // Others may still be invited, up to the hourly total; an hour later bo may be again.
+        for (t, who) in [(30.0, "carl"), (40, "dan"), (50, "eve"), (60, "fay")] {
+            #expect(l.reserve(creator: "ann", invitee: who, game: "reversi", now: t) == .reserved)
+        }
+        guard case .refused(let total) = l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 70) else {
+            Issue.record("a seventh challenge within the hour")
+            return
+        }
+        #expect(total.code == .rateLimited && total.message.contains("an hour"))
+        #expect(l.reserve(creator: "ann", invitee: "bo", game: "hive", now: 3600.5) == .reserved)
+        #expect(l.reserve(creator: "bo", invitee: "ann", game: "hive", now: 70) == .unknown, "another player's hour is their own")
     }
 
     @Test func aPlayerWithNothingWaitingIsDroppedAndLoadsNoStaleFigures() {
         let l = Self.ledger()
         l.load("ann", .init(), readAt: l.readStarting("ann"))
-        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi") == .reserved)
+        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) == .reserved)
         l.release(creator: "ann", invitee: nil, game: "reversi")
-        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi") == .unknown, "read again next time")
+        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) == .unknown, "read again next time")
         l.load("ann", .init(open: 2), readAt: l.readStarting("ann"))
         l.load("ann", .init(open: 0), readAt: l.readStarting("ann"))  // what is held is not replaced
-        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi") != .reserved)
+        #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) != .reserved)
     }
 
     /// A read from the database that a release overtook is not loaded: it may hold the
@@ -56,10 +84,10 @@ import Testing
         let before = l.readStarting("ann")
         l.release(creator: "ann", invitee: "bo", game: "hive")  // Bo declined meanwhile
         #expect(!l.load("ann", .init(invitations: [ChallengeLedger.invitation("bo", "hive")]), readAt: before))
-        #expect(l.reserve(creator: "ann", invitee: "bo", game: "hive") == .unknown, "read again")
+        #expect(l.reserve(creator: "ann", invitee: "bo", game: "hive", now: 0) == .unknown, "read again")
         #expect(l.load("ann", .init(), readAt: l.readStarting("ann")))
-        #expect(l.reserve(creator: "ann", invitee: "bo", game: "hive") == .reserved)
+        #expect(l.reserve(creator: "ann", invitee: "bo", game: "hive", now: 0) == .reserved)
         l.forget("ann")
-        #expect(l.reserve(creator: "ann", invitee: "carl", game: "hive") == .unknown, "forgotten after an unknown outcome")
+        #expect(l.reserve(creator: "ann", invitee: "carl", game: "hive", now: 0) == .unknown, "forgotten after an unknown outcome")
     }
 }

@@ -150,6 +150,44 @@ struct FairPlayTests {
         try await server.stop()
     }
 
+    /// Inviting and withdrawing in a loop kept no invitation waiting, so the caps never
+    /// bit, and each turn left the offline target a notification of the challenge and one
+    /// of its end (and perhaps an email each). Now invitations to one player count per hour,
+    /// and a withdrawn one leaves nothing behind.
+    @Test func inviteAndWithdrawLoopsAreLimited() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database) { $0.engine.maximumChallengesPerHour = 8 }
+        let (target, p1) = try await server.player("loop-target")
+        try await target.ok("LINK EMAIL loop-target-\(UUID().uuidString.prefix(8))@example.com correct-horse")
+        try await target.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
+        await target.close()
+        let (flooder, _) = try await server.player("looper")
+        try await flooder.waitOffline(p1.player)
+        for _ in 0..<5 {
+            let m = try #require(try await flooder.ok("CHALLENGE \(p1.player) reversi")["match"]?.stringValue)
+            try await flooder.ok("DECLINE \(m)")
+        }
+        try await flooder.err("CHALLENGE \(p1.player) reversi", "rate_limited")
+        try await flooder.err("CHALLENGE \(p1.player) hive", "rate_limited")
+        // Other players may still be challenged, up to the hourly total (8 here).
+        try await flooder.ok("CHALLENGE open reversi")
+        try await flooder.ok("CHALLENGE open hive")
+        try await flooder.ok("CHALLENGE open khet")
+        try await flooder.err("CHALLENGE open khet", "rate_limited")
+        // The target holds five challenge notifications and no `ended` ones; one email.
+        var notes: [String] = []
+        for _ in 0..<50 where notes.count < 5 {
+            try await Task.sleep(for: .milliseconds(100))
+            notes = try await query(database, "SELECT kind FROM notifications WHERE player_id = '\(p1.player)'")
+        }
+        try await Task.sleep(for: .milliseconds(1200))  // past a lazy flush
+        notes = try await query(database, "SELECT kind FROM notifications WHERE player_id = '\(p1.player)'")
+        #expect(notes.sorted() == Array(repeating: "challenge", count: 5))
+        let mail = try await query(database, "SELECT notification_id FROM outbox WHERE player_id = '\(p1.player)'")
+        #expect(mail.count == 1, "one challenge email an hour: \(mail)")
+        try await server.stop()
+    }
+
     /// 100 parallel wrong passwords gave 64 real checks before `rate_limited`. Now password
     /// attempts count from their start, so at most the per-address limit are checked; and
     /// the limit applies to passwords only, so device and session logins from that address

@@ -5,7 +5,8 @@ import Synchronization
 /// game their invitations go. It is read from PostgreSQL once per player (when they next
 /// challenge) and kept as challenges are made and settled, so the per-player caps cost no
 /// query per challenge. A player with nothing waiting is dropped, which bounds it by the
-/// players with challenges out.
+/// players with challenges out. It also counts the challenges each player made in the last
+/// hour, in all and per invited player (in memory: a restart forgets them).
 final class ChallengeLedger: Sendable {
     struct Pending: Sendable, Hashable {
         var open = 0
@@ -23,14 +24,22 @@ final class ChallengeLedger: Sendable {
 
     private struct State {
         var byCreator: [String: Pending] = [:]
+        var madePerHour: AttemptLimiter
+        var invitedPerHour: AttemptLimiter
         /// Bumped by every release and forget, so a read from the database that a release
         /// overtook is not loaded over it.
         var generation: [String: Int] = [:]
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     let limits: ChallengeLimits
 
-    init(limits: ChallengeLimits) { self.limits = limits }
+    init(limits: ChallengeLimits) {
+        self.limits = limits
+        state = Mutex(
+            State(
+                madePerHour: AttemptLimiter(limit: limits.maximumChallengesPerHour, window: 3600),
+                invitedPerHour: AttemptLimiter(limit: limits.maximumInvitationsPerOpponentPerHour, window: 3600)))
+    }
 
     static func invitation(_ invitee: String, _ game: String) -> String { invitee + " " + game }
 
@@ -61,10 +70,19 @@ final class ChallengeLedger: Sendable {
         }
     }
 
-    /// Counts a challenge about to be made, or says why it may not be.
-    func reserve(creator: String, invitee: String?, game: String) -> Reservation {
+    /// Counts a challenge about to be made at `now` (seconds), or says why it may not be.
+    func reserve(creator: String, invitee: String?, game: String, now: Double) -> Reservation {
         state.withLock { s in
             guard var p = s.byCreator[creator] else { return .unknown }
+            guard s.madePerHour.allows(creator, now: now) else {
+                return .refused(PlyError(.rateLimited, "at most \(limits.maximumChallengesPerHour) challenges an hour"))
+            }
+            let pair = invitee.map { creator + " " + $0 }
+            if let pair, !s.invitedPerHour.allows(pair, now: now) {
+                return .refused(
+                    PlyError(
+                        .rateLimited, "at most \(limits.maximumInvitationsPerOpponentPerHour) invitations an hour to one player"))
+            }
             if let invitee {
                 let key = Self.invitation(invitee, game)
                 guard !p.invitations.contains(key) else {
@@ -82,6 +100,8 @@ final class ChallengeLedger: Sendable {
                 p.open += 1
             }
             s.byCreator[creator] = p
+            s.madePerHour.record(creator, now: now)
+            if let pair { s.invitedPerHour.record(pair, now: now) }
             return .reserved
         }
     }

@@ -112,7 +112,7 @@ public actor MatchDirectory {
     /// database first if they are not held; throws `rate_limited` past a cap.
     private func reserveChallenge(from creator: String, to invitee: String?, game: String) async throws {
         while true {
-            switch env.challenges.reserve(creator: creator, invitee: invitee, game: game) {
+            switch env.challenges.reserve(creator: creator, invitee: invitee, game: game, now: env.now().timeIntervalSince1970) {
             case .reserved:
                 return
             case .refused(let why):
@@ -389,4 +389,6 @@ struct ChallengeLimits: Sendable {
     var maximumQueuesPerPlayer = 8
     /// Open challenges nobody accepted within this time end `aborted` (`expired`).
     var openChallengeSeconds = 7.0 * 24 * 3600
+    var maximumChallengesPerHour = 60
+    var maximumInvitationsPerOpponentPerHour = 5
 }

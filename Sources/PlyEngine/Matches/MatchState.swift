@@ -285,7 +285,12 @@ struct MatchState: Sendable {
         after.drawOfferBy = nil
         after.conditionalLines = [:]
         after.takebackOfferBy = nil
-        return after.ended(by: [.updateMatch(after.row, newParticipant: nil)], rating: nil, notify: participants)
+        // A withdrawn invitation leaves nothing for anyone away: its challenger withdrew it,
+        // and its invitee never took it up (an invite-and-withdraw loop would otherwise leave
+        // them a notification, and perhaps an email, each time).
+        return after.ended(
+            by: [.updateMatch(after.row, newParticipant: nil)], rating: nil, notify: participants,
+            away: reason == "withdrawn" ? [] : participants)
     }
 
     /// Ends an active match with a result (a resignation, a timeout, an agreed draw, a forfeit).
@@ -295,15 +300,17 @@ struct MatchState: Sendable {
         after.row.updatedAt = now.wholeSeconds
         return after.ended(
             by: [.updateMatch(after.row, newParticipant: nil)], rating: isRated() ? after.ratedEnding : nil,
-            notify: row.seats)
+            notify: row.seats, away: row.seats)
     }
 
-    /// The transition to this (ended) state: `EVENT end` to the players and watchers.
-    private func ended(by writes: [CriticalWrite], rating: RatedEnding?, notify: [String]) -> MatchTransition {
+    /// The transition to this (ended) state: `EVENT end` to the players and watchers, and
+    /// an `ended` notification to those of `away` who are not connected.
+    private func ended(by writes: [CriticalWrite], rating: RatedEnding?, notify: [String], away: [String]) -> MatchTransition {
         let body: JSONObject = ["match": .string(id), "result": MatchJSON.result(row)]
         return MatchTransition(
             next: self, writes: writes, rating: rating,
-            publications: [Publication(Event("end", body), to: notify, away: Away("ended", notify))], reply: body)
+            publications: [Publication(Event("end", body), to: notify, away: away.isEmpty ? nil : Away("ended", away))],
+            reply: body)
     }
 
     func resign(by player: String, now: Date) throws(PlyError) -> MatchTransition {
