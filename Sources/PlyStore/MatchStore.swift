@@ -258,17 +258,18 @@ public struct MatchStore: Sendable {
         return out
     }
 
-    /// A player's unread notifications, oldest first.
+    /// A player's newest `limit` unread notifications, oldest first (as a player in memory
+    /// keeps them: past the limit the oldest go).
     public func unreadNotifications(of player: String, limit: Int = 200) async throws -> [NotificationRow] {
         var out: [NotificationRow] = []
         let seq = try await database.query(
             """
             SELECT id, kind, match_id, created_at FROM notifications
-            WHERE player_id = \(player) AND read_at IS NULL ORDER BY created_at LIMIT \(limit)
+            WHERE player_id = \(player) AND read_at IS NULL ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """, logger: logger)
         for try await (id, kind, match, at) in seq.decode((String, String, String, Date).self) {
             out.append(NotificationRow(player: player, id: id, kind: kind, match: match, at: at, email: false))
         }
-        return out
+        return out.reversed()
     }
 }

@@ -198,6 +198,38 @@ import Testing
         }
     }
 
+    /// A player away while invitations pour in keeps the newest unread notifications, up to
+    /// the cap, in memory and in storage alike: the oldest are marked read in both, so the
+    /// list is the same after the player leaves memory and comes back.
+    @Test func unreadNotificationsKeepTheNewestInMemoryAndInStorage() async throws {
+        try await InProcessEngine.with({ $0.newAccountsPerAddress = 0 }) { e in
+            let (victim, victimID, session) = try await e.login("device-victim-0001")
+            await victim.close()
+            let cap = Player.maximumUnread
+            var invitations: [String] = []
+            var n = 0
+            while invitations.count < cap + 3 {
+                let (c, _, _) = try await e.login("device-inviter-\(n)")
+                n += 1
+                for game in ["reversi", "hive", "khet"] where invitations.count < cap + 3 {
+                    invitations.append(try #require(try await c.ok("CHALLENGE \(victimID) \(game)")?["match"]?.stringValue))
+                }
+            }
+            let stored = try await e.store.unreadNotifications(of: victimID, limit: 1000)
+            #expect(stored.map(\.match) == Array(invitations.suffix(cap)), "the newest, oldest first")
+            func listed() async throws -> [String] {
+                let c = await e.connect()
+                try await c.ok("AUTH SESSION \(session)")
+                let matches = try #require(try await c.ok("NOTIFICATIONS")?.arrayValue).compactMap { $0["match"]?.stringValue }
+                await c.close()
+                return matches
+            }
+            #expect(try await listed() == stored.map(\.match))
+            #expect(await e.engine.players.evictIdle(before: .distantFuture) >= 1)
+            #expect(try await listed() == stored.map(\.match), "the same list read back from storage")
+        }
+    }
+
     // MARK: failed commits
 
     /// A commit that fails is the protocol's error and changes nothing; one whose outcome is

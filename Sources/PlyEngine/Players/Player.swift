@@ -250,7 +250,11 @@ public actor Player {
     /// Keeps an unread notification, stores it and tells the player's connections.
     private func store(_ note: NotificationRow) async {
         unread.append(note)
-        if unread.count > Self.maximumUnread { unread.removeFirst() }
+        if unread.count > Self.maximumUnread {
+            // The oldest goes, here and in the database, so both hold the same list.
+            let dropped = unread.removeFirst()
+            await writer.lazy(.notificationSeen(player: id, id: dropped.id, at: Date()))
+        }
         await writer.lazy(.notification(note))
         await deliver(Event("notification", Self.json(note)))
     }

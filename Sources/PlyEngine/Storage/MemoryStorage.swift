@@ -374,7 +374,7 @@ extension MemoryStorage: MatchReading {
 
     public func unreadNotifications(of player: String, limit: Int) async throws -> [NotificationRow] {
         state.withLock { s in
-            (s.notifications[player] ?? []).filter { $0.readAt == nil }.prefix(limit).map { n in
+            (s.notifications[player] ?? []).filter { $0.readAt == nil }.suffix(limit).map { n in
                 var row = n.row
                 row.email = false
                 return row
