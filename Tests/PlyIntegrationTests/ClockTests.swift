@@ -141,8 +141,12 @@ struct ClockTests {
     @Test func oneDeadlineSoonPerTurn() async throws {
         let database = try await TestDatabase.fresh()
         let server = try await Self.start(database)
+        let started = ContinuousClock.now
         let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":12}"#)
         let note = try await t.first.event("notification", timeout: .seconds(12))
+        // Due 9 s into the 12 s turn, less the second its stamps round down, plus the poll.
+        let after = ContinuousClock.now - started
+        #expect(after >= .seconds(7.5) && after < .seconds(12), "came after \(after)")
         #expect(note["kind"]?.stringValue == "deadline_soon")
         #expect(note["match"]?.stringValue == t.match)
         #expect(!(await t.first.hasEvent("notification", within: .milliseconds(800))), "once per turn")

@@ -7,17 +7,22 @@ import Testing
 struct MigrationTests {
     @Test func migratingTwiceAndConcurrentlyIsSafe() async throws {
         let logger = Logger(label: "ply.test.migrate")
-        let client = PostgresClient(configuration: try TestDatabase.url().clientConfiguration(), backgroundLogger: logger)
+        // A database of its own: the shared one is migrated already by the other suites.
+        let client = PostgresClient(configuration: try await TestDatabase.fresh().clientConfiguration(), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             let migrations = try Migration.bundled()
             #expect(!migrations.isEmpty)
             #expect(migrations.map(\.version) == migrations.map(\.version).sorted())
-            // Four at once: the advisory lock makes them take turns; none fails.
-            try await withThrowingTaskGroup(of: [Int].self) { runs in
+            // Four at once: the advisory lock makes them take turns; none fails, and between
+            // them each migration is applied exactly once.
+            let applied = try await withThrowingTaskGroup(of: [Int].self) { runs in
                 for _ in 0..<4 { runs.addTask { try await Migrator.migrate(client, migrations: migrations, logger: logger) } }
-                for try await _ in runs {}
+                var all: [Int] = []
+                for try await versions in runs { all += versions }
+                return all
             }
+            #expect(applied.sorted() == migrations.map(\.version))
             let again = try await Migrator.migrate(client, migrations: migrations, logger: logger)
             #expect(again.isEmpty, "a second run applies nothing")
             var versions: [Int] = []

@@ -58,15 +58,15 @@ struct ResumeTests {
         try await server.stop()
     }
 
-    @Test func aGapNoLongerHeldAsksForResync() async throws {
+    @Test func aSeqAheadOfTheServerAsksForResync() async throws {
         let server = try await TestServer.start()
         let t = try await server.table("reversi")
         try await t.first.ok("SAY \(t.match) first")
         let first = try await t.second.event("chat")
         let firstSeq = try #require(first["seq"]?.intValue)
         await t.second.close()
-        // More than the 256 kept events (they are all recent, but the window is 15 minutes
-        // OR 256 events, whichever is more, so resume a sequence number from the future).
+        // A number the server never handed out (a client's corrupt or foreign state) cannot
+        // be replayed from: the client is told to resync.
         let ahead = try await server.client()
         let r = try await ahead.ok("AUTH SESSION \(t.secondSession) \(firstSeq + 1000)")
         #expect(r["resync"]?.boolValue == true)
