@@ -84,13 +84,15 @@ public struct MatchStore: Sendable {
             SELECT \(unescaped: Self.columns) FROM matches
             WHERE id IN (SELECT match_id FROM match_players WHERE player_id = \(player)) AND status = ANY(\(statuses)::text[])
             ORDER BY (status IN ('invited', 'open', 'active')) DESC, (to_move = \(player)) IS TRUE DESC,
-                     deadline ASC NULLS LAST, updated_at DESC
+                     deadline ASC NULLS LAST, updated_at DESC, length(id) DESC, id DESC
             LIMIT \(limit)
             """)
     }
 
     /// The lobby: open challenges made since `since`, the newest of each creator, newest
     /// first, with the creator's name and bot mark (one account cannot fill the list).
+    /// Stamps are whole seconds, so ties go to the later id: `m<number>`, compared as a
+    /// number (by length, then as text), since "m9" sorts after "m51" as text.
     public func openChallenges(game: String?, since: Date, limit: Int = 50) async throws -> [(MatchRow, name: String, bot: Bool)] {
         let columns = Self.columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .joined(separator: ", ")
@@ -100,8 +102,8 @@ public struct MatchStore: Sendable {
                 SELECT DISTINCT ON (m.creator) \(unescaped: columns), p.name, p.bot
                 FROM matches m JOIN players p ON p.id = m.creator
                 WHERE m.status = 'open' AND m.created_at >= \(since) AND (\(game)::text IS NULL OR m.game = \(game))
-                ORDER BY m.creator, m.created_at DESC, m.id DESC
-            ) t ORDER BY created_at DESC, id DESC LIMIT \(limit)
+                ORDER BY m.creator, m.created_at DESC, length(m.id) DESC, m.id DESC
+            ) t ORDER BY created_at DESC, length(id) DESC, id DESC LIMIT \(limit)
             """, logger: logger)
         typealias WithCreator = (
             String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,
@@ -123,7 +125,7 @@ public struct MatchStore: Sendable {
             """
             SELECT \(unescaped: columns), ARRAY(SELECT move FROM plies WHERE match_id = m.id ORDER BY ply)
             FROM matches m WHERE m.id IN (SELECT match_id FROM match_players WHERE player_id = \(player))
-            ORDER BY m.created_at DESC, m.id DESC LIMIT \(limit)
+            ORDER BY m.created_at DESC, length(m.id) DESC, m.id DESC LIMIT \(limit)
             """, logger: logger)
         typealias WithMoves = (
             String, String, String, String, String, String?, [String], Int, String?, Date?, String?, String?, Date, Date,

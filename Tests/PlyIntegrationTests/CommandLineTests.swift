@@ -111,6 +111,8 @@ struct CommandLineTests {
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--shutdown-seconds", "0"], "shutdown-seconds"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--schema", "Ply-1"], "schema \"Ply-1\" must be lower-case"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--drop-schema-on-exit"], "--drop-schema-on-exit needs --schema"),
+        (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--admin-token", "short"], "admin-token must be at least 32"),
+        (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--max-challenges-per-hour=-1"], "must not be negative"),
         (["script", "/nonexistent/session.ply"], "cannot read /nonexistent/session.ply"),
         (["script", "/dev/null", "--target", "nowhere"], "--target must be host:port"),
     ])

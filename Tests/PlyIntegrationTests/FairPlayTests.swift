@@ -34,6 +34,21 @@ struct FairPlayTests {
         try await server.stop()
     }
 
+    /// `OPEN` lists at most 50 challenges, newest first, however many creators post one.
+    @Test func theLobbyShowsFiftyAtMost() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh())
+        var posted: [String] = []
+        for n in 0..<51 {
+            let (c, _) = try await server.player("lobby\(n)")
+            posted.append(try #require(try await c.ok("CHALLENGE open reversi")["match"]?.stringValue))
+            await c.close()
+        }
+        let (browser, _) = try await server.player("lobby-browser")
+        let lobby = try #require(try await browser.ok("OPEN reversi").arrayValue).compactMap { $0["match"]?.stringValue }
+        #expect(lobby == Array(posted.suffix(50).reversed()))
+        try await server.stop()
+    }
+
     /// Open challenges nobody accepts end `aborted` (`expired`) and leave the lobby.
     @Test func openChallengesExpire() async throws {
         let server = try await TestServer.start(database: TestDatabase.fresh()) {

@@ -303,7 +303,7 @@ extension MemoryStorage: MatchReading {
     public func openChallenges(game: String?, since: Date, limit: Int) async throws -> [(MatchRow, name: String, bot: Bool)] {
         state.withLock { s in
             let newestFirst: (MatchRow, MatchRow) -> Bool = { a, b in
-                a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id
+                a.createdAt != b.createdAt ? a.createdAt > b.createdAt : (a.id.count, a.id) > (b.id.count, b.id)
             }
             var newestOfCreator: [String: MatchRow] = [:]
             for m in s.matches.values where m.status == .open && m.createdAt >= since && (game == nil || m.game == game) {
@@ -319,7 +319,7 @@ extension MemoryStorage: MatchReading {
     public func matchesWithMoves(of player: String, limit: Int) async throws -> [(MatchRow, [String])] {
         state.withLock { s in
             participated(s, player)
-                .sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : $0.id > $1.id }
+                .sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : ($0.id.count, $0.id) > ($1.id.count, $1.id) }
                 .prefix(limit).map { ($0, s.moves($0.id)) }
         }
     }
