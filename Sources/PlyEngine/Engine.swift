@@ -47,6 +47,9 @@ public struct EngineConfiguration: Sendable {
     /// player may send another per hour: a challenger who withdraws each invitation at once
     /// would otherwise put events, notifications and emails on one player's screen without end.
     public var maximumChallengesPerHour = 60
+    /// Invitations that may wait for one player's answer, from everyone together: many
+    /// cheap accounts could otherwise bury a player's matches and notifications.
+    public var maximumInvitationsReceived = 50
     public var maximumInvitationsPerOpponentPerHour = 5
     /// Open challenges nobody accepted within this time end (`expired`).
     public var openChallengeSeconds = 7.0 * 24 * 3600
@@ -76,7 +79,8 @@ public struct EngineConfiguration: Sendable {
             maximumOpenChallenges: maximumOpenChallenges, maximumPendingInvitations: maximumPendingInvitations,
             maximumQueuesPerPlayer: maximumQueuesPerPlayer, openChallengeSeconds: openChallengeSeconds,
             maximumChallengesPerHour: maximumChallengesPerHour,
-            maximumInvitationsPerOpponentPerHour: maximumInvitationsPerOpponentPerHour)
+            maximumInvitationsPerOpponentPerHour: maximumInvitationsPerOpponentPerHour,
+            maximumInvitationsReceived: maximumInvitationsReceived)
     }
 }
 

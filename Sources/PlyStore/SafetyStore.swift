@@ -236,6 +236,14 @@ public struct SafetyStore: Sendable {
         return (open, invitations)
     }
 
+    /// How many invitations wait for `invitee`'s answer, from anyone.
+    public func waitingInvitations(for invitee: String) async throws -> Int {
+        let rows = try await database.query(
+            "SELECT count(*)::int FROM matches WHERE invitee = \(invitee) AND status = 'invited'", logger: logger)
+        for try await n in rows.decode(Int.self) { return n }
+        return 0
+    }
+
     /// Pending invitations from `creator` to `invitee`.
     public func invitations(from creator: String, to invitee: String) async throws -> [String] {
         var out: [String] = []

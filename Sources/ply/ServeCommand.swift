@@ -87,6 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Challenges one player may make per hour, open or invitations (env PLY_MAX_CHALLENGES_PER_HOUR, default \(Defaults.engine.maximumChallengesPerHour)); invitations to one player are at most \(Defaults.engine.maximumInvitationsPerOpponentPerHour) an hour")
     var maxChallengesPerHour: Int?
 
+    @Option(help: "Invitations that may wait for one player's answer, from everyone (env PLY_MAX_INVITATIONS_RECEIVED, default \(Defaults.engine.maximumInvitationsReceived))")
+    var maxInvitationsReceived: Int?
+
     @Option(help: "Seconds after which an open challenge nobody accepted expires (env PLY_OPEN_CHALLENGE_SECONDS, default \(Int(Defaults.engine.openChallengeSeconds)))")
     var openChallengeSeconds: Int?
 
@@ -229,13 +232,15 @@ struct ServeCommand: AsyncParsableCommand {
         engine.maximumOpenChallenges = try setting(maxOpenChallenges, "PLY_MAX_OPEN_CHALLENGES", engine.maximumOpenChallenges)
         engine.maximumPendingInvitations = try setting(maxInvitations, "PLY_MAX_INVITATIONS", engine.maximumPendingInvitations)
         engine.maximumChallengesPerHour = try setting(maxChallengesPerHour, "PLY_MAX_CHALLENGES_PER_HOUR", engine.maximumChallengesPerHour)
+        engine.maximumInvitationsReceived = try setting(
+            maxInvitationsReceived, "PLY_MAX_INVITATIONS_RECEIVED", engine.maximumInvitationsReceived)
         engine.openChallengeSeconds = try setting(openChallengeSeconds, "PLY_OPEN_CHALLENGE_SECONDS", seconds: engine.openChallengeSeconds)
         engine.newAccountsPerAddress = try setting(newAccountsPerIP, "PLY_NEW_ACCOUNTS_PER_IP", engine.newAccountsPerAddress)
         engine.maximumBlocks = try setting(maxBlocks, "PLY_MAX_BLOCKS", engine.maximumBlocks)
         engine.maximumReportsPerHour = try setting(maxReportsPerHour, "PLY_MAX_REPORTS_PER_HOUR", engine.maximumReportsPerHour)
         guard engine.maximumWatchesPerConnection >= 0, engine.maximumChatPerMinute >= 0, engine.maximumQueuesPerPlayer >= 0,
             engine.maximumOpenChallenges >= 0, engine.maximumPendingInvitations >= 0, engine.maximumChallengesPerHour >= 0,
-            engine.newAccountsPerAddress >= 0,
+            engine.maximumInvitationsReceived >= 0, engine.newAccountsPerAddress >= 0,
             engine.maximumBlocks >= 0, engine.maximumReportsPerHour >= 0
         else { throw ValidationError("max-watches, max-queues, max-chat-per-minute and the challenge, account, block and report limits must not be negative") }
         engine.vacationDaysPerYear = try setting(vacationDays, "PLY_VACATION_DAYS", engine.vacationDaysPerYear)

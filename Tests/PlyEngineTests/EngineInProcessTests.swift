@@ -202,7 +202,10 @@ import Testing
     /// the cap, in memory and in storage alike: the oldest are marked read in both, so the
     /// list is the same after the player leaves memory and comes back.
     @Test func unreadNotificationsKeepTheNewestInMemoryAndInStorage() async throws {
-        try await InProcessEngine.with({ $0.newAccountsPerAddress = 0 }) { e in
+        try await InProcessEngine.with({
+            $0.newAccountsPerAddress = 0
+            $0.maximumInvitationsReceived = 1000
+        }) { e in
             let (victim, victimID, session) = try await e.login("device-victim-0001")
             await victim.close()
             let cap = Player.maximumUnread

@@ -203,6 +203,28 @@ struct FairPlayTests {
         try await server.stop()
     }
 
+    /// Each account may invite a player once per game, but many cheap accounts could bury
+    /// that player's MATCHES and NOTIFICATIONS under invitations. Past the cap on invitations
+    /// waiting for one player, more are refused until some are answered.
+    @Test func aPlayerCannotBeBuriedInInvitations() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh()) { $0.engine.maximumInvitationsReceived = 4 }
+        let (target, p1) = try await server.player("buried")
+        var invitations: [String] = []
+        for n in 0..<2 {
+            let (c, _) = try await server.player("burier\(n)")
+            for game in ["reversi", "hive"] {
+                invitations.append(try #require(try await c.ok("CHALLENGE \(p1.player) \(game)")["match"]?.stringValue))
+            }
+        }
+        let (late, _) = try await server.player("burier-late")
+        try await late.err("CHALLENGE \(p1.player) khet", "rate_limited")
+        // Open challenges and other players are not affected; an answer frees a place.
+        try await late.ok("CHALLENGE open khet")
+        try await target.ok("DECLINE \(invitations[0])")
+        try await late.ok("CHALLENGE \(p1.player) khet")
+        try await server.stop()
+    }
+
     /// 100 parallel wrong passwords gave 64 real checks before `rate_limited`. Now password
     /// attempts count from their start, so at most the per-address limit are checked; and
     /// the limit applies to passwords only, so device and session logins from that address

@@ -96,6 +96,9 @@ public actor MatchDirectory {
     func challenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings) async throws -> Match {
         try await reserveChallenge(from: creator, to: invitee, game: rules.id)
         do {
+            if let invitee, try await safety.waitingInvitations(for: invitee) >= env.challenges.limits.maximumInvitationsReceived {
+                throw PlyError(.rateLimited, "\(invitee) has too many invitations waiting; try later")
+            }
             return try await makeChallenge(from: creator, to: invitee, rules: rules, settings: settings)
         } catch {
             // Not made; or perhaps made, when the insert's outcome is unknown: then read again.
@@ -391,4 +394,5 @@ struct ChallengeLimits: Sendable {
     var openChallengeSeconds = 7.0 * 24 * 3600
     var maximumChallengesPerHour = 60
     var maximumInvitationsPerOpponentPerHour = 5
+    var maximumInvitationsReceived = 50
 }

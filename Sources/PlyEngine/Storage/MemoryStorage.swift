@@ -614,6 +614,10 @@ extension MemoryStorage: SafetyStoring {
         }
     }
 
+    public func waitingInvitations(for invitee: String) async throws -> Int {
+        state.withLock { s in s.matches.values.filter { $0.invitee == invitee && $0.status == .invited }.count }
+    }
+
     public func invitations(from creator: String, to invitee: String) async throws -> [String] {
         state.withLock { s in
             s.matches.values.filter { $0.creator == creator && $0.invitee == invitee && $0.status == .invited }.map(\.id)
