@@ -80,6 +80,10 @@ extension LineServer {
 }
 
 /// Answers the plain HTTP requests; an upgrade to `/ws` is taken over by NIO's upgrader.
+///
+/// A connection must send a whole request within the handshake time of connecting or of
+/// its last response (a client sending a header a byte a minute holds no place for long),
+/// and the session a request runs on ends when its connection closes, even mid-request.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -88,8 +92,45 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var bodyTooLong = false
+    /// The session of the request being answered (`POST /line`, `GET /events`).
+    private var session: PlayerSession?
+    /// Closes the connection unless a whole request comes in time.
+    private var requestDeadline: Scheduled<Void>?
 
     init(server: LineServer) { self.server = server }
+
+    func channelActive(context: ChannelHandlerContext) {
+        awaitRequest(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        requestDeadline = nil
+        finishSession()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // Upgraded to a WebSocket: the session handler's own handshake time applies now.
+        requestDeadline?.cancel()
+        requestDeadline = nil
+    }
+
+    private func awaitRequest(_ context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        let channel = context.channel
+        requestDeadline = context.eventLoop.scheduleTask(in: TimeAmount(server.configuration.handshakeTimeout)) {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Ends the request's session, once.
+    private func finishSession() {
+        guard let s = session else { return }
+        session = nil
+        Task { await s.end() }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -107,6 +148,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            requestDeadline?.cancel()
+            requestDeadline = nil
             respond(context, head)
         }
     }
@@ -145,23 +188,30 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if bodyTooLong {
             return send(context, head, .ok, "ERR too_long line longer than \(server.configuration.maximumLineBytes) bytes\n")
         }
-        var text = body.readString(length: body.readableBytes) ?? ""
-        if let nl = text.firstIndex(of: "\n") { text = String(text[..<nl]) }
+        // The first line, by scalars: "\r\n" is one Character, which `firstIndex(of: "\n")` misses.
+        var text = Substring(body.readString(length: body.readableBytes) ?? "").unicodeScalars
+        if let nl = text.firstIndex(of: "\n") { text = text[..<nl] }
         if text.last == "\r" { text.removeLast() }
+        let line = String(text)
+        // A blank line gets no reply on the line port; here the request needs one.
+        if line.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            return send(context, head, .ok, "ERR bad_request send one request line as the body\n")
+        }
         let token = HTTPExchange.bearer(head.headers.first(name: "Authorization"))
-        let lines = (token.map { ["AUTH SESSION \($0)"] } ?? []) + [text]
+        let lines = (token.map { ["AUTH SESSION \($0)"] } ?? []) + [line]
         let collected = HTTPExchange.Collected()
         let loop = context.eventLoop
         let session = HTTPExchange.session(
             server: server, remote: ClientAddress.key(context.channel.remoteAddress), loop: loop, lines: lines,
             collected: collected)
+        self.session = session
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         collected.wait(on: loop) { replies, _ in replies >= lines.count }.whenComplete { _ in
             let replies = collected.replies
             // A refused session is the answer; otherwise the line's own reply.
             let answer = token != nil && replies.first?.hasPrefix("ERR ") == true ? replies[0] : (replies.last ?? "")
+            bound.value.0.finishSession()
             bound.value.0.send(bound.value.1, head, .ok, answer + "\n")
-            Task { await session.end() }
         }
     }
 
@@ -181,21 +231,22 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let session = HTTPExchange.session(
             server: server, remote: ClientAddress.key(context.channel.remoteAddress), loop: loop,
             lines: ["AUTH SESSION \(token) \(max(0, after))"], collected: collected)
+        self.session = session
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let wait = TimeAmount(server.configuration.longPoll)
         collected.wait(on: loop) { replies, _ in replies >= 1 }.whenComplete { _ in
             let reply = collected.replies.first ?? ""
             guard reply.hasPrefix("OK") else {
+                bound.value.0.finishSession()
                 bound.value.0.send(bound.value.1, head, .unauthorized, reply + "\n")
-                Task { await session.end() }
                 return
             }
             let answer: @Sendable () -> Void = {
                 let lines = collected.events
                 let resync = reply.contains(#""resync":true"#)
+                bound.value.0.finishSession()
                 bound.value.0.send(
                     bound.value.1, head, .ok, lines.map { $0 + "\n" }.joined(), extraHeaders: resync ? [("X-Ply-Resync", "true")] : [])
-                Task { await session.end() }
             }
             if !collected.events.isEmpty || reply.contains(#""resync":true"#) { return answer() }
             // Nothing yet: wait for the first event, or the long poll's end.
@@ -240,6 +291,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if !keepAlive { channel.close(promise: nil) }
         }
+        if keepAlive, channel.isActive { awaitRequest(context) }
     }
 }
 

@@ -198,6 +198,76 @@ struct WebSocketTests {
         try await server.stop()
     }
 
+    /// A blank `POST /line` got no reply (a blank line gets none on the line port) and its
+    /// session was never ended; a session whose client left mid-request stayed attached to
+    /// the player. Now the blank line is answered, and a session ends with its connection.
+    @Test func httpSessionsEndWithTheirConnection() async throws {
+        let (server, http) = try await Self.server { $0.server.longPoll = .seconds(20) }
+        func raw(_ request: String) async throws -> TestClient {
+            let c = try await TestClient.connect(port: http, expectHello: false)
+            try await c.sendRaw(Array(request.utf8))
+            return c
+        }
+        let (watcher, me) = try await server.player("http-leaver")
+        for body in ["", "  \r\n", "\nPING"] {
+            let c = try await raw("POST /line HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            #expect(try await c.nextLine(timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
+            var line = ""
+            while !line.hasPrefix("ERR") { line = try await c.nextLine(timeout: .seconds(5)) }
+            #expect(line.hasPrefix("ERR bad_request"), "\(body.debugDescription): \(line)")
+            await c.close()
+        }
+        // A line ending in CRLF is the line without it.
+        let crlf = try await raw("POST /line HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nPING\r\n")
+        var pong = ""
+        while !pong.hasPrefix("OK") && !pong.hasPrefix("ERR") { pong = try await crlf.nextLine(timeout: .seconds(5)) }
+        #expect(pong.hasPrefix("OK"), "PING with CRLF: \(pong)")
+        await crlf.close()
+        // A long poll with the player's session, left at once: the player is offline again.
+        await watcher.close()
+        let (other, _) = try await server.player("http-observer")
+        try await other.waitOffline(me.player)
+        let poll = try await raw("GET /events?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(me.session)\r\n\r\n")
+        var online = false
+        for _ in 0..<50 where !online {
+            online = try await other.ok("PROFILE \(me.player)")["online"]?.boolValue == true
+            if !online { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(online, "the long poll's session is attached")
+        await poll.close()
+        try await other.waitOffline(me.player, within: .seconds(3))
+        var sessions = 0
+        for _ in 0..<50 {
+            sessions = try await other.ok("STATS")["connections"]?.intValue ?? -1
+            if sessions == 1 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(sessions == 1, "only the observer's session is left")
+        try await server.stop()
+    }
+
+    /// The HTTP port held a connection that trickled a request a byte at a time for as long
+    /// as the idle timeout allowed between bytes. Now a whole request must come within the
+    /// handshake time of connecting, or of the last response on a kept-alive connection.
+    @Test func slowRequestsAreCutOff() async throws {
+        let (server, http) = try await Self.server { $0.server.handshakeTimeout = .seconds(2) }
+        let slow = try await TestClient.connect(port: http, expectHello: false)
+        let started = ContinuousClock.now
+        try await slow.sendRaw(Array("GET /healthz HTTP/1.1\r\n".utf8))
+        for _ in 0..<8 {
+            try await Task.sleep(for: .milliseconds(500))
+            try? await slow.sendRaw(Array("X".utf8))
+        }
+        #expect(await slow.isClosed(within: .seconds(2)))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        // A kept-alive connection is answered, then closed once idle for the handshake time.
+        let idle = try await TestClient.connect(port: http, expectHello: false)
+        try await idle.sendRaw(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(try await idle.nextLine().hasPrefix("HTTP/1.1 200"))
+        #expect(await idle.isClosed(within: .seconds(4)))
+        try await server.stop()
+    }
+
     /// The HTTP port counts in the connection limits: past the per-address limit a
     /// connection is answered 503 and closed; a server with idle HTTP connections open still
     /// stops promptly.

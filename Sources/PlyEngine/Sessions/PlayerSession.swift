@@ -42,6 +42,8 @@ public actor PlayerSession {
     private var readingPaused = false
     /// No more requests are taken (QUIT or server shutdown).
     private var stopping = false
+    /// `end` ran: the connection closed (once, however many tell it).
+    private var ended = false
 
     enum Pending: Sendable {
         case command(Command, tag: String?)
@@ -179,6 +181,8 @@ public actor PlayerSession {
     /// The connection closed: finish the requests already read, then the player may be
     /// offline.
     public func end() async {
+        guard !ended else { return }
+        ended = true
         stopping = true
         if let drainTask { await drainTask.value }
         await disconnected()
