@@ -43,9 +43,11 @@ public struct EngineConfiguration: Sendable {
     public var maximumOpenChallenges = 5
     /// Invitations one player may have waiting for an answer at once.
     public var maximumPendingInvitations = 20
-    /// Challenges (open or invitations) one player may make per hour, and invitations one
-    /// player may send another per hour: a challenger who withdraws each invitation at once
-    /// would otherwise put events, notifications and emails on one player's screen without end.
+    /// Challenges (open or invitations) of one player that may end unanswered (withdrawn,
+    /// declined, expired) per hour, and invitations from one player to another that may: a
+    /// challenger who withdraws each invitation at once would otherwise put events,
+    /// notifications and emails on one player's screen without end. Accepted challenges
+    /// (rematches) do not count; 0 turns a limit off.
     public var maximumChallengesPerHour = 60
     /// Invitations that may wait for one player's answer, from everyone together: many
     /// cheap accounts could otherwise bury a player's matches and notifications.

@@ -350,7 +350,7 @@ public enum CommandParser {
     /// A free-text reason or report: required, at most `chatMaxLength` characters.
     static func reason(_ text: Substring, usage: String) throws(PlyError) -> String {
         guard !text.isEmpty else { throw .badRequest("usage: \(usage)") }
-        guard text.count <= ProtocolLimits.chatMaxLength, text.utf8.count <= ProtocolLimits.chatMaxBytes else {
+        guard text.count <= ProtocolLimits.chatMaxLength, text.utf8.count <= ProtocolLimits.reasonMaxBytes else {
             throw .badRequest("the text is at most \(ProtocolLimits.chatMaxLength) characters")
         }
         return String(text)

@@ -12,9 +12,12 @@ public enum ProtocolLimits {
     public static let sanctionSeconds = 1...3_153_600_000
     public static let profileDataMaxBytes = 16 * 1024
     public static let chatMaxLength = 500
-    public static let chatMaxBytes = 4 * chatMaxLength
-    /// Marks on one character in chat: more than names allow, for scripts that stack a few.
-    public static let chatMaxCombiningRun = 8
+    /// Report and moderation texts: at most this many bytes besides `chatMaxLength` characters.
+    public static let reasonMaxBytes = 4 * chatMaxLength
+    /// Marks on one character in chat: more than names allow, for scripts that stack a few;
+    /// and code points in one character (the longest standard emoji sequence has ten).
+    public static let chatMaxCombiningMarks = 8
+    public static let chatMaxScalarsPerCharacter = 16
     public static let emailMaxLength = 254
     public static let passwordLength = 8...128
     public static let tokenMaxLength = 4096

@@ -244,6 +244,20 @@ public struct SafetyStore: Sendable {
         return 0
     }
 
+    /// Whether the two played a match together (one that started: active or finished).
+    public func havePlayed(_ a: String, _ b: String) async throws -> Bool {
+        let rows = try await database.query(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM match_players x
+                JOIN match_players y ON y.player_id = \(b) AND y.match_id = x.match_id
+                JOIN matches m ON m.id = x.match_id AND m.status IN ('active', 'finished')
+                WHERE x.player_id = \(a))
+            """, logger: logger)
+        for try await played in rows.decode(Bool.self) { return played }
+        return false
+    }
+
     /// Pending invitations from `creator` to `invitee`.
     public func invitations(from creator: String, to invitee: String) async throws -> [String] {
         var out: [String] = []

@@ -84,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Invitations one player may have waiting for an answer (env PLY_MAX_INVITATIONS, default \(Defaults.engine.maximumPendingInvitations))")
     var maxInvitations: Int?
 
-    @Option(help: "Challenges one player may make per hour, open or invitations (env PLY_MAX_CHALLENGES_PER_HOUR, default \(Defaults.engine.maximumChallengesPerHour)); invitations to one player are at most \(Defaults.engine.maximumInvitationsPerOpponentPerHour) an hour")
+    @Option(help: "Challenges of one player that may end unanswered (withdrawn, declined, expired) per hour; 0: no limit (env PLY_MAX_CHALLENGES_PER_HOUR, default \(Defaults.engine.maximumChallengesPerHour)); such invitations to one player: at most \(Defaults.engine.maximumInvitationsPerOpponentPerHour) an hour")
     var maxChallengesPerHour: Int?
 
     @Option(help: "Invitations that may wait for one player's answer, from everyone (env PLY_MAX_INVITATIONS_RECEIVED, default \(Defaults.engine.maximumInvitationsReceived))")

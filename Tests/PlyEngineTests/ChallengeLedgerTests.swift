@@ -38,32 +38,41 @@ import Testing
         #expect(l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 0) == .reserved)
     }
 
-    /// Invite, withdraw, invite again: nothing waits for long, but the hour counts each one.
-    @Test func challengesAreCountedPerHourInAllAndPerInvitedPlayer() {
+    /// Invite, withdraw, invite again: nothing waits for long, but the hour counts each
+    /// invitation that ended unanswered. Accepted ones (rematches) do not count.
+    @Test func unansweredChallengesAreCountedPerHourInAllAndPerInvitedPlayer() {
         let l = ChallengeLedger(
             limits: ChallengeLimits(maximumChallengesPerHour: 6, maximumInvitationsPerOpponentPerHour: 2))
-        l.load("ann", .init(), readAt: 0)
-        for t in [0.0, 10] {
-            #expect(l.reserve(creator: "ann", invitee: "bo", game: "reversi", now: t) == .reserved)
-            l.release(creator: "ann", invitee: "bo", game: "reversi")
+        func invite(_ who: String?, at t: Double, unanswered: Bool = true) -> ChallengeLedger.Reservation {
             l.load("ann", .init(), readAt: l.readStarting("ann"))
+            let r = l.reserve(creator: "ann", invitee: who, game: "reversi", now: t)
+            if r == .reserved { l.release(creator: "ann", invitee: who, game: "reversi", unanswered: unanswered, now: t) }
+            return r
         }
-        guard case .refused(let pair) = l.reserve(creator: "ann", invitee: "bo", game: "hive", now: 20) else {
-            Issue.record("a third invitation to bo within the hour")
+        for t in 0..<5 { #expect(invite("bo", at: Double(t), unanswered: false) == .reserved, "rematch \(t)") }
+        #expect(invite("bo", at: 10) == .reserved)
+        #expect(invite("bo", at: 11) == .reserved)
+        guard case .refused(let pair) = invite("bo", at: 20) else {
+            Issue.record("a third unanswered invitation to bo within the hour")
             return
         }
         #expect(pair.code == .rateLimited && pair.message.contains("to one player"))
         // Others may still be invited, up to the hourly total; an hour later bo may be again.
-        for (t, who) in [(30.0, "carl"), (40, "dan"), (50, "eve"), (60, "fay")] {
-            #expect(l.reserve(creator: "ann", invitee: who, game: "reversi", now: t) == .reserved)
-        }
-        guard case .refused(let total) = l.reserve(creator: "ann", invitee: nil, game: "reversi", now: 70) else {
-            Issue.record("a seventh challenge within the hour")
+        for (t, who) in [(30.0, "carl"), (40, "dan"), (50, "eve"), (60, "fay")] { #expect(invite(who, at: t) == .reserved) }
+        guard case .refused(let total) = invite(nil, at: 70) else {
+            Issue.record("a seventh unanswered challenge within the hour")
             return
         }
         #expect(total.code == .rateLimited && total.message.contains("an hour"))
-        #expect(l.reserve(creator: "ann", invitee: "bo", game: "hive", now: 3600.5) == .reserved)
+        #expect(invite("bo", at: 3610.5) == .reserved)
         #expect(l.reserve(creator: "bo", invitee: "ann", game: "hive", now: 70) == .unknown, "another player's hour is their own")
+        // 0 turns the limits off.
+        let off = ChallengeLedger(limits: ChallengeLimits(maximumChallengesPerHour: 0, maximumInvitationsPerOpponentPerHour: 0))
+        for t in 0..<20 {
+            off.load("ann", .init(), readAt: off.readStarting("ann"))
+            #expect(off.reserve(creator: "ann", invitee: "bo", game: "reversi", now: Double(t)) == .reserved)
+            off.release(creator: "ann", invitee: "bo", game: "reversi", unanswered: true, now: Double(t))
+        }
     }
 
     @Test func aPlayerWithNothingWaitingIsDroppedAndLoadsNoStaleFigures() {

@@ -167,16 +167,17 @@ struct FairPlayTests {
 
     /// Inviting and withdrawing in a loop kept no invitation waiting, so the caps never
     /// bit, and each turn left the offline target a notification of the challenge and one
-    /// of its end (and perhaps an email each). Now invitations to one player count per hour,
-    /// and a withdrawn one leaves nothing behind.
+    /// of its end (and perhaps an email each). Now invitations that end unanswered count per
+    /// hour, per invited player and in all, and a withdrawn one leaves nothing behind;
+    /// invitations that are played (rematches) do not count.
     @Test func inviteAndWithdrawLoopsAreLimited() async throws {
         let database = try await TestDatabase.fresh()
-        let server = try await TestServer.start(database: database) { $0.engine.maximumChallengesPerHour = 8 }
+        let server = try await TestServer.start(database: database) { $0.engine.maximumChallengesPerHour = 6 }
         let (target, p1) = try await server.player("loop-target")
         try await target.ok("LINK EMAIL loop-target-\(UUID().uuidString.prefix(8))@example.com correct-horse")
         try await target.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
         await target.close()
-        let (flooder, _) = try await server.player("looper")
+        let (flooder, fl) = try await server.player("looper")
         try await flooder.waitOffline(p1.player)
         for _ in 0..<5 {
             let m = try #require(try await flooder.ok("CHALLENGE \(p1.player) reversi")["match"]?.stringValue)
@@ -184,12 +185,19 @@ struct FairPlayTests {
         }
         try await flooder.err("CHALLENGE \(p1.player) reversi", "rate_limited")
         try await flooder.err("CHALLENGE \(p1.player) hive", "rate_limited")
-        // Other players may still be challenged, up to the hourly total (8 here).
-        try await flooder.ok("CHALLENGE open reversi")
-        try await flooder.ok("CHALLENGE open hive")
-        try await flooder.ok("CHALLENGE open khet")
+        // Another player may still be invited, until six in all ended unanswered this hour.
+        let (friend, f) = try await server.player("loop-friend")
+        let sixth = try #require(try await flooder.ok("CHALLENGE \(f.player) reversi")["match"]?.stringValue)
+        try await friend.ok("DECLINE \(sixth)")
         try await flooder.err("CHALLENGE open khet", "rate_limited")
-        // The target holds five challenge notifications and no `ended` ones; one email.
+        // Played invitations do not count: the friend's rematches go on.
+        for _ in 0..<7 {
+            let m = try #require(try await friend.ok("CHALLENGE \(fl.player) reversi")["match"]?.stringValue)
+            try await flooder.ok("ACCEPT \(m)")
+            try await friend.ok("RESIGN \(m)")
+        }
+        // The target was left five challenge notifications, each taken back with its
+        // invitation, and no `ended` ones; one email.
         var notes: [String] = []
         for _ in 0..<50 where notes.count < 5 {
             try await Task.sleep(for: .milliseconds(100))
@@ -198,6 +206,7 @@ struct FairPlayTests {
         try await Task.sleep(for: .milliseconds(1200))  // past a lazy flush
         notes = try await query(database, "SELECT kind FROM notifications WHERE player_id = '\(p1.player)'")
         #expect(notes.sorted() == Array(repeating: "challenge", count: 5))
+        #expect(try await query(database, "SELECT id FROM notifications WHERE player_id = '\(p1.player)' AND read_at IS NULL") == [])
         let mail = try await query(database, "SELECT notification_id FROM outbox WHERE player_id = '\(p1.player)'")
         #expect(mail.count == 1, "one challenge email an hour: \(mail)")
         try await server.stop()
@@ -222,6 +231,13 @@ struct FairPlayTests {
         try await late.ok("CHALLENGE open khet")
         try await target.ok("DECLINE \(invitations[0])")
         try await late.ok("CHALLENGE \(p1.player) khet")
+        // Full again, a player the target has played still gets through.
+        let (friend, f) = try await server.player("buried-friend")
+        let played = try #require(try await target.ok("CHALLENGE \(f.player) reversi")["match"]?.stringValue)
+        try await friend.ok("ACCEPT \(played)")
+        try await friend.ok("RESIGN \(played)")
+        try await server.player("burier-stranger").0.err("CHALLENGE \(p1.player) khet", "rate_limited")
+        try await friend.ok("CHALLENGE \(p1.player) khet")
         try await server.stop()
     }
 

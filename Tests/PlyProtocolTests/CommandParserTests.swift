@@ -218,16 +218,20 @@ struct CommandParserTests {
             "Tiếng Việt: được, những",  // two marks on one letter
             "Thaana ހުރިހާ and Devanagari नमस्ते",
             "👨‍👩‍👧 👍🏽 1️⃣ 🇫🇷 ❤️",  // joiners, a skin tone, a keycap, a flag, a variation selector
-            "a" + String(repeating: "\u{301}", count: ProtocolLimits.chatMaxCombiningRun),
+            "a" + String(repeating: "\u{301}", count: ProtocolLimits.chatMaxCombiningMarks),
+            "tab\tseparated",
             "مرحبا and עברית, drawn right to left without any control",
         ]
         for text in lines {
             #expect(try CommandParser.parse("SAY m1 \(text)").command.get() == .say(match: "m1", text: text), "\(text)")
         }
-        // 500 characters but over 2,000 bytes: four-byte emoji with a variation selector each.
-        let wide = String(repeating: "👍\u{FE0F}", count: 300)
-        #expect(wide.count == 300 && wide.utf8.count == 2_100)
-        #expect(CommandParser.parse("SAY m1 \(wide)").failure?.code == .badRequest)
+        // 300 flags are 2,400 bytes and 300 characters: within the limit.
+        let flags = String(repeating: "🇫🇷", count: 300)
+        #expect(try CommandParser.parse("SAY m1 \(flags)").command.get() == .say(match: "m1", text: flags))
+        // Marks joined by zero-width joiners are still one character: refused.
+        let joined = "a" + String(repeating: String(repeating: "\u{301}", count: 8) + "\u{200D}", count: 20)
+        #expect(joined.count == 1)
+        #expect(CommandParser.parse("SAY m1 \(joined)").failure?.code == .badRequest)
     }
 
     // MARK: Tags

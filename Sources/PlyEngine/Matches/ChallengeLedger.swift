@@ -5,8 +5,10 @@ import Synchronization
 /// game their invitations go. It is read from PostgreSQL once per player (when they next
 /// challenge) and kept as challenges are made and settled, so the per-player caps cost no
 /// query per challenge. A player with nothing waiting is dropped, which bounds it by the
-/// players with challenges out. It also counts the challenges each player made in the last
-/// hour, in all and per invited player (in memory: a restart forgets them).
+/// players with challenges out. It also counts each player's challenges that ended
+/// unanswered (withdrawn, declined, expired) in the last hour, in all and per invited
+/// player: a loop of inviting and withdrawing is limited, rematches of games played are not
+/// (in memory: a restart forgets them).
 final class ChallengeLedger: Sendable {
     struct Pending: Sendable, Hashable {
         var open = 0
@@ -24,8 +26,9 @@ final class ChallengeLedger: Sendable {
 
     private struct State {
         var byCreator: [String: Pending] = [:]
-        var madePerHour: AttemptLimiter
-        var invitedPerHour: AttemptLimiter
+        /// Nil when the limit is 0 (off).
+        var unansweredPerHour: AttemptLimiter?
+        var unansweredPerPairPerHour: AttemptLimiter?
         /// Bumped by every release and forget, so a read from the database that a release
         /// overtook is not loaded over it.
         var generation: [String: Int] = [:]
@@ -35,10 +38,11 @@ final class ChallengeLedger: Sendable {
 
     init(limits: ChallengeLimits) {
         self.limits = limits
+        func hourly(_ limit: Int) -> AttemptLimiter? { limit > 0 ? AttemptLimiter(limit: limit, window: 3600) : nil }
         state = Mutex(
             State(
-                madePerHour: AttemptLimiter(limit: limits.maximumChallengesPerHour, window: 3600),
-                invitedPerHour: AttemptLimiter(limit: limits.maximumInvitationsPerOpponentPerHour, window: 3600)))
+                unansweredPerHour: hourly(limits.maximumChallengesPerHour),
+                unansweredPerPairPerHour: hourly(limits.maximumInvitationsPerOpponentPerHour)))
     }
 
     static func invitation(_ invitee: String, _ game: String) -> String { invitee + " " + game }
@@ -74,14 +78,16 @@ final class ChallengeLedger: Sendable {
     func reserve(creator: String, invitee: String?, game: String, now: Double) -> Reservation {
         state.withLock { s in
             guard var p = s.byCreator[creator] else { return .unknown }
-            guard s.madePerHour.allows(creator, now: now) else {
-                return .refused(PlyError(.rateLimited, "at most \(limits.maximumChallengesPerHour) challenges an hour"))
-            }
-            let pair = invitee.map { creator + " " + $0 }
-            if let pair, !s.invitedPerHour.allows(pair, now: now) {
+            if s.unansweredPerHour?.allows(creator, now: now) == false {
                 return .refused(
                     PlyError(
-                        .rateLimited, "at most \(limits.maximumInvitationsPerOpponentPerHour) invitations an hour to one player"))
+                        .rateLimited, "at most \(limits.maximumChallengesPerHour) challenges an hour may end unanswered"))
+            }
+            if let invitee, s.unansweredPerPairPerHour?.allows(Self.pair(creator, invitee), now: now) == false {
+                return .refused(
+                    PlyError(
+                        .rateLimited,
+                        "at most \(limits.maximumInvitationsPerOpponentPerHour) invitations an hour to one player may end unanswered"))
             }
             if let invitee {
                 let key = Self.invitation(invitee, game)
@@ -100,16 +106,20 @@ final class ChallengeLedger: Sendable {
                 p.open += 1
             }
             s.byCreator[creator] = p
-            s.madePerHour.record(creator, now: now)
-            if let pair { s.invitedPerHour.record(pair, now: now) }
             return .reserved
         }
     }
 
+    static func pair(_ creator: String, _ invitee: String) -> String { creator + " " + invitee }
+
     /// A challenge left the waiting state (accepted, declined, withdrawn, expired), or was
-    /// never made after all.
-    func release(creator: String, invitee: String?, game: String) {
+    /// never made after all; `unanswered` when it ended without a game (counted for the hour).
+    func release(creator: String, invitee: String?, game: String, unanswered: Bool = false, now: Double = 0) {
         state.withLock { s in
+            if unanswered {
+                s.unansweredPerHour?.record(creator, now: now)
+                if let invitee { s.unansweredPerPairPerHour?.record(Self.pair(creator, invitee), now: now) }
+            }
             s.generation[creator, default: 0] += 1
             guard var p = s.byCreator[creator] else { return }
             if let invitee { p.invitations.remove(Self.invitation(invitee, game)) } else { p.open = max(0, p.open - 1) }

@@ -50,6 +50,8 @@ public actor Match {
     /// to do), which is committed and adopted inside the exclusive section, then published.
     @discardableResult
     private func run(_ decide: (MatchState) async throws -> MatchTransition?) async throws -> JSONObject? {
+        // An invitation that ended unanswered: its invitee's notification of it is taken back.
+        var unansweredInvitee: String?
         let reply: JSONObject? = try await exclusive {
             guard var t = try await decide(state) else { return nil }
             if let ending = t.rating {
@@ -60,7 +62,10 @@ public actor Match {
             if state.status.isChallenge, !t.next.status.isChallenge {
                 // The challenge no longer waits: its creator may make another.
                 let r = state.row
-                env.challenges.release(creator: r.creator, invitee: r.status == .invited ? r.invitee : nil, game: r.game)
+                env.challenges.release(
+                    creator: r.creator, invitee: r.status == .invited ? r.invitee : nil, game: r.game,
+                    unanswered: t.next.status == .aborted, now: env.now().timeIntervalSince1970)
+                if t.next.status == .aborted, r.status == .invited { unansweredInvitee = r.invitee }
             }
             if t.next.conditionalLines != state.conditionalLines { await tidyLines(from: state, to: t.next) }
             swap(&state, &t.next)  // adopted without a copy; the old state goes with `t`
@@ -68,6 +73,9 @@ public actor Match {
             return t.reply
         }
         await drainOutbox()
+        if let invitee = unansweredInvitee, let player = try? await env.players.player(invitee) {
+            _ = await player.markSeen(Player.noticeID(kind: "challenge", match: id))
+        }
         return reply
     }
 

@@ -96,7 +96,11 @@ public actor MatchDirectory {
     func challenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings) async throws -> Match {
         try await reserveChallenge(from: creator, to: invitee, game: rules.id)
         do {
-            if let invitee, try await safety.waitingInvitations(for: invitee) >= env.challenges.limits.maximumInvitationsReceived {
+            // Past the cap only players who played the invitee before get through: strangers
+            // filling it cannot keep the invitee's opponents out.
+            if let invitee, try await safety.waitingInvitations(for: invitee) >= env.challenges.limits.maximumInvitationsReceived,
+                try await !safety.havePlayed(creator, invitee)
+            {
                 throw PlyError(.rateLimited, "\(invitee) has too many invitations waiting; try later")
             }
             return try await makeChallenge(from: creator, to: invitee, rules: rules, settings: settings)

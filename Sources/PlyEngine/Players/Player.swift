@@ -215,12 +215,17 @@ public actor Player {
     func notifyIfAway(kind: String, match: String, turn: Int? = nil) async -> Bool {
         guard connections.isEmpty, !deleted else { return false }
         guard !unread.contains(where: { $0.kind == kind && $0.match == match }) else { return false }
-        let prefix = ["your_turn": "t", "challenge": "c", "ended": "e"][kind] ?? "x"
-        let nid = turn.map { "\(prefix)-\(match)-\($0)" } ?? "\(prefix)-\(match)"
+        let nid = Self.noticeID(kind: kind, match: match, turn: turn)
         await store(NotificationRow(
             player: id, id: nid, kind: kind, match: match, at: Date().wholeSeconds,
             email: data["email_turn_alerts"]?.boolValue == true || digestHours != nil, digestHours: digestHours))
         return true
+    }
+
+    /// A notification's id: one per kind and match (and turn, for turn notices).
+    static func noticeID(kind: String, match: String, turn: Int? = nil) -> String {
+        let prefix = ["your_turn": "t", "challenge": "c", "ended": "e"][kind] ?? "x"
+        return turn.map { "\(prefix)-\(match)-\($0)" } ?? "\(prefix)-\(match)"
     }
 
     /// `email_digest_hours` from the profile: mail a digest at most once in that many hours.
@@ -250,12 +255,10 @@ public actor Player {
     /// Keeps an unread notification, stores it and tells the player's connections.
     private func store(_ note: NotificationRow) async {
         unread.append(note)
-        if unread.count > Self.maximumUnread {
-            // The oldest goes, here and in the database, so both hold the same list.
-            let dropped = unread.removeFirst()
-            await writer.lazy(.notificationSeen(player: id, id: dropped.id, at: Date()))
-        }
+        let dropped = unread.count > Self.maximumUnread ? unread.removeFirst() : nil
         await writer.lazy(.notification(note))
+        // The oldest goes, here and in the database, so both hold the same list.
+        if let dropped { await writer.lazy(.notificationSeen(player: id, id: dropped.id, at: Date())) }
         await deliver(Event("notification", Self.json(note)))
     }
 

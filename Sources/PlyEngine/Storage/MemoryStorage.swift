@@ -614,6 +614,14 @@ extension MemoryStorage: SafetyStoring {
         }
     }
 
+    public func havePlayed(_ a: String, _ b: String) async throws -> Bool {
+        state.withLock { s in
+            participated(s, a).contains { m in
+                (m.status == .active || m.status == .finished) && (s.participation[b] ?? []).contains(m.id)
+            }
+        }
+    }
+
     public func waitingInvitations(for invitee: String) async throws -> Int {
         state.withLock { s in s.matches.values.filter { $0.invitee == invitee && $0.status == .invited }.count }
     }

@@ -108,6 +108,7 @@ public protocol SafetyStoring: Sendable {
     func pendingChallenges(of creator: String) async throws -> (open: Int, invitations: [(invitee: String, game: String)])
     func invitations(from creator: String, to invitee: String) async throws -> [String]
     func waitingInvitations(for invitee: String) async throws -> Int
+    func havePlayed(_ a: String, _ b: String) async throws -> Bool
     func unfinishedMatches(of player: String) async throws -> [String]
     func expiredOpenChallenges(before cutoff: Date, limit: Int) async throws -> [String]
 }
