@@ -53,6 +53,11 @@ extension LineServer {
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
                                 try channel.pipeline.syncOperations.addHandlers(
+                                    // A message split into fragments is put back together (at most
+                                    // 64 of them, within the frame limit) before it is a line.
+                                    NIOWebSocketFrameAggregator(
+                                        minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
+                                        maxAccumulatedFrameSize: configuration.maximumUnterminatedBytes),
                                     WebSocketLineCodec(maximumLineBytes: configuration.maximumLineBytes),
                                     SessionHandler(server: self, admitted: true))
                             }

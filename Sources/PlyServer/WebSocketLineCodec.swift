@@ -5,8 +5,10 @@ import PlyLines
 /// Puts a WebSocket (`GET /ws`) in front of the same `SessionHandler` as the line port: a
 /// text frame in is a line (`LineFrame`, `tooLong` past the line limit), a line out is a text
 /// frame. So every limit and timeout of the line port holds. A binary frame closes the
-/// connection with code 1003 (unacceptable data); a close from the session sends a close
-/// frame (1000) first.
+/// connection with code 1003 (unacceptable data), a broken fragmented message (a new message
+/// before the last one ended, too many or too small fragments) with 1002 (protocol error);
+/// a close from the session sends a close frame (1000) first. Fragments arrive here joined
+/// (`NIOWebSocketFrameAggregator` in front).
 final class WebSocketLineCodec: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = LineFrame
@@ -34,7 +36,15 @@ final class WebSocketLineCodec: ChannelDuplexHandler {
         case .connectionClose:
             context.close(promise: nil)
         default:
-            break  // pongs, and continuations of frames the client split (Ply's clients do not)
+            break  // pongs
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOWebSocketFrameAggregator.Error {
+            sendClose(context, .protocolError, promise: nil)
+        } else {
+            context.fireErrorCaught(error)
         }
     }
 

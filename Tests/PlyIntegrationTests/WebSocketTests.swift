@@ -63,6 +63,21 @@ struct WebSocketTests {
         #expect(ws.receivedCloseCode == .unacceptableData)
         let quiet = try await WebSocketTestClient.connect(port: http)
         #expect(await quiet.isClosed(within: .seconds(8)), "closed after 2 s of silence")
+        // A message in fragments is one line once whole (the first fragment alone was run);
+        // a new message before the last one ended closes the connection with 1002.
+        let split = try await WebSocketTestClient.connect(port: http)
+        try await split.sendFrame(.text, Array("MOVE m9".utf8), fin: false)
+        try await split.sendFrame(.continuation, Array("99 1 f5".utf8), fin: false)
+        try await split.sendFrame(.continuation, [], fin: true)
+        let joined = try await split.reply()
+        #expect(joined.hasPrefix("ERR unauthenticated"), "the whole line, refused as a whole: \(joined)")
+        try await split.sendFrame(.text, Array("PI".utf8), fin: false)
+        try await split.sendFrame(.continuation, Array("NG".utf8), fin: true)
+        #expect(try await split.reply().hasPrefix("OK"))
+        try await split.sendFrame(.text, Array("PI".utf8), fin: false)
+        try await split.sendFrame(.text, Array("PING".utf8), fin: true)
+        #expect(await split.isClosed())
+        #expect(split.receivedCloseCode == .protocolError)
         try await server.stop()
     }
 

@@ -49,8 +49,8 @@ final class WebSocketTestClient: Sendable {
 
     var receivedCloseCode: WebSocketErrorCode? { box.code.withLock { $0 } }
 
-    func sendFrame(_ opcode: WebSocketOpcode, _ bytes: [UInt8]) async throws {
-        let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: ByteBuffer(bytes: bytes))
+    func sendFrame(_ opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true) async throws {
+        let frame = WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: ByteBuffer(bytes: bytes))
         try await channel.writeAndFlush(frame)
     }
 
