@@ -48,7 +48,7 @@ extension LineServer {
                         shouldUpgrade: { channel, head in
                             channel.eventLoop.makeSucceededFuture(
                                 head.uri.split(separator: "?").first == "/ws" && [.running, .standby].contains(self.phase)
-                                    ? HTTPHeaders() : nil)
+                                    && self.originAllowed(head) ? HTTPHeaders() : nil)
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
@@ -71,6 +71,12 @@ extension LineServer {
             }
             .bind(host: configuration.host, port: port)
             .get()
+    }
+
+    /// Whether the page a request comes from may play here (`OriginPolicy`).
+    func originAllowed(_ head: HTTPRequestHead) -> Bool {
+        OriginPolicy(allowed: configuration.allowedOrigins)
+            .allows(origin: head.headers.first(name: "Origin"), host: head.headers.first(name: "Host"))
     }
 
     /// Why the server does not accept play now, or nil: `/healthz`'s answer.
@@ -165,6 +171,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             return send(
                 context, head, .ok, file.bytes, contentType: file.contentType,
                 extraHeaders: [("Content-Security-Policy", WebClientFiles.securityPolicy)])
+        }
+        if ["/ws", "/line", "/events"].contains(path), !server.originAllowed(head) {
+            return send(context, head, .forbidden, "ERR forbidden pages of this origin may not play here (see --allow-origin)\n")
         }
         switch (head.method, path) {
         case (.GET, "/healthz"):

@@ -8,6 +8,9 @@ public struct ServerConfiguration: Sendable {
     public var httpPort: Int?
     /// How long `GET /events` waits for the first event.
     public var longPoll = Duration.seconds(25)
+    /// Web pages, besides the server's own, whose scripts may play through the HTTP port
+    /// (`https://game.example`; `*`: any). See `OriginPolicy`.
+    public var allowedOrigins: [String] = []
 
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests read the bound port from `onBound`).

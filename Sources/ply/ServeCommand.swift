@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "HTTP port for WebSocket (/ws), /healthz and the web page (/); off unless given (env PLY_HTTP_PORT)")
     var httpPort: Int?
 
+    @Option(help: "A web page origin, besides this server's own, whose scripts may play through the HTTP port (https://game.example; * for any); repeatable (env PLY_ALLOW_ORIGINS, comma-separated)")
+    var allowOrigin: [String] = []
+
     @Option(help: "Longest request line in bytes (env PLY_MAX_LINE_BYTES, default \(Defaults.server.maximumLineBytes))")
     var maxLineBytes: Int?
 
@@ -211,6 +214,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(server.port) else { throw ValidationError("port must be 0 to 65535") }
         server.httpPort = try httpPort ?? Environment.int("PLY_HTTP_PORT")
         if let http = server.httpPort, !(0...65535).contains(http) { throw ValidationError("http-port must be 0 to 65535") }
+        server.allowedOrigins =
+            allowOrigin.isEmpty
+            ? (Environment.value("PLY_ALLOW_ORIGINS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            : allowOrigin
         guard server.maximumLineBytes >= 64 else { throw ValidationError("max-line-bytes must be at least 64") }
         switch (tlsCert ?? Environment.value("PLY_TLS_CERT"), tlsKey ?? Environment.value("PLY_TLS_KEY")) {
         case (nil, nil): break

@@ -261,6 +261,40 @@ struct WebSocketTests {
         try await server.stop()
     }
 
+    /// Another site's page could have its visitors' browsers play here: create accounts and
+    /// try passwords from their addresses. Now only the server's own page, listed origins
+    /// and requests naming no page (apps, bots) may use `/ws`, `POST /line` and `/events`.
+    @Test func pagesOfOtherSitesMayNotPlay() async throws {
+        let (server, http) = try await Self.server { $0.server.allowedOrigins = ["https://game.example"] }
+        func status(_ request: String) async throws -> String {
+            let c = try await TestClient.connect(port: http, expectHello: false)
+            try await c.sendRaw(Array(request.utf8))
+            let line = try await c.nextLine(timeout: .seconds(5))
+            await c.close()
+            return line
+        }
+        func upgrade(origin: String) -> String {
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(http)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: \(origin)\r\n\r\n"
+        }
+        #expect(try await status(upgrade(origin: "https://evil.example")).hasPrefix("HTTP/1.1 403"))
+        #expect(try await status(upgrade(origin: "http://127.0.0.1:\(http)")).hasPrefix("HTTP/1.1 101"))
+        #expect(try await status(upgrade(origin: "https://game.example")).hasPrefix("HTTP/1.1 101"))
+        func post(origin: String?) -> String {
+            "POST /line HTTP/1.1\r\nHost: 127.0.0.1:\(http)\r\nContent-Length: 4\r\n"
+                + (origin.map { "Origin: \($0)\r\n" } ?? "") + "\r\nPING"
+        }
+        #expect(try await status(post(origin: "https://evil.example")).hasPrefix("HTTP/1.1 403"))
+        #expect(try await status(post(origin: nil)).hasPrefix("HTTP/1.1 200"))
+        #expect(try await status(post(origin: "https://game.example")).hasPrefix("HTTP/1.1 200"))
+        #expect(
+            try await status("GET /events HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nAuthorization: Bearer t\r\n\r\n")
+                .hasPrefix("HTTP/1.1 403"))
+        // The web client itself is served to anyone: only playing is guarded.
+        #expect(try await status("GET / HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        try await server.stop()
+    }
+
     /// The HTTP port held a connection that trickled a request a byte at a time for as long
     /// as the idle timeout allowed between bytes. Now a whole request must come within the
     /// handshake time of connecting, or of the last response on a kept-alive connection.
