@@ -98,7 +98,12 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Schema")],
+            // Embedded in the binary, as the web client is: a server is one file to deploy.
+            // A new schema file is listed here and in `Migration.embedded`.
+            resources: [
+                "001_accounts.sql", "002_matches.sql", "003_notifications.sql", "004_automatch.sql", "005_commit_procedure.sql",
+                "006_safety.sql", "007_clocks.sql", "008_conditional.sql", "009_lease.sql", "010_waiting_invitations.sql",
+            ].map { .embedInCode("Schema/\($0)") },
             swiftSettings: strict
         ),
         .target(

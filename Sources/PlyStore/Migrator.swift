@@ -49,26 +49,43 @@ public struct Migration: Sendable, Hashable {
         statements = pieces.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
+    /// The schema files compiled into the binary (Package.swift lists them too).
+    static let embedded: [(file: String, sql: [UInt8])] = [
+        ("001_accounts.sql", PackageResources._01_accounts_sql),
+        ("002_matches.sql", PackageResources._02_matches_sql),
+        ("003_notifications.sql", PackageResources._03_notifications_sql),
+        ("004_automatch.sql", PackageResources._04_automatch_sql),
+        ("005_commit_procedure.sql", PackageResources._05_commit_procedure_sql),
+        ("006_safety.sql", PackageResources._06_safety_sql),
+        ("007_clocks.sql", PackageResources._07_clocks_sql),
+        ("008_conditional.sql", PackageResources._08_conditional_sql),
+        ("009_lease.sql", PackageResources._09_lease_sql),
+        ("010_waiting_invitations.sql", PackageResources._10_waiting_invitations_sql),
+    ]
+
     /// The migrations shipped inside the binary, in order.
     public static func bundled() throws -> [Migration] {
-        guard let dir = Bundle.module.url(forResource: "Schema", withExtension: nil) else {
-            throw MigrationError("the Schema folder is missing from the build")
-        }
-        return try load(from: dir)
+        try migrations(embedded.map { ($0.file, String(decoding: $0.sql, as: UTF8.self)) })
     }
 
-    public static func load(from dir: URL) throws -> [Migration] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }.sorted()
+    /// The migrations of `NNN_name.sql` files and their SQL, in order of their numbers.
+    static func migrations(_ files: [(name: String, sql: String)]) throws -> [Migration] {
         var out: [Migration] = []
-        for file in files {
-            guard let underscore = file.firstIndex(of: "_"), let version = Int(file[..<underscore]) else {
+        for (file, sql) in files.sorted(by: { $0.name < $1.name }) {
+            guard file.hasSuffix(".sql"), let underscore = file.firstIndex(of: "_"), let version = Int(file[..<underscore]) else {
                 throw MigrationError("schema file \(file) is not named NNN_name.sql")
             }
-            let sql = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
             out.append(Migration(version: version, name: String(file.dropLast(4)), sql: sql))
         }
         guard Set(out.map(\.version)).count == out.count else { throw MigrationError("two schema files share a number") }
         return out
+    }
+
+    /// The migrations of a folder of schema files (`Schema/` in the source tree).
+    public static func load(from dir: URL) throws -> [Migration] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }
+        return try migrations(
+            try files.map { ($0, try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)) })
     }
 }
 

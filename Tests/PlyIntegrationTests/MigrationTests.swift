@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PlyStore
 import PostgresNIO
@@ -39,6 +40,16 @@ struct MigrationTests {
             #expect(valid == [true])
             group.cancelAll()
         }
+    }
+
+    /// The schema files are compiled into the binary (a server is one file to deploy): every
+    /// file of `Schema/` is there, as it is in the source tree.
+    @Test func everySchemaFileIsInTheBinary() throws {
+        let folder = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/PlyStore/Schema")
+        let onDisk = try Migration.load(from: folder)
+        #expect(onDisk.count >= 10)
+        #expect(try Migration.bundled() == onDisk)
     }
 
     @Test func schemaFilesSplitIntoStatements() {
