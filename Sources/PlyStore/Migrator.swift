@@ -7,11 +7,6 @@ public struct Migration: Sendable, Hashable {
     public var version: Int
     public var name: String
     public var statements: [String]
-    /// False for a file whose first line is `-- ply: no transaction`: its statements run one
-    /// by one, each committing on its own, for those PostgreSQL refuses inside a transaction
-    /// (`CREATE INDEX CONCURRENTLY`, which builds an index without blocking writes). Such a
-    /// file must be safe to run again from the start after a failure part way.
-    public var transactional: Bool
 
     /// Splits a schema file into statements. Schema files keep to plain DDL: statements end
     /// with `;`, and hold semicolons only inside a `$$`-quoted body (a procedure's), so no SQL
@@ -19,7 +14,6 @@ public struct Migration: Sendable, Hashable {
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
-        transactional = sql.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) != "-- ply: no transaction"
         let withoutComments = sql.split(separator: "\n", omittingEmptySubsequences: false)
             .map { line -> Substring in
                 if let r = line.range(of: "--") { return line[..<r.lowerBound] }
@@ -94,8 +88,8 @@ public struct MigrationError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// Applies schema files in order, each in its own transaction (but those marked to run
-/// outside one, `Migration.transactional`), recording them in `schema_versions`. An advisory lock makes two servers starting at once take turns.
+/// Applies schema files in order, each in its own transaction, recording them in
+/// `schema_versions`. An advisory lock makes two servers starting at once take turns.
 public enum Migrator {
     static let lockKey: Int64 = 0x706C_7900  // "ply\0"
 
@@ -122,17 +116,7 @@ public enum Migrator {
     public static func migrate(_ client: PostgresClient, migrations: [Migration], schema: String? = nil, logger: Logger) async throws -> [Int] {
         if let schema, !DatabaseURL.isSchemaName(schema) { throw MigrationError("\(schema) is not a valid schema name") }
         return try await client.withConnection { conn in
-            // Polled, not waited for inside a statement: a migrator blocked in
-            // pg_advisory_lock holds a snapshot that CREATE INDEX CONCURRENTLY, run by the
-            // holder, waits for (a deadlock PostgreSQL breaks by failing one of them).
-            while true {
-                var taken = false
-                for try await t in try await conn.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger).decode(Bool.self) {
-                    taken = t
-                }
-                if taken { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            _ = try await conn.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
             do {
                 if let schema {
                     // A checked name (isSchemaName): letters, digits and _, nothing to quote.
@@ -160,20 +144,6 @@ public enum Migrator {
         }
         var applied: [Int] = []
         for m in migrations.sorted(by: { $0.version < $1.version }) where !done.contains(m.version) {
-            guard m.transactional else {
-                do {
-                    for statement in m.statements {
-                        _ = try await conn.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                    }
-                    _ = try await conn.query(
-                        "INSERT INTO schema_versions (version, name) VALUES (\(m.version), \(m.name))", logger: logger)
-                } catch {
-                    throw MigrationError("schema \(m.name) failed: \(String(reflecting: error))")
-                }
-                logger.info("schema applied", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
-                applied.append(m.version)
-                continue
-            }
             _ = try await conn.query("BEGIN", logger: logger)
             do {
                 for statement in m.statements {

@@ -31,13 +31,6 @@ struct MigrationTests {
                 versions.append(v)
             }
             #expect(versions == migrations.map(\.version))
-            // A file run outside a transaction (CREATE INDEX CONCURRENTLY) leaves a valid index.
-            #expect(migrations.contains { !$0.transactional })
-            var valid: [Bool] = []
-            let indexes = try await client.query(
-                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'matches_invited'")
-            for try await v in indexes.decode(Bool.self) { valid.append(v) }
-            #expect(valid == [true])
             group.cancelAll()
         }
     }
@@ -60,10 +53,5 @@ struct MigrationTests {
             version: 10, name: "010_p",
             sql: "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$\nBEGIN\n    COMMIT; -- inside\nEND\n$$;\nCREATE TABLE b (y int);")
         #expect(p.statements == ["CREATE PROCEDURE p() LANGUAGE plpgsql AS $$\nBEGIN\n    COMMIT; \nEND\n$$", "CREATE TABLE b (y int)"])
-        // Only a first line that says so takes a file out of a transaction.
-        #expect(m.transactional && p.transactional)
-        let outside = Migration(version: 11, name: "011_c", sql: "-- ply: no transaction\nCREATE INDEX CONCURRENTLY j ON a (x);")
-        #expect(!outside.transactional && outside.statements == ["CREATE INDEX CONCURRENTLY j ON a (x)"])
-        #expect(Migration(version: 12, name: "012_d", sql: "CREATE TABLE c (z int);\n-- ply: no transaction\n").transactional)
     }
 }
