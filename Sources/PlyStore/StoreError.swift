@@ -44,7 +44,7 @@ public struct StoreError: Error, CustomStringConvertible {
         case is CommitOutcomeUnknown:
             return StoreError(.outcomeUnknown, underlying: error)
         case let e as PSQLError:
-            return StoreError(e.serverInfo == nil ? .unavailable : .refused, underlying: e)
+            return StoreError(serverRefusal(in: e) == nil ? .unavailable : .refused, underlying: e)
         case is PostgresTransactionError:
             return StoreError(serverRefusal(in: error) == nil ? .unavailable : .refused, underlying: error)
         default:

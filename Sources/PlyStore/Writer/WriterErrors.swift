@@ -33,11 +33,12 @@ public struct CommitOutcomeUnknown: Error, CustomStringConvertible {
 }
 
 /// The error PostgreSQL itself answered with (a statement it refused), looking inside the
-/// wrappers of transactions and commits; nil when the server was not reached.
+/// wrappers of transactions and commits; nil when the server was not reached, or answered
+/// that it cannot serve now (`isTransient`).
 public func serverRefusal(in error: any Error) -> PSQLError? {
     switch error {
     case let e as PSQLError:
-        return e.serverInfo != nil ? e : nil
+        return e.serverInfo != nil && !isTransient(e) ? e : nil
     case let t as PostgresTransactionError:
         for inner in [t.closureError, t.beginError, t.commitError, t.rollbackError] {
             if let inner, let e = serverRefusal(in: inner) { return e }
@@ -48,4 +49,14 @@ public func serverRefusal(in error: any Error) -> PSQLError? {
     default:
         return nil
     }
+}
+
+/// An error by which PostgreSQL says it is going away rather than that it refuses the
+/// statement: a connection exception (class 08) or operator intervention (57: shutting
+/// down, starting up, a terminated backend). Like a dropped connection it is an outage,
+/// not a bug. (Too many clients, 53300, stays a refusal: the server is up, and the next
+/// commit simply tries again.)
+func isTransient(_ e: PSQLError) -> Bool {
+    guard let state = e.serverInfo?[.sqlState] else { return false }
+    return ["08", "57"].contains(String(state.prefix(2)))
 }
