@@ -35,7 +35,9 @@ struct LeaseTests {
     /// One holder at a time: the lease is taken while free or expired (each take a new
     /// epoch), renewed only by its epoch, and free at once when released.
     @Test func oneHolderAtATimeEachWithANewEpoch() async throws {
-        try await Self.withLease(failover: 1) { _, lease, _ in
+        // Two seconds: each call's time limit is half a lifetime (0.75 s here), room for this
+        // disk's flush stalls under the whole suite's load.
+        try await Self.withLease(failover: 2) { _, lease, _ in
             let a = lease("a"), b = lease("b")
             #expect(try await a.tryTake() == .taken(epoch: 1))
             guard case .held(let by, _) = try await b.tryTake() else {
@@ -44,8 +46,8 @@ struct LeaseTests {
             }
             #expect(by == "a")
             #expect(try await a.renew(epoch: 1))
-            // Not renewed past its lifetime (0.75 s): b takes it, and a's renewal fails.
-            try await Task.sleep(for: .milliseconds(900))
+            // Not renewed past its lifetime (1.5 s): b takes it, and a's renewal fails.
+            try await Task.sleep(for: .milliseconds(1700))
             #expect(try await b.tryTake() == .taken(epoch: 2))
             #expect(try await !a.renew(epoch: 1))
             // Released: a takes it back at once.
@@ -56,7 +58,9 @@ struct LeaseTests {
 
     /// Two servers asking at the same moment: exactly one gets the lease.
     @Test func racingTakersGetOneLease() async throws {
-        try await Self.withLease { _, lease, _ in
+        // Eight takers queue on one row, each waiting for the last one's commit: a long
+        // failover time gives each call a time limit (1.9 s) that the queue fits in.
+        try await Self.withLease(failover: 5) { _, lease, _ in
             let outcomes = try await withThrowingTaskGroup(of: PrimaryLease.Attempt.self) { group in
                 for i in 0..<8 { group.addTask { try await lease("racer \(i)").tryTake() } }
                 var all: [PrimaryLease.Attempt] = []
@@ -73,15 +77,15 @@ struct LeaseTests {
     func aFencedWriterWritesNothing(lanes: Bool) async throws {
         let fence = Fence()
         try await WriterTests.withWriter(lanes: lanes, fence: fence) { f in
-            let lease = PrimaryLease(client: f.client, holder: "old", timing: LeaseTiming(failoverSeconds: 0.5), logger: f.logger)
+            let lease = PrimaryLease(client: f.client, holder: "old", timing: LeaseTiming(failoverSeconds: 1), logger: f.logger)
             guard case .taken(let epoch) = try await lease.tryTake() else {
                 Issue.record("the lease was not free")
                 return
             }
             fence.hold(epoch: epoch)
             try await f.writer.commit([f.ply(1)])
-            // Another server takes over once the lease expires.
-            try await Task.sleep(for: .milliseconds(500))
+            // Another server takes over once the lease expires (a lifetime of 0.75 s).
+            try await Task.sleep(for: .milliseconds(900))
             let other = PrimaryLease(client: f.client, holder: "new", timing: LeaseTiming(failoverSeconds: 5), logger: f.logger)
             #expect(try await other.tryTake() == .taken(epoch: epoch + 1))
             await #expect {
