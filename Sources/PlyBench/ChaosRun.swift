@@ -80,6 +80,8 @@ public struct ChaosRun: Sendable {
         try await Task.sleep(for: .seconds(2))
         let check = try await HonestPlayers(addresses: [PlyAddress(host: host, port: port)], matches: honestMatches)
             .verify(honest, device: observerDevice)
+        // Silent all run long, the observer's connection has met the idle timeout: resume it.
+        if (try? await observer.ping()) == nil { _ = try await observer.resume() }
         let rssEnd = try await observer.stats()["rss_bytes"]?.intValue ?? 0
         await observer.close()
         return counter.tally.withLock { t in
