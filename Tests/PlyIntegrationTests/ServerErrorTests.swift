@@ -18,27 +18,22 @@ struct ServerErrorTests {
     /// A chaos run's honest move was answered `internal` when PostgreSQL, restarting, sent
     /// "the database system is shutting down" (57P03): every server error counted as a
     /// refusal. A terminated backend (57P01) is of the same class.
-    @Test func aTerminatedBackendIsUnavailableAndARefusalRefused() async throws {
-        let logger = Logger(label: "ply.test.errors")
-        let doomed = try await Self.connection()
-        var terminated: (any Error)?
+    /// The error a statement fails with on a connection of its own, which then closes.
+    static func error(of sql: PostgresQuery) async throws -> any Error {
+        let conn = try await connection()
+        var failure: (any Error)?
         do {
-            for try await _ in try await doomed.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: logger) {}
+            for try await _ in try await conn.query(sql, logger: Logger(label: "ply.test.errors")) {}
         } catch {
-            terminated = error
+            failure = error
         }
-        try? await doomed.close()
-        let e = try #require(terminated)
-        #expect(StoreError.classify(e)?.code == .unavailable, "\(String(reflecting: e))")
+        try? await conn.close()
+        return try #require(failure, "\(sql.sql) did not fail")
+    }
 
-        let conn = try await Self.connection()
-        var refused: (any Error)?
-        do {
-            for try await _ in try await conn.query("SELECT 1 / 0", logger: logger) {}
-        } catch {
-            refused = error
-        }
-        try await conn.close()
-        #expect(StoreError.classify(try #require(refused))?.code == .refused)
+    @Test func aTerminatedBackendIsUnavailableAndARefusalRefused() async throws {
+        let terminated = try await Self.error(of: "SELECT pg_terminate_backend(pg_backend_pid())")
+        #expect(StoreError.classify(terminated)?.code == .unavailable, "\(String(reflecting: terminated))")
+        #expect(StoreError.classify(try await Self.error(of: "SELECT 1 / 0"))?.code == .refused)
     }
 }

@@ -300,17 +300,20 @@ extension MemoryStorage: MatchReading {
         }
     }
 
+    /// Newest first, as the SQL orders them: stamps are whole seconds, so ties go to the later
+    /// id, `m<number>` compared as a number (by length, then as text).
+    static func newerFirst(_ a: MatchRow, _ b: MatchRow) -> Bool {
+        a.createdAt != b.createdAt ? a.createdAt > b.createdAt : (a.id.count, a.id) > (b.id.count, b.id)
+    }
+
     public func openChallenges(game: String?, since: Date, limit: Int) async throws -> [(MatchRow, name: String, bot: Bool)] {
         state.withLock { s in
-            let newestFirst: (MatchRow, MatchRow) -> Bool = { a, b in
-                a.createdAt != b.createdAt ? a.createdAt > b.createdAt : (a.id.count, a.id) > (b.id.count, b.id)
-            }
             var newestOfCreator: [String: MatchRow] = [:]
             for m in s.matches.values where m.status == .open && m.createdAt >= since && (game == nil || m.game == game) {
-                if let held = newestOfCreator[m.creator], !newestFirst(m, held) { continue }
+                if let held = newestOfCreator[m.creator], !Self.newerFirst(m, held) { continue }
                 newestOfCreator[m.creator] = m
             }
-            return newestOfCreator.values.sorted(by: newestFirst).prefix(limit).compactMap { m in
+            return newestOfCreator.values.sorted(by: Self.newerFirst).prefix(limit).compactMap { m in
                 s.players[m.creator].map { (m, $0.name, $0.bot) }
             }
         }
@@ -319,7 +322,7 @@ extension MemoryStorage: MatchReading {
     public func matchesWithMoves(of player: String, limit: Int) async throws -> [(MatchRow, [String])] {
         state.withLock { s in
             participated(s, player)
-                .sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : ($0.id.count, $0.id) > ($1.id.count, $1.id) }
+                .sorted(by: Self.newerFirst)
                 .prefix(limit).map { ($0, s.moves($0.id)) }
         }
     }
