@@ -15,6 +15,11 @@ public struct EngineConfiguration: Sendable {
     public var authFailuresPerAccount = 10
     /// Failed `AUTH` attempts per client IP within `authWindowSeconds`.
     public var authFailuresPerIP = 50
+    /// Refused session and identity tokens per client IP within `authWindowSeconds`; past
+    /// it, token logins from that address are refused at once (0: no limit). A guess cannot
+    /// find a 128-bit token, but each costs a database read, and over HTTP every request is
+    /// a new connection, so the per-connection limit does not hold guessers back.
+    public var tokenFailuresPerIP = 300
     public var authWindowSeconds = 900.0
     public var identity = IdentityConfiguration()
     public var passwordCost = PasswordHasher.Cost.standard
@@ -281,12 +286,15 @@ public final class Engine: Sendable {
 /// Rate limits for logins and for making accounts. Password attempts (and operator
 /// tokens) count against their account and their client address from the moment they start,
 /// so guesses sent in parallel meet the limit before any of them is checked; one that turns
-/// out right is taken back. Other logins (device ids, session and identity tokens, which
-/// cannot be guessed) are not limited per address, so one attacker behind a shared address
-/// does not lock everyone there out.
+/// out right is taken back. Refused session and identity tokens count per address too, with
+/// a limit far above what players behind one address refuse by accident, and the lock holds
+/// only those token logins: device and password logins from the address go on, so one
+/// attacker behind a shared address does not lock everyone there out.
 actor AuthGuard {
     private var perAccount: AttemptLimiter
     private var perAddress: AttemptLimiter
+    /// Nil when the limit is off.
+    private var tokenFailures: AttemptLimiter?
     /// Nil when the limit is off.
     private var newAccounts: AttemptLimiter?
     private var reports: AttemptLimiter
@@ -296,6 +304,7 @@ actor AuthGuard {
     init(_ c: EngineConfiguration) {
         perAccount = AttemptLimiter(limit: c.authFailuresPerAccount, window: c.authWindowSeconds)
         perAddress = AttemptLimiter(limit: c.authFailuresPerIP, window: c.authWindowSeconds)
+        tokenFailures = c.tokenFailuresPerIP > 0 ? AttemptLimiter(limit: c.tokenFailuresPerIP, window: c.authWindowSeconds) : nil
         newAccounts = c.newAccountsPerAddress > 0 ? AttemptLimiter(limit: c.newAccountsPerAddress, window: 3600) : nil
         reports = AttemptLimiter(limit: c.maximumReportsPerHour, window: 3600)
     }
@@ -327,6 +336,16 @@ actor AuthGuard {
         guard !refused else { return }
         if let account = ticket.account { perAccount.withdraw(account, recordedAt: ticket.at) }
         perAddress.withdraw(ticket.address, recordedAt: ticket.at)
+    }
+
+    /// Whether a session or identity token from `address` may be checked.
+    func mayTryToken(address: String) -> Bool {
+        tokenFailures?.allows(address, now: now) ?? true
+    }
+
+    /// A session or identity token from `address` was refused.
+    func tokenRefused(address: String) {
+        tokenFailures?.record(address, now: now)
     }
 
     /// Admits the creation of an account from `address`, or returns nil past the hourly

@@ -138,6 +138,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Password attempts per client address in 15 minutes, counted from their start (env PLY_AUTH_FAILURES_PER_IP, default \(Defaults.engine.authFailuresPerIP))")
     var authFailuresPerIP: Int?
 
+    @Option(help: "Refused session and identity tokens per client address in 15 minutes before token logins from it are refused at once; 0 for no limit (env PLY_TOKEN_FAILURES_PER_IP, default \(Defaults.engine.tokenFailuresPerIP))")
+    var tokenFailuresPerIP: Int?
+
     @Option(help: "Port for Prometheus metrics at GET /metrics; off unless given (env PLY_METRICS_PORT)")
     var metricsPort: Int?
 
@@ -276,6 +279,8 @@ struct ServeCommand: AsyncParsableCommand {
             try setting(authFailuresPerConnection, "PLY_AUTH_FAILURES_PER_CONNECTION", engine.authFailuresPerConnection)
         engine.authFailuresPerAccount = try setting(authFailuresPerAccount, "PLY_AUTH_FAILURES_PER_ACCOUNT", engine.authFailuresPerAccount)
         engine.authFailuresPerIP = try setting(authFailuresPerIP, "PLY_AUTH_FAILURES_PER_IP", engine.authFailuresPerIP)
+        engine.tokenFailuresPerIP = try setting(tokenFailuresPerIP, "PLY_TOKEN_FAILURES_PER_IP", engine.tokenFailuresPerIP)
+        guard engine.tokenFailuresPerIP >= 0 else { throw ValidationError("token-failures-per-ip must not be negative") }
         let durabilityText = durability ?? Environment.value("PLY_DURABILITY") ?? engine.durability.rawValue
         guard let mode = Durability(rawValue: durabilityText) else {
             throw ValidationError("durability must be grouped or per-move")

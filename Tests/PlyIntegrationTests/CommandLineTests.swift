@@ -113,6 +113,7 @@ struct CommandLineTests {
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--drop-schema-on-exit"], "--drop-schema-on-exit needs --schema"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--admin-token", "short"], "admin-token must be at least 32"),
         (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--max-challenges-per-hour=-1"], "must not be negative"),
+        (["serve", "--database-url", "postgres://ply@127.0.0.1:1/ply", "--token-failures-per-ip=-1"], "token-failures-per-ip must not be negative"),
         (["script", "/nonexistent/session.ply"], "cannot read /nonexistent/session.ply"),
         (["script", "/dev/null", "--target", "nowhere"], "--target must be host:port"),
     ])

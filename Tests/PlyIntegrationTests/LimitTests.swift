@@ -101,6 +101,47 @@ struct LimitTests {
     }
 }
 
+extension LimitTests {
+    /// Forged session tokens, one connection each, soon meet a per-address limit: past it a
+    /// token login from the address is refused before any lookup, even a real token, while
+    /// device and password logins from the address go on. Tokens from another address are
+    /// not touched (a second loopback address, as the benches use, is another client).
+    @Test func refusedTokensFromOneAddressAreLimited() async throws {
+        let server = try await TestServer.start {
+            $0.engine.tokenFailuresPerIP = 3
+            $0.engine.authFailuresPerConnection = 100
+        }
+        let (_, honest) = try await server.player("token-limit-honest")
+        for i in 0..<3 {
+            let c = try await server.client()
+            try await c.err("AUTH SESSION forged-token-\(i)-aaaaaaaa", "unauthenticated")
+        }
+        let late = try await server.client()
+        try await late.err("AUTH SESSION \(honest.session)", "rate_limited")
+        try await late.err("AUTH EXTERNAL jwt some.jwt.token", "rate_limited")
+        // Other kinds of login from the address are not held back by refused tokens.
+        try await late.err("AUTH EMAIL nobody@example.com wrong-password", "unauthenticated")
+        _ = try await late.authDevice("token-limit-device-1")
+        // Another loopback address is not limited.
+        let elsewhere = try await TestClient.connect(port: server.port, source: "127.0.0.2")
+        try await elsewhere.ok("AUTH SESSION \(honest.session)")
+        try await server.stop()
+    }
+
+    /// With the limit off (0), refused tokens never lock the address.
+    @Test func refusedTokensAreUnlimitedWhenTheLimitIsOff() async throws {
+        let server = try await TestServer.start {
+            $0.engine.tokenFailuresPerIP = 0
+            $0.engine.authFailuresPerConnection = 100
+        }
+        let (_, honest) = try await server.player("token-limit-off")
+        let c = try await server.client()
+        for i in 0..<20 { try await c.err("AUTH SESSION forged-token-\(i)-aaaaaaaa", "unauthenticated") }
+        try await c.ok("AUTH SESSION \(honest.session)")
+        try await server.stop()
+    }
+}
+
 extension TestClient {
     /// Connects without expecting the hello (the server may refuse instead).
     static func connectRaw(port: Int) async throws -> TestClient {

@@ -144,19 +144,42 @@ struct WebSocketTests {
         try await server.stop()
     }
 
+    /// `POST /line` with `line` as the body (and `token` as the bearer); the reply line.
+    static func post(_ line: String, port: Int, token: String? = nil) async throws -> String {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/line")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(line.utf8)
+        request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+    }
+
+    /// Each HTTP request is a session of its own, so the per-connection limit on failed logins
+    /// never applies: forged bearers from one address meet the per-address limit on refused
+    /// tokens instead, and past it even a real bearer from there is refused without a lookup.
+    @Test func forgedBearersFromOneAddressAreLimited() async throws {
+        let (server, http) = try await Self.server { $0.engine.tokenFailuresPerIP = 3 }
+        let (_, honest) = try await server.player("bearer-limit")
+        #expect(try await Self.post("PING", port: http, token: honest.session) == "OK")
+        for i in 0..<3 {
+            let reply = try await Self.post("PING", port: http, token: "forged-bearer-\(i)-aaaaaaaaaa")
+            #expect(reply.hasPrefix("ERR unauthenticated"), "\(reply)")
+        }
+        let refused = try await Self.post("PING", port: http, token: honest.session)
+        #expect(refused.hasPrefix("ERR rate_limited"), "\(refused)")
+        // A device login from the same address still goes through.
+        #expect(try await Self.post("AUTH DEVICE bearer-limit-device", port: http).hasPrefix("OK "))
+        try await server.stop()
+    }
+
     /// A player who only makes HTTP requests: `POST /line` for requests (with the session as
     /// a bearer token), `GET /events` for what happened, waiting for the first event.
     @Test func anHTTPOnlyPlayerPlaysWithPostAndLongPoll() async throws {
         let (server, http) = try await Self.server { $0.server.longPoll = .seconds(2) }
         func post(_ line: String, token: String? = nil) async throws -> String {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(http)/line")!)
-            request.httpMethod = "POST"
-            request.httpBody = Data(line.utf8)
-            request.setValue("text/plain", forHTTPHeaderField: "Content-Type")
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            #expect((response as? HTTPURLResponse)?.statusCode == 200)
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+            try await Self.post(line, port: http, token: token)
         }
         func events(after: Int, token: String?) async throws -> (Int, [String]) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(http)/events?after=\(after)")!)

@@ -5,18 +5,30 @@ import PlyProtocol
 import PlyStore
 
 extension PlayerSession {
-    /// Runs a login attempt, refused at once when this connection has failed too often. A
-    /// password attempt (`password: true`) also counts against its account and client
-    /// address from its start (see `AuthGuard`).
-    func loginAttempt(password: Bool = false, account: String? = nil, _ body: () async throws -> Reply) async throws -> Reply {
+    /// What a login checks, for the limits that apply to it (see `AuthGuard`).
+    enum LoginKind {
+        /// A device id: never refused for being unknown (it makes an account).
+        case device
+        /// A session or identity token: refusals count against the client address.
+        case token
+        /// A password or the admin token: counts against its account and address from its start.
+        case password(account: String?)
+    }
+
+    /// Runs a login attempt, refused at once when this connection has failed too often, or
+    /// when its kind of credential has failed too often from this client address.
+    func loginAttempt(_ kind: LoginKind, _ body: () async throws -> Reply) async throws -> Reply {
         guard player == nil, !isOperator else {
             throw PlyError.conflict("already logged in; QUIT and reconnect to change player")
         }
         guard failedAuth < engine.configuration.authFailuresPerConnection else {
             throw PlyError(.rateLimited, "too many failed logins; retry later")
         }
+        if case .token = kind, await !engine.authGuard.mayTryToken(address: remoteAddress) {
+            throw PlyError(.rateLimited, "too many refused tokens from this address; retry later")
+        }
         var ticket: AuthGuard.Ticket?
-        if password {
+        if case .password(let account) = kind {
             ticket = await engine.authGuard.beginPassword(account: account, address: remoteAddress)
             guard ticket != nil else { throw PlyError(.rateLimited, "too many failed logins; retry later") }
         }
@@ -27,6 +39,7 @@ extension PlayerSession {
         } catch let refused as CredentialRefused {
             failedAuth += 1
             if let ticket { await engine.authGuard.settle(ticket, refused: true) }
+            if case .token = kind { await engine.authGuard.tokenRefused(address: remoteAddress) }
             throw PlyError.unauthenticated(refused.message)
         } catch {
             if let ticket { await engine.authGuard.settle(ticket, refused: false) }
@@ -70,7 +83,7 @@ extension PlayerSession {
     }
 
     func authDevice(_ deviceID: String) async throws -> Reply {
-        try await loginAttempt {
+        try await loginAttempt(.device) {
             let hash = DeviceCredential.hash(deviceID)
             if let id = try await engine.accounts.playerForDevice(hash), let row = try await engine.accounts.player(id) {
                 return try await startSession(row, new: false)
@@ -98,7 +111,7 @@ extension PlayerSession {
     }
 
     func authEmail(_ email: String, _ password: String) async throws -> Reply {
-        try await loginAttempt(password: true, account: email) {
+        try await loginAttempt(.password(account: email)) {
             let found = try await engine.accounts.emailLogin(email)
             guard try await engine.passwords.verify(password, against: found?.passwordHash), let found,
                 let row = try await engine.accounts.player(found.player)
@@ -108,7 +121,7 @@ extension PlayerSession {
     }
 
     func authExternal(_ provider: String, _ token: String) async throws -> Reply {
-        try await loginAttempt {
+        try await loginAttempt(.token) {
             let identity = try await verifyIdentity(provider, token)
             if let id = try await engine.accounts.playerForIdentity(issuer: identity.issuer, subject: identity.subject),
                 let row = try await engine.accounts.player(id)
@@ -139,7 +152,7 @@ extension PlayerSession {
     /// Opens an operator connection: no player, only the `ADMIN` verbs (and the read-only
     /// ones). The token is compared in constant time and counts as a password attempt.
     func authAdmin(_ token: String) async throws -> Reply {
-        try await loginAttempt(password: true) {
+        try await loginAttempt(.password(account: nil)) {
             guard let expected = engine.configuration.adminToken else {
                 throw CredentialRefused(message: "operator connections are not enabled on this server")
             }
@@ -151,7 +164,7 @@ extension PlayerSession {
     }
 
     func authSession(_ token: String, lastSeq: Int?) async throws -> Reply {
-        try await loginAttempt {
+        try await loginAttempt(.token) {
             let hash = SessionToken.hash(token)
             guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
                 let p = try await engine.players.player(playerID)

@@ -19,9 +19,15 @@ final class TestClient: Sendable {
     let channel: any Channel
     fileprivate let lines: LineQueue
 
-    static func connect(port: Int, host: String = "127.0.0.1", expectHello: Bool = true) async throws -> TestClient {
+    /// `source`: the local address to connect from (another loopback address looks like
+    /// another client to the server's per-address limits).
+    static func connect(port: Int, host: String = "127.0.0.1", source: String? = nil, expectHello: Bool = true) async throws
+        -> TestClient
+    {
         let lines = LineQueue()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(
