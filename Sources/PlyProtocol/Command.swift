@@ -83,7 +83,7 @@ public enum AdminCommand: Sendable, Hashable {
     case unban(player: String)
     case mute(player: String, seconds: Int, reason: String)
     case unmute(player: String)
-    case reports(openOnly: Bool)
+    case reports(openOnly: Bool, after: String? = nil)
     case resolve(report: String, text: String)
     case abort(match: String, reason: String)
     case delete(player: String)

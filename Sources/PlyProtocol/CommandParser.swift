@@ -313,16 +313,21 @@ public enum CommandParser {
             default: return .delete(player: id)
             }
         case "REPORTS":
+            let usage = "ADMIN REPORTS [open|all] [after <report>]"
             var openOnly = true
-            if let w = words.next() {
-                switch w.asciiLowercased {
-                case "open": openOnly = true
-                case "all": openOnly = false
-                default: throw .badRequest("usage: ADMIN REPORTS [open|all]")
-                }
+            var word = words.next()
+            switch word?.asciiLowercased {
+            case "open"?: word = words.next()
+            case "all"?: openOnly = false; word = words.next()
+            default: break
             }
-            try words.end("ADMIN REPORTS [open|all]")
-            return .reports(openOnly: openOnly)
+            var after: String?
+            if let w = word {
+                guard w.asciiLowercased == "after" else { throw .badRequest("usage: \(usage)") }
+                after = try checkedID(try words.required(usage), what: "report")
+            }
+            try words.end(usage)
+            return .reports(openOnly: openOnly, after: after)
         case "RESOLVE":
             let (id, text) = try idAndText(&words, what: "report", usage: "ADMIN RESOLVE <report> <text>")
             return .resolve(report: id, text: text)

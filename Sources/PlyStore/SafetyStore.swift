@@ -11,10 +11,13 @@ public struct ReportRow: Sendable, Hashable {
     public var createdAt: Date
     public var resolvedAt: Date?
     public var resolution: String?
+    /// Whether the reporter and the reported player have played a match together (an active
+    /// or finished one); read for the operators' queue only, nil elsewhere.
+    public var played: Bool?
 
     public init(
         id: String, reporter: String, reported: String, text: String, createdAt: Date, resolvedAt: Date? = nil,
-        resolution: String? = nil
+        resolution: String? = nil, played: Bool? = nil
     ) {
         self.id = id
         self.reporter = reporter
@@ -23,6 +26,7 @@ public struct ReportRow: Sendable, Hashable {
         self.createdAt = createdAt
         self.resolvedAt = resolvedAt
         self.resolution = resolution
+        self.played = played
     }
 }
 
@@ -92,14 +96,41 @@ public struct SafetyStore: Sendable {
         return out
     }
 
-    /// The operators' queue: open reports (or all), oldest first.
-    public func reports(openOnly: Bool, limit: Int = 500) async throws -> [ReportRow] {
-        if openOnly {
-            return try await reportRows(
-                "SELECT \(unescaped: Self.reportColumns) FROM reports WHERE resolved_at IS NULL ORDER BY created_at, id LIMIT \(limit)")
+    /// The operators' queue: open reports (or all), those whose reporter has played the
+    /// reported player first (a crowd of fresh accounts cannot bury an opponent's report),
+    /// each part oldest first; `after` continues the queue after that report. Nil when
+    /// `after` is not in the queue.
+    public func reports(openOnly: Bool, after: String?, limit: Int) async throws -> [ReportRow]? {
+        let queue: PostgresQuery = """
+            WITH queue AS (
+                SELECT r.id, r.reporter, r.reported, r.text, r.created_at, r.resolved_at, r.resolution,
+                    EXISTS (
+                        SELECT 1 FROM match_players x
+                        JOIN match_players y ON y.player_id = r.reported AND y.match_id = x.match_id
+                        JOIN matches m ON m.id = x.match_id AND m.status IN ('active', 'finished')
+                        WHERE x.player_id = r.reporter) AS played
+                FROM reports r WHERE NOT \(openOnly) OR r.resolved_at IS NULL),
+            start AS (SELECT NOT played AS unplayed, created_at, length(id) AS n, id FROM queue WHERE id = \(after))
+            SELECT id, reporter, reported, text, created_at, resolved_at, resolution, played FROM queue
+            WHERE \(after)::text IS NULL OR (NOT played, created_at, length(id), id) > (SELECT unplayed, created_at, n, id FROM start)
+            ORDER BY NOT played, created_at, length(id), id
+            LIMIT \(limit)
+            """
+        var out: [ReportRow] = []
+        let rows = try await database.query(queue, logger: logger)
+        for try await c in rows.decode((String, String, String, String, Date, Date?, String?, Bool).self) {
+            out.append(ReportRow(
+                id: c.0, reporter: c.1, reported: c.2, text: c.3, createdAt: c.4, resolvedAt: c.5, resolution: c.6, played: c.7))
         }
-        return try await reportRows(
-            "SELECT \(unescaped: Self.reportColumns) FROM reports ORDER BY created_at, id LIMIT \(limit)")
+        // No rows after a report may mean the end of the queue, or a report not in it.
+        if out.isEmpty, let after,
+            try await reportRows(
+                "SELECT \(unescaped: Self.reportColumns) FROM reports WHERE id = \(after) AND (NOT \(openOnly) OR resolved_at IS NULL)"
+            ).isEmpty
+        {
+            return nil
+        }
+        return out
     }
 
     public func reports(about player: String, limit: Int = 100) async throws -> [ReportRow] {

@@ -46,6 +46,22 @@ import Testing
         #expect(store.commitCount == 2)
     }
 
+    /// The report queue as the SQL orders it: reports between players of a match first, each
+    /// part in filing order, and `after` continues it (nil for a report not in the queue).
+    @Test func theReportQueuePutsOpponentsFirstAndPages() async throws {
+        let (store, row) = try await Self.seeded()
+        let (ann, bo) = (row.seats[0], row.seats[1])
+        let cy = store.addPlayer(name: "Cy").id
+        let stranger = try await store.fileReport(by: cy, about: bo, text: "spam")
+        let opponent = try await store.fileReport(by: ann, about: bo, text: "cheats")
+        let queue = try #require(try await store.reports(openOnly: true, after: nil, limit: 10))
+        #expect(queue.map(\.id) == [opponent, stranger])
+        #expect(queue.map(\.played) == [true, false])
+        #expect(try await store.reports(openOnly: true, after: opponent, limit: 10)?.map(\.id) == [stranger])
+        #expect(try await store.reports(openOnly: true, after: nil, limit: 1)?.map(\.id) == [opponent])
+        #expect(try await store.reports(openOnly: true, after: "r404", limit: 10) == nil)
+    }
+
     @Test func rowsMustNameStoredPlayersAndMatches() async throws {
         let (store, row) = try await Self.seeded()
         var stranger = row

@@ -316,6 +316,8 @@ struct CommandParserTests {
         ("ADMIN MUTE p3 60 spam", .admin(.mute(player: "p3", seconds: 60, reason: "spam"))),
         ("ADMIN UNMUTE p3", .admin(.unmute(player: "p3"))), ("ADMIN REPORTS", .admin(.reports(openOnly: true))),
         ("ADMIN REPORTS all", .admin(.reports(openOnly: false))),
+        ("ADMIN REPORTS after r12", .admin(.reports(openOnly: true, after: "r12"))),
+        ("ADMIN REPORTS all AFTER r12", .admin(.reports(openOnly: false, after: "r12"))),
         ("ADMIN RESOLVE r1 warned", .admin(.resolve(report: "r1", text: "warned"))),
         ("ADMIN ABORT m9 bug", .admin(.abort(match: "m9", reason: "bug"))), ("ADMIN DELETE p3", .admin(.delete(player: "p3"))),
         ("ADMIN BOT p3 on", .admin(.bot(player: "p3", on: true))), ("admin bot p3 OFF", .admin(.bot(player: "p3", on: false))),
@@ -327,7 +329,8 @@ struct CommandParserTests {
     @Test("malformed safety and operator requests are bad_request", arguments: [
         "BLOCK", "BLOCK p7 p8", "BLOCK p.7", "REPORT p7", "DELETE p1", "DELETE ACCOUNT", "DELETE ACCOUNT p1 p2",
         "AUTH ADMIN", "ADMIN", "ADMIN NUKE p1", "ADMIN BAN p3 forever", "ADMIN BAN p3 0 spam", "ADMIN BAN p3 -5 spam",
-        "ADMIN BAN p3 soon spam", "ADMIN MUTE p3 forever spam", "ADMIN REPORTS some", "ADMIN BOT p3 maybe",
+        "ADMIN BAN p3 soon spam", "ADMIN MUTE p3 forever spam", "ADMIN REPORTS some", "ADMIN REPORTS after",
+        "ADMIN REPORTS open before r1", "ADMIN REPORTS after r1 r2", "ADMIN REPORTS after r.1", "ADMIN BOT p3 maybe",
         "ADMIN PLAYER not@an", "ADMIN RESOLVE r1",
     ])
     func malformedSafety(line: String) {

@@ -22,8 +22,11 @@ extension PlayerSession {
         case .unmute(let id):
             return try await impose(.mute, on: id, until: nil, reason: nil)
 
-        case .reports(let openOnly):
-            return .ok(.array(try await engine.safety.reports(openOnly: openOnly).map(Self.json)))
+        case .reports(let openOnly, let after):
+            guard let queue = try await engine.safety.reports(openOnly: openOnly, after: after) else {
+                throw PlyError.notFound("no report \(after ?? "") in the \(openOnly ? "open" : "whole") queue")
+            }
+            return .ok(.array(queue.map(Self.json)))
 
         case .resolve(let report, let text):
             try await audit("resolve", report, text)

@@ -97,11 +97,13 @@ extension PlayerSession {
     }
 
     static func json(_ r: ReportRow) -> JSONValue {
-        [
+        var o: JSONObject = [
             "report": .string(r.id), "reporter": .string(r.reporter), "reported": .string(r.reported),
             "text": .string(r.text), "created_at": .string(Timestamp.rfc3339(r.createdAt)),
             "status": .string(r.resolvedAt == nil ? "open" : "resolved"), "resolution": .optional(r.resolution),
         ]
+        if let played = r.played { o["played"] = .bool(played) }
+        return .object(o)
     }
 
     /// Deletes the caller's account; `confirming` must be its own id. The connection closes

@@ -515,8 +515,19 @@ extension MemoryStorage: SafetyStoring {
         }
     }
 
-    public func reports(openOnly: Bool, limit: Int) async throws -> [ReportRow] {
-        state.withLock { s in s.reports.filter { !openOnly || $0.resolvedAt == nil }.prefix(limit).map { $0 } }
+    public func reports(openOnly: Bool, after: String?, limit: Int) async throws -> [ReportRow]? {
+        state.withLock { s in
+            // Filed in order, so each part stays oldest first.
+            let queue = s.reports.filter { !openOnly || $0.resolvedAt == nil }.map { r in
+                var r = r
+                r.played = played(s, r.reporter, r.reported)
+                return r
+            }
+            let ordered = queue.filter { $0.played == true } + queue.filter { $0.played != true }
+            guard let after else { return Array(ordered.prefix(limit)) }
+            guard let i = ordered.firstIndex(where: { $0.id == after }) else { return nil }
+            return Array(ordered[(i + 1)...].prefix(limit))
+        }
     }
 
     public func reports(about player: String, limit: Int) async throws -> [ReportRow] {
@@ -618,10 +629,13 @@ extension MemoryStorage: SafetyStoring {
     }
 
     public func havePlayed(_ a: String, _ b: String) async throws -> Bool {
-        state.withLock { s in
-            participated(s, a).contains { m in
-                (m.status == .active || m.status == .finished) && (s.participation[b] ?? []).contains(m.id)
-            }
+        state.withLock { s in played(s, a, b) }
+    }
+
+    /// Whether `a` and `b` have a started (active or finished) match together.
+    private func played(_ s: State, _ a: String, _ b: String) -> Bool {
+        participated(s, a).contains { m in
+            (m.status == .active || m.status == .finished) && (s.participation[b] ?? []).contains(m.id)
         }
     }
 

@@ -93,7 +93,9 @@ public protocol SafetyStoring: Sendable {
     /// Files a report; throws `ReportRefusal.alreadyOpen` when the reporter has one open on
     /// that player.
     func fileReport(by reporter: String, about reported: String, text: String) async throws -> String
-    func reports(openOnly: Bool, limit: Int) async throws -> [ReportRow]
+    /// The operators' queue, those who played the reported player first; nil when `after` is
+    /// not in it.
+    func reports(openOnly: Bool, after: String?, limit: Int) async throws -> [ReportRow]?
     func reports(about player: String, limit: Int) async throws -> [ReportRow]
     func reports(filedBy player: String) async throws -> [ReportRow]
     func resolve(report: String, resolution: String) async throws -> Bool
@@ -114,7 +116,9 @@ public protocol SafetyStoring: Sendable {
 }
 
 extension SafetyStoring {
-    func reports(openOnly: Bool) async throws -> [ReportRow] { try await reports(openOnly: openOnly, limit: 500) }
+    func reports(openOnly: Bool, after: String?) async throws -> [ReportRow]? {
+        try await reports(openOnly: openOnly, after: after, limit: 500)
+    }
     func reports(about player: String) async throws -> [ReportRow] { try await reports(about: player, limit: 100) }
     func expiredOpenChallenges(before cutoff: Date) async throws -> [String] {
         try await expiredOpenChallenges(before: cutoff, limit: 200)

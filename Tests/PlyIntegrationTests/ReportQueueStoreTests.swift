@@ -1,0 +1,35 @@
+import Foundation
+import PlyStore
+import PostgresNIO
+import Testing
+
+/// The operators' report queue as PostgreSQL orders and pages it.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(1)))
+struct ReportQueueStoreTests {
+    /// Reports filed in the same second keep their filing order (r9 before r10, by number),
+    /// and pages of two joined give the whole queue, whatever the page size.
+    @Test func pagesJoinIntoTheWholeQueue() async throws {
+        try await TestDatabase.withMigratedClient("ply.test.reportqueue") { _, client, logger in
+            _ = try await client.query(
+                "INSERT INTO players (id, name) SELECT 'q' || i, 'Q' FROM generate_series(1, 6) i", logger: logger)
+            _ = try await client.query(
+                """
+                INSERT INTO reports (id, reporter, reported, text, created_at)
+                SELECT 'r' || (i + 7), 'q' || i, 'q6', 'spam', to_timestamp(1800000000) FROM generate_series(1, 5) i
+                """, logger: logger)
+            let store = SafetyStore(client: client, logger: logger)
+            let whole = try #require(try await store.reports(openOnly: true, after: nil, limit: 500))
+            #expect(whole.map(\.id) == ["r8", "r9", "r10", "r11", "r12"])
+            #expect(whole.allSatisfy { $0.played == false })
+            var paged: [String] = []
+            var after: String?
+            while let page = try await store.reports(openOnly: true, after: after, limit: 2), !page.isEmpty {
+                #expect(page.count <= 2)
+                paged += page.map(\.id)
+                after = page.last?.id
+            }
+            #expect(paged == whole.map(\.id))
+            #expect(try await store.reports(openOnly: true, after: "r99", limit: 2) == nil)
+        }
+    }
+}
