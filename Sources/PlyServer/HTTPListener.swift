@@ -32,9 +32,11 @@ extension LineServer {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    // Counted in the line port's connection limits, in all and per address.
-                    try pipeline.addHandler(HTTPConnectionBudget(server: self))
+                    // Counted in the line port's connection limits, in all and per address. With
+                    // TLS the count comes after the TLS handler, which holds a refusal's 503 back
+                    // until the handshake is done: an HTTPS client reads it instead of a TLS error.
                     if let tls = configuration.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try pipeline.addHandler(HTTPConnectionBudget(server: self))
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
                     try pipeline.addHandler(CloseWhenIdle())
                     try pipeline.addHandler(CloseSlowReader())
@@ -364,6 +366,9 @@ final class HTTPConnectionBudget: ChannelInboundHandler {
             + "Connection: close\r\n\r\n" + body
         let channel = context.channel
         context.writeAndFlush(NIOAny(channel.allocator.buffer(string: response))).whenComplete { _ in channel.close(promise: nil) }
+        // A client that never finishes the TLS handshake never gets the 503: it is closed
+        // after the handshake time, as any connection that does not start.
+        context.eventLoop.scheduleTask(in: TimeAmount(server.configuration.handshakeTimeout)) { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

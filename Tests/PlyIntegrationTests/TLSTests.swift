@@ -55,6 +55,34 @@ struct TLSTests {
         try await server.stop()
     }
 
+    /// The HTTP port speaks HTTPS with the same pair; a connection past the server's limit
+    /// reads its 503 after the handshake (it was sent in the clear before it, which an HTTPS
+    /// client sees as a broken handshake), and is closed.
+    @Test func theHTTPPortSpeaksHTTPSAndRefusesOverIt() async throws {
+        let (cert, key) = try Self.selfSignedPair()
+        let context = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
+        let server = try await TestServer.start {
+            $0.server.tls = context
+            $0.server.httpPort = 0
+            $0.server.maximumConnections = 2
+        }
+        let http = try #require(server.httpPort)
+        let tls = try NIOSSLContext(configuration: PlyClient.tls(trusting: cert))
+        let kept = try await TestClient.connect(port: http, tls: tls, expectHello: false)
+        try await kept.sendRaw(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        let ok = try await kept.nextLine(timeout: .seconds(5))
+        #expect(ok.hasPrefix("HTTP/1.1 200"), "\(ok)")
+        // The kept-alive HTTPS connection and one on the line port fill the server.
+        let held = try PlyClient.tls(trusting: cert)
+        let line = try await PlyClient.connect(host: "127.0.0.1", port: server.port, tls: held)
+        let refused = try await TestClient.connect(port: http, tls: tls, expectHello: false)
+        let status = try await refused.nextLine(timeout: .seconds(5))
+        #expect(status.hasPrefix("HTTP/1.1 503"), "\(status)")
+        #expect(await refused.isClosed(within: .seconds(5)))
+        await line.close()
+        try await server.stop()
+    }
+
     /// A client that speaks plain TCP to the TLS port gets no greeting it can read and is
     /// closed; one that does not trust the certificate never logs in.
     @Test func plainAndUntrustingClientsAreRefused() async throws {

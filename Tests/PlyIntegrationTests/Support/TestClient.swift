@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PlyJSON
 import PlyLines
 import Synchronization
@@ -20,16 +21,18 @@ final class TestClient: Sendable {
     fileprivate let lines: LineQueue
 
     /// `source`: the local address to connect from (another loopback address looks like
-    /// another client to the server's per-address limits).
-    static func connect(port: Int, host: String = "127.0.0.1", source: String? = nil, expectHello: Bool = true) async throws
-        -> TestClient
-    {
+    /// another client to the server's per-address limits); `tls`: speak TLS, checking the
+    /// server's certificate against the address.
+    static func connect(
+        port: Int, host: String = "127.0.0.1", source: String? = nil, tls: NIOSSLContext? = nil, expectHello: Bool = true
+    ) async throws -> TestClient {
         let lines = LineQueue()
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
         let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
                     try channel.pipeline.syncOperations.addHandlers(
                         LineReader.handlers(
                             maximumLineBytes: 1 << 22, onLine: { lines.push($0) }, onClose: { lines.close() }))
