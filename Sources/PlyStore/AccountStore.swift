@@ -264,7 +264,7 @@ public struct AccountStore: Sendable {
             WITH added AS (INSERT INTO sessions (token_hash, player_id) VALUES (\(hash), \(player)))
             DELETE FROM sessions WHERE token_hash IN (
                 SELECT token_hash FROM sessions WHERE player_id = \(player)
-                ORDER BY created_at DESC, token_hash OFFSET \(kept))
+                ORDER BY last_used DESC, created_at DESC, token_hash OFFSET \(kept))
             """, logger: logger)
     }
 

@@ -13,6 +13,9 @@ public enum LazyWrite: Sendable, Hashable {
     /// Automatch: the player waits for a match with these settings / no longer does.
     case queued(player: String, pairingKey: String, at: Date)
     case unqueued(player: String, pairingKey: String)
+    /// A session token was used again (a resume): past the cap on a player's sessions, the
+    /// one unused longest ends.
+    case sessionUsed(player: String, tokenHash: Data, at: Date)
 
     /// Writes with the same key are one row: the later replaces the earlier.
     public var key: String {
@@ -24,6 +27,7 @@ public enum LazyWrite: Sendable, Hashable {
         case .notification(let n): "note \(n.player) \(n.id)"
         case .notificationSeen(let p, let id, _): "read \(p) \(id)"
         case .queued(let p, let k, _), .unqueued(let p, let k): "queue \(p) \(k)"
+        case .sessionUsed(_, let hash, _): "session \(hash.hexString)"
         }
     }
 
@@ -31,7 +35,7 @@ public enum LazyWrite: Sendable, Hashable {
     public var player: String {
         switch self {
         case .name(let p, _), .data(let p, _), .lastSeen(let p, _), .eventSeq(let p, _), .notificationSeen(let p, _, _),
-            .queued(let p, _, _), .unqueued(let p, _):
+            .queued(let p, _, _), .unqueued(let p, _), .sessionUsed(let p, _, _):
             p
         case .notification(let n): n.player
         }
@@ -57,5 +61,19 @@ public struct NotificationRow: Sendable, Hashable {
         self.at = at
         self.email = email
         self.digestHours = digestHours
+    }
+}
+
+extension Data {
+    /// Lower-case hexadecimal, two digits a byte.
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

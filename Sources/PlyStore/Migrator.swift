@@ -55,6 +55,7 @@ public struct Migration: Sendable, Hashable {
         ("008_conditional.sql", PackageResources._08_conditional_sql),
         ("009_lease.sql", PackageResources._09_lease_sql),
         ("010_waiting_invitations.sql", PackageResources._10_waiting_invitations_sql),
+        ("011_session_use.sql", PackageResources._11_session_use_sql),
     ]
 
     /// The migrations shipped inside the binary, in order.

@@ -111,5 +111,10 @@ import Testing
         #expect(try await store.sessionPlayer(hash: Data([1, 0, 0])) == nil)
         #expect(try await store.sessionPlayer(hash: Data([1, 0, 1])) == made.id)
         #expect(try await store.sessionPlayer(hash: Data([1, UInt8(cap / 256), UInt8(cap % 256)])) == made.id)
+        // A session used again is the last to go: the next login ends the one after it.
+        _ = await store.lazy(.sessionUsed(player: made.id, tokenHash: Data([1, 0, 1]), at: Self.t0))
+        try await store.createSession(hash: Data([2]), player: made.id)
+        #expect(try await store.sessionPlayer(hash: Data([1, 0, 1])) == made.id)
+        #expect(try await store.sessionPlayer(hash: Data([1, 0, 2])) == nil)
     }
 }

@@ -133,6 +133,34 @@ struct AccountTests {
         try await server.stop()
     }
 
+    /// Past the cap, the session unused longest ends, not the oldest made: a tablet that
+    /// resumes its session keeps it however often the phone logs in afresh.
+    @Test func theSessionUnusedLongestEndsFirst() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        let cap = AccountStore.maximumSessionsPerPlayer
+        func login() async throws -> (token: String, player: String) {
+            let c = try await server.client()
+            let reply = try await c.ok("AUTH DEVICE session-lru-device-01")
+            await c.close()
+            return (try #require(reply["session"]?.stringValue), try #require(reply["player"]?.stringValue))
+        }
+        let (tablet, player) = try await login()
+        var phone: [String] = []
+        for _ in 0..<3 { phone.append(try await login().token) }
+        // The tablet resumes; the use reaches PostgreSQL with the next lazy flush.
+        try await server.client().ok("AUTH SESSION \(tablet)")
+        let usedAgain = "SELECT count(*)::text FROM sessions WHERE player_id = '\(player)' AND last_used > created_at"
+        for _ in 0..<50 where try await query(database, usedAgain) != ["1"] { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await query(database, usedAgain) == ["1"])
+        for _ in 0..<(cap - 2) { _ = try await login() }
+        #expect(try await query(database, "SELECT count(*)::text FROM sessions WHERE player_id = '\(player)'") == ["\(cap)"])
+        try await server.client().ok("AUTH SESSION \(tablet)")
+        for old in phone.prefix(2) { try await server.client().err("AUTH SESSION \(old)", "unauthenticated") }
+        try await server.client().ok("AUTH SESSION \(phone[2])")
+        try await server.stop()
+    }
+
     @Test func sessionsAndEmailLoginsSurviveARestart() async throws {
         var server = try await TestServer.start()
         let (a, me) = try await server.player("restart")

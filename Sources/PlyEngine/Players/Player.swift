@@ -120,6 +120,12 @@ public actor Player {
         return Resume(replayed: n, resync: false, seq: seq)
     }
 
+    /// A session token of this player was used again: it is the last to end past the cap
+    /// on sessions (written lazily).
+    func used(tokenHash: Data) async {
+        await writer.lazy(.sessionUsed(player: id, tokenHash: tokenHash, at: Date()))
+    }
+
     func detach(connection: Int) async {
         guard connections.removeValue(forKey: connection) != nil else { return }
         lastTouched = Date()

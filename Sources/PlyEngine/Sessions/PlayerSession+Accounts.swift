@@ -170,6 +170,7 @@ extension PlayerSession {
                 let p = try await engine.players.player(playerID)
             else { throw CredentialRefused(message: "unknown or ended session") }
             let (bound, resume) = try await attach(p, tokenHash: hash, lastSeq: lastSeq)
+            await bound.used(tokenHash: hash)
             var o: JSONObject = ["player": .string(bound.id), "name": .string(await bound.name)]
             if lastSeq != nil {
                 o["replayed"] = .int(resume.replayed)

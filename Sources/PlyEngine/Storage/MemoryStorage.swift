@@ -55,6 +55,7 @@ public final class MemoryStorage: Sendable {
         var identities: [(Identity, player: String)] = []
         var sessions: [Data: String] = [:]
         /// Each player's session tokens, oldest first (the cap ends the oldest).
+        /// Each player's sessions, the one unused longest first.
         var sessionOrder: [String: [Data]] = [:]
         var matches: [String: MatchRow] = [:]
         /// Each match's plies, by number.
@@ -143,6 +144,10 @@ public final class MemoryStorage: Sendable {
 
         mutating func applyLazy(_ write: LazyWrite) {
             switch write {
+            case .sessionUsed(let p, let hash, _):
+                guard sessions[hash] == p, let i = sessionOrder[p]?.firstIndex(of: hash) else { return }
+                sessionOrder[p]?.remove(at: i)
+                sessionOrder[p]?.append(hash)
             case .name(let p, let name): updateLivePlayer(p) { $0.name = name }
             case .data(let p, let json): updateLivePlayer(p) { $0.data = json }
             case .lastSeen(let p, let at): if players[p]?.deletedAt == nil, players[p] != nil { lastSeen[p] = at }
