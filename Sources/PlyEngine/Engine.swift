@@ -16,10 +16,13 @@ public struct EngineConfiguration: Sendable {
     /// Failed `AUTH` attempts per client IP within `authWindowSeconds`.
     public var authFailuresPerIP = 50
     /// Refused session and identity tokens per client IP within `authWindowSeconds`; past
-    /// it, token logins from that address are refused at once (0: no limit). A guess cannot
-    /// find a 128-bit token, but each costs a database read, and over HTTP every request is
-    /// a new connection, so the per-connection limit does not hold guessers back.
+    /// it, each further refusal from that address is answered `tokenRefusalPause` late (0:
+    /// never). A guess cannot find a 128-bit token, but each costs a database read, and over
+    /// HTTP every request is a new connection, so the per-connection limit does not hold
+    /// guessers back. Only refusals wait: a real token from the address is answered at once,
+    /// so a guesser slows itself, never the players behind its address.
     public var tokenFailuresPerIP = 300
+    public var tokenRefusalPause = Duration.seconds(1)
     public var authWindowSeconds = 900.0
     public var identity = IdentityConfiguration()
     public var passwordCost = PasswordHasher.Cost.standard
@@ -286,10 +289,10 @@ public final class Engine: Sendable {
 /// Rate limits for logins and for making accounts. Password attempts (and operator
 /// tokens) count against their account and their client address from the moment they start,
 /// so guesses sent in parallel meet the limit before any of them is checked; one that turns
-/// out right is taken back. Refused session and identity tokens count per address too, with
-/// a limit far above what players behind one address refuse by accident, and the lock holds
-/// only those token logins: device and password logins from the address go on, so one
-/// attacker behind a shared address does not lock everyone there out.
+/// out right is taken back. Refused session and identity tokens count per address too; past
+/// their limit a refusal is answered late, which slows a guesser to one guess a second per
+/// connection, while good tokens, devices and passwords from the address go on as before,
+/// so one attacker behind a shared address locks no one out.
 actor AuthGuard {
     private var perAccount: AttemptLimiter
     private var perAddress: AttemptLimiter
@@ -338,14 +341,15 @@ actor AuthGuard {
         perAddress.withdraw(ticket.address, recordedAt: ticket.at)
     }
 
-    /// Whether a session or identity token from `address` may be checked.
-    func mayTryToken(address: String) -> Bool {
-        tokenFailures?.allows(address, now: now) ?? true
-    }
-
-    /// A session or identity token from `address` was refused.
-    func tokenRefused(address: String) {
-        tokenFailures?.record(address, now: now)
+    /// A session or identity token from `address` was refused: whether its refusal should be
+    /// answered late (the address is past its limit). Refusals in flight at once are counted
+    /// as each ends, so a burst may pass the limit by as many as it has connections.
+    func tokenRefused(address: String) -> Bool {
+        guard tokenFailures != nil else { return false }
+        let t = now
+        let over = !tokenFailures!.allows(address, now: t)
+        tokenFailures!.record(address, now: t)
+        return over
     }
 
     /// Admits the creation of an account from `address`, or returns nil past the hourly

@@ -138,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Password attempts per client address in 15 minutes, counted from their start (env PLY_AUTH_FAILURES_PER_IP, default \(Defaults.engine.authFailuresPerIP))")
     var authFailuresPerIP: Int?
 
-    @Option(help: "Refused session and identity tokens per client address in 15 minutes before token logins from it are refused at once; 0 for no limit (env PLY_TOKEN_FAILURES_PER_IP, default \(Defaults.engine.tokenFailuresPerIP))")
+    @Option(help: "Refused session and identity tokens per client address in 15 minutes; past it each further refusal is answered a second late (good tokens are not held up); 0 for no limit (env PLY_TOKEN_FAILURES_PER_IP, default \(Defaults.engine.tokenFailuresPerIP))")
     var tokenFailuresPerIP: Int?
 
     @Option(help: "Port for Prometheus metrics at GET /metrics; off unless given (env PLY_METRICS_PORT)")

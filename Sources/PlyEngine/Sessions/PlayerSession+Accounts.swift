@@ -9,23 +9,21 @@ extension PlayerSession {
     enum LoginKind {
         /// A device id: never refused for being unknown (it makes an account).
         case device
-        /// A session or identity token: refusals count against the client address.
+        /// A session or identity token: refusals count against the client address, and past
+        /// its limit are answered late.
         case token
         /// A password or the admin token: counts against its account and address from its start.
         case password(account: String?)
     }
 
-    /// Runs a login attempt, refused at once when this connection has failed too often, or
-    /// when its kind of credential has failed too often from this client address.
+    /// Runs a login attempt, refused at once when this connection has failed too often (see
+    /// `AuthGuard` for the limits per account and address).
     func loginAttempt(_ kind: LoginKind, _ body: () async throws -> Reply) async throws -> Reply {
         guard player == nil, !isOperator else {
             throw PlyError.conflict("already logged in; QUIT and reconnect to change player")
         }
         guard failedAuth < engine.configuration.authFailuresPerConnection else {
             throw PlyError(.rateLimited, "too many failed logins; retry later")
-        }
-        if case .token = kind, await !engine.authGuard.mayTryToken(address: remoteAddress) {
-            throw PlyError(.rateLimited, "too many refused tokens from this address; retry later")
         }
         var ticket: AuthGuard.Ticket?
         if case .password(let account) = kind {
@@ -39,7 +37,9 @@ extension PlayerSession {
         } catch let refused as CredentialRefused {
             failedAuth += 1
             if let ticket { await engine.authGuard.settle(ticket, refused: true) }
-            if case .token = kind { await engine.authGuard.tokenRefused(address: remoteAddress) }
+            if case .token = kind, await engine.authGuard.tokenRefused(address: remoteAddress) {
+                try? await Task.sleep(for: engine.configuration.tokenRefusalPause)
+            }
             throw PlyError.unauthenticated(refused.message)
         } catch {
             if let ticket { await engine.authGuard.settle(ticket, refused: false) }
