@@ -6,6 +6,7 @@ import NIOSSL
 import NIOWebSocket
 import PlyEngine
 import PlyStore
+import Synchronization
 
 /// The HTTP/1.1 listener (`--http-port`; HTTPS with the TLS flags): `GET /ws` upgrades to a
 /// WebSocket carrying the line protocol (`WebSocketLineCodec` in front of the line port's
@@ -36,7 +37,7 @@ extension LineServer {
                     // TLS the count comes after the TLS handler, which holds a refusal's 503 back
                     // until the handshake is done: an HTTPS client reads it instead of a TLS error.
                     if let tls = configuration.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try pipeline.addHandler(HTTPConnectionBudget(server: self))
+                    try pipeline.addHandler(HTTPConnectionBudget(server: self, tls: configuration.tls != nil))
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
                     try pipeline.addHandler(CloseWhenIdle())
                     try pipeline.addHandler(CloseSlowReader())
@@ -343,32 +344,55 @@ enum WebClientFiles {
 
 /// Admits an HTTP connection into the server's connection limits (the line port's), or
 /// answers 503 and closes it; releases its place when it closes. A connection admitted while
-/// the server is stopping is turned away the same way.
+/// the server is stopping is turned away the same way. Over HTTPS the 503 waits for the
+/// handshake, which costs the server a handshake and a socket for a while: an address past
+/// its own limit is closed at once instead, and at most
+/// `LineServer.refusalsAwaitingHandshake` refused connections wait, a few seconds at most.
 final class HTTPConnectionBudget: ChannelInboundHandler {
     typealias InboundIn = NIOAny
     private let server: LineServer
+    private let tls: Bool
     private var admitted = false
+    private var waitingForHandshake = false
+    private var deadline: Scheduled<Void>?
     private var remote = "unknown"
 
-    init(server: LineServer) { self.server = server }
+    init(server: LineServer, tls: Bool) {
+        self.server = server
+        self.tls = tls
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         remote = ClientAddress.key(context.channel.remoteAddress)
-        let refusal = server.connections.admit(context.channel, from: remote)
-        if refusal == nil {
+        guard let refusal = server.connections.admit(context.channel, from: remote) else {
             admitted = true
             context.fireChannelActive()
             return
+        }
+        let channel = context.channel
+        if tls {
+            guard refusal != .budget(.addressFull), reserveHandshakeWait() else {
+                context.close(promise: nil)
+                return
+            }
+            waitingForHandshake = true
+            let wait = min(TimeAmount(server.configuration.handshakeTimeout), .seconds(5))
+            deadline = context.eventLoop.scheduleTask(in: wait) { channel.close(promise: nil) }
         }
         let body = refusal == .shuttingDown ? "shutting down\n" : "too many connections; retry later\n"
         let response =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Connection: close\r\n\r\n" + body
-        let channel = context.channel
         context.writeAndFlush(NIOAny(channel.allocator.buffer(string: response))).whenComplete { _ in channel.close(promise: nil) }
-        // A client that never finishes the TLS handshake never gets the 503: it is closed
-        // after the handshake time, as any connection that does not start.
-        context.eventLoop.scheduleTask(in: TimeAmount(server.configuration.handshakeTimeout)) { channel.close(promise: nil) }
+    }
+
+    /// Takes one of the places for refusals waiting for their handshake, if one is free.
+    private func reserveHandshakeWait() -> Bool {
+        if server.refusedInHandshake.wrappingAdd(1, ordering: .relaxed).newValue <= LineServer.refusalsAwaitingHandshake {
+            return true
+        }
+        server.refusedInHandshake.wrappingSubtract(1, ordering: .relaxed)
+        return false
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -379,6 +403,11 @@ final class HTTPConnectionBudget: ChannelInboundHandler {
         if admitted {
             admitted = false
             server.connections.release(context.channel, from: remote)
+        }
+        if waitingForHandshake {
+            waitingForHandshake = false
+            deadline?.cancel()
+            server.refusedInHandshake.wrappingSubtract(1, ordering: .relaxed)
         }
         context.fireChannelInactive()
     }

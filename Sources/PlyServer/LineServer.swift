@@ -26,6 +26,10 @@ public final class LineServer: Service {
     /// The HTTP listener's address once bound (tests read its port).
     let onHTTPBound: @Sendable (SocketAddress) -> Void
     private let phaseValue = Atomic<Int>(Phase.starting.rawValue)
+    /// Refused HTTPS connections waiting for their handshake to be told 503 (outside the
+    /// connection limits, so they are counted here and held to `refusalsAwaitingHandshake`).
+    let refusedInHandshake = Atomic<Int>(0)
+    static let refusalsAwaitingHandshake = 64
     var phase: Phase {
         get { Phase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .starting }
         set { phaseValue.store(newValue.rawValue, ordering: .releasing) }

@@ -56,8 +56,8 @@ struct TLSTests {
     }
 
     /// The HTTP port speaks HTTPS with the same pair; a connection past the server's limit
-    /// reads its 503 after the handshake (it was sent in the clear before it, which an HTTPS
-    /// client sees as a broken handshake), and is closed.
+    /// reads its 503 over TLS, after the handshake, and is closed; one that never starts its
+    /// handshake is closed after the handshake time (2 s here).
     @Test func theHTTPPortSpeaksHTTPSAndRefusesOverIt() async throws {
         let (cert, key) = try Self.selfSignedPair()
         let context = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
@@ -65,6 +65,7 @@ struct TLSTests {
             $0.server.tls = context
             $0.server.httpPort = 0
             $0.server.maximumConnections = 2
+            $0.server.handshakeTimeout = .seconds(2)
         }
         let http = try #require(server.httpPort)
         let tls = try NIOSSLContext(configuration: PlyClient.tls(trusting: cert))
@@ -79,7 +80,34 @@ struct TLSTests {
         let status = try await refused.nextLine(timeout: .seconds(5))
         #expect(status.hasPrefix("HTTP/1.1 503"), "\(status)")
         #expect(await refused.isClosed(within: .seconds(5)))
+        let silent = try await TestClient.connect(port: http, expectHello: false)
+        #expect(await silent.isClosed(within: .seconds(10)), "a refused connection that never handshakes is closed")
         await line.close()
+        try await server.stop()
+    }
+
+    /// Over HTTPS an address past its own limit is closed at once, without a handshake
+    /// (which would cost the server more than the 503 is worth), while other addresses are
+    /// served.
+    @Test func anAddressPastItsLimitIsClosedWithoutAHandshake() async throws {
+        let (cert, key) = try Self.selfSignedPair()
+        let context = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
+        let server = try await TestServer.start {
+            $0.server.tls = context
+            $0.server.httpPort = 0
+            $0.server.maximumConnectionsPerAddress = 1
+        }
+        let http = try #require(server.httpPort)
+        let tls = try NIOSSLContext(configuration: PlyClient.tls(trusting: cert))
+        let kept = try await TestClient.connect(port: http, tls: tls, expectHello: false)
+        try await kept.sendRaw(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        #expect(try await kept.nextLine(timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
+        let refused = try await TestClient.connect(port: http, expectHello: false)
+        #expect(await refused.isClosed(within: .seconds(5)))
+        #expect((try? await refused.nextLine(timeout: .milliseconds(10))) == nil, "no 503 in the clear")
+        let other = try await TestClient.connect(port: http, source: "127.0.0.2", tls: tls, expectHello: false)
+        try await other.sendRaw(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        #expect(try await other.nextLine(timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
         try await server.stop()
     }
 
