@@ -250,12 +250,13 @@ public struct AccountStore: Sendable {
 
     // MARK: sessions
 
-    /// Session tokens one player keeps: a login past them ends the oldest, so logging in
-    /// over and over (a script, a client without a saved token) cannot grow the table.
+    /// Session tokens one player keeps: a login past them ends the one unused longest, so
+    /// logging in over and over (a script, a client without a saved token) cannot grow the
+    /// table, and a device that resumes its session keeps it.
     public static let maximumSessionsPerPlayer = 100
 
-    /// Stores a new session token and ends the player's oldest beyond the cap, in one
-    /// statement (the new row is not in the statement's snapshot, so the others keep one
+    /// Stores a new session token and ends the player's sessions unused longest beyond the
+    /// cap, in one statement (the new row is not in the statement's snapshot, so the others keep one
     /// place fewer).
     public func createSession(hash: Data, player: String) async throws {
         let kept = Self.maximumSessionsPerPlayer - 1

@@ -14,8 +14,9 @@ public enum LazyWrite: Sendable, Hashable {
     case queued(player: String, pairingKey: String, at: Date)
     case unqueued(player: String, pairingKey: String)
     /// A session token was used again (a resume): past the cap on a player's sessions, the
-    /// one unused longest ends.
-    case sessionUsed(player: String, tokenHash: Data, at: Date)
+    /// one unused longest ends. Stamped by PostgreSQL's clock when flushed, as new sessions
+    /// are, so the two compare on one clock (a flush is a second late at most).
+    case sessionUsed(player: String, tokenHash: Data)
 
     /// Writes with the same key are one row: the later replaces the earlier.
     public var key: String {
@@ -27,7 +28,7 @@ public enum LazyWrite: Sendable, Hashable {
         case .notification(let n): "note \(n.player) \(n.id)"
         case .notificationSeen(let p, let id, _): "read \(p) \(id)"
         case .queued(let p, let k, _), .unqueued(let p, let k): "queue \(p) \(k)"
-        case .sessionUsed(_, let hash, _): "session \(hash.hexString)"
+        case .sessionUsed(_, let hash): "session \(hash.hexString)"
         }
     }
 
@@ -35,7 +36,7 @@ public enum LazyWrite: Sendable, Hashable {
     public var player: String {
         switch self {
         case .name(let p, _), .data(let p, _), .lastSeen(let p, _), .eventSeq(let p, _), .notificationSeen(let p, _, _),
-            .queued(let p, _, _), .unqueued(let p, _), .sessionUsed(let p, _, _):
+            .queued(let p, _, _), .unqueued(let p, _), .sessionUsed(let p, _):
             p
         case .notification(let n): n.player
         }

@@ -96,21 +96,32 @@ public struct SafetyStore: Sendable {
         return out
     }
 
+    /// Whether the reporter and the reported player of report `r` have played a match together
+    /// in which both moved (two plies or more, as for a rated match): accepting a challenge
+    /// and leaving, which costs nothing, does not count.
+    static let playedTogether = """
+        EXISTS (
+            SELECT 1 FROM match_players x
+            JOIN match_players y ON y.player_id = r.reported AND y.match_id = x.match_id
+            JOIN matches m ON m.id = x.match_id AND m.status IN ('active', 'finished') AND m.ply_count >= 2
+            WHERE x.player_id = r.reporter)
+        """
+
     /// The operators' queue: open reports (or all), those whose reporter has played the
-    /// reported player first (a crowd of fresh accounts cannot bury an opponent's report),
-    /// each part oldest first; `after` continues the queue after that report. Nil when
-    /// `after` is not in the queue.
+    /// reported player first (reports from accounts that never played them cannot push an
+    /// opponent's report down), each part oldest first; `after` continues the queue after
+    /// that report, wherever it now stands (resolved since, or moved to the other part). Nil
+    /// when there is no report `after`.
     public func reports(openOnly: Bool, after: String?, limit: Int) async throws -> [ReportRow]? {
+        let played = Self.playedTogether
         let queue: PostgresQuery = """
             WITH queue AS (
                 SELECT r.id, r.reporter, r.reported, r.text, r.created_at, r.resolved_at, r.resolution,
-                    EXISTS (
-                        SELECT 1 FROM match_players x
-                        JOIN match_players y ON y.player_id = r.reported AND y.match_id = x.match_id
-                        JOIN matches m ON m.id = x.match_id AND m.status IN ('active', 'finished')
-                        WHERE x.player_id = r.reporter) AS played
+                    \(unescaped: played) AS played
                 FROM reports r WHERE NOT \(openOnly) OR r.resolved_at IS NULL),
-            start AS (SELECT NOT played AS unplayed, created_at, length(id) AS n, id FROM queue WHERE id = \(after))
+            start AS (
+                SELECT NOT \(unescaped: played) AS unplayed, r.created_at, length(r.id) AS n, r.id
+                FROM reports r WHERE r.id = \(after))
             SELECT id, reporter, reported, text, created_at, resolved_at, resolution, played FROM queue
             WHERE \(after)::text IS NULL OR (NOT played, created_at, length(id), id) > (SELECT unplayed, created_at, n, id FROM start)
             ORDER BY NOT played, created_at, length(id), id
@@ -122,11 +133,9 @@ public struct SafetyStore: Sendable {
             out.append(ReportRow(
                 id: c.0, reporter: c.1, reported: c.2, text: c.3, createdAt: c.4, resolvedAt: c.5, resolution: c.6, played: c.7))
         }
-        // No rows after a report may mean the end of the queue, or a report not in it.
+        // No rows after a report may mean the end of the queue, or no such report.
         if out.isEmpty, let after,
-            try await reportRows(
-                "SELECT \(unescaped: Self.reportColumns) FROM reports WHERE id = \(after) AND (NOT \(openOnly) OR resolved_at IS NULL)"
-            ).isEmpty
+            try await reportRows("SELECT \(unescaped: Self.reportColumns) FROM reports WHERE id = \(after)").isEmpty
         {
             return nil
         }

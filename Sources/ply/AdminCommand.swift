@@ -12,7 +12,7 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Send one operator request to a running server and print the reply's JSON.",
         discussion: """
             Verbs: player <player|email>, ban <player> <seconds|forever> <reason>, unban <player>, \
-            mute <player> <seconds> <reason>, unmute <player>, reports [open|all], \
+            mute <player> <seconds> <reason>, unmute <player>, reports [open|all] [after <report>], \
             resolve <report> <text>, abort <match> <reason>, delete <player>, bot <player> on|off. \
             The token is the one the server was started with (--admin-token); give it in \
             PLY_ADMIN_TOKEN rather than --token, which other users of the machine can read in \

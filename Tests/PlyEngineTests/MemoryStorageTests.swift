@@ -46,20 +46,27 @@ import Testing
         #expect(store.commitCount == 2)
     }
 
-    /// The report queue as the SQL orders it: reports between players of a match first, each
-    /// part in filing order, and `after` continues it (nil for a report not in the queue).
+    /// The report queue as the SQL orders it: reports between players of a match in which
+    /// both moved first, each part in filing order, and `after` continues it, from a report
+    /// resolved since too (nil for no such report).
     @Test func theReportQueuePutsOpponentsFirstAndPages() async throws {
         let (store, row) = try await Self.seeded()
         let (ann, bo) = (row.seats[0], row.seats[1])
         let cy = store.addPlayer(name: "Cy").id
         let stranger = try await store.fileReport(by: cy, about: bo, text: "spam")
         let opponent = try await store.fileReport(by: ann, about: bo, text: "cheats")
+        #expect(try await store.reports(openOnly: true, after: nil, limit: 10)?.map(\.id) == [stranger, opponent], "no moves yet")
+        var moved = row
+        moved.plyCount = 2
+        try await store.commit([Self.ply(row, 1, "f5"), Self.ply(row, 2, "d6"), .updateMatch(moved, newParticipant: nil)])
         let queue = try #require(try await store.reports(openOnly: true, after: nil, limit: 10))
         #expect(queue.map(\.id) == [opponent, stranger])
         #expect(queue.map(\.played) == [true, false])
         #expect(try await store.reports(openOnly: true, after: opponent, limit: 10)?.map(\.id) == [stranger])
         #expect(try await store.reports(openOnly: true, after: nil, limit: 1)?.map(\.id) == [opponent])
         #expect(try await store.reports(openOnly: true, after: "r404", limit: 10) == nil)
+        _ = try await store.resolve(report: opponent, resolution: "warned")
+        #expect(try await store.reports(openOnly: true, after: opponent, limit: 10)?.map(\.id) == [stranger])
     }
 
     @Test func rowsMustNameStoredPlayersAndMatches() async throws {
@@ -112,7 +119,7 @@ import Testing
         #expect(try await store.sessionPlayer(hash: Data([1, 0, 1])) == made.id)
         #expect(try await store.sessionPlayer(hash: Data([1, UInt8(cap / 256), UInt8(cap % 256)])) == made.id)
         // A session used again is the last to go: the next login ends the one after it.
-        _ = await store.lazy(.sessionUsed(player: made.id, tokenHash: Data([1, 0, 1]), at: Self.t0))
+        _ = await store.lazy(.sessionUsed(player: made.id, tokenHash: Data([1, 0, 1])))
         try await store.createSession(hash: Data([2]), player: made.id)
         #expect(try await store.sessionPlayer(hash: Data([1, 0, 1])) == made.id)
         #expect(try await store.sessionPlayer(hash: Data([1, 0, 2])) == nil)

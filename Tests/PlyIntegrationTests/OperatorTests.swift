@@ -135,18 +135,25 @@ struct OperatorTests {
     }
 
     /// A crowd of fresh accounts reporting first cannot bury the report of a player who
-    /// played the reported one: the queue puts reports between players of a match first
-    /// (`"played":true`), each part oldest first, and `after <report>` pages through the rest.
+    /// played the reported one: the queue puts reports between players of a match in which
+    /// both moved first (`"played":true`), each part oldest first, and `after <report>` pages
+    /// through the rest, even after that report was resolved.
     @Test func reportsFromOpponentsLeadTheQueueAndItPages() async throws {
         let server = try await Self.server(TestDatabase.fresh())
         let t = try await server.table("reversi")
+        let admin = try await Self.admin(server)
+        // A match accepted and left without moves costs nothing, so it does not count.
+        let early = try #require(try await t.first.ok("REPORT \(t.secondID) accepted and left")["report"]?.stringValue)
+        #expect(try await admin.ok("ADMIN REPORTS").arrayValue?.first?["played"]?.boolValue == false)
+        try await admin.ok("ADMIN RESOLVE \(early) nothing yet")
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        try await t.second.ok("MOVE \(t.match) 2 d6")
         var crowd: [String] = []
         for i in 0..<3 {
             let (c, _) = try await server.player("crowd-\(i)")
             crowd.append(try #require(try await c.ok("REPORT \(t.secondID) crowd report \(i)")["report"]?.stringValue))
         }
         let real = try #require(try await t.first.ok("REPORT \(t.secondID) cheated in our match")["report"]?.stringValue)
-        let admin = try await Self.admin(server)
         let queue = try #require(try await admin.ok("ADMIN REPORTS").arrayValue)
         #expect(queue.map { $0["report"]?.stringValue } == [real] + crowd)
         #expect(queue.map { $0["played"]?.boolValue } == [true, false, false, false])
@@ -155,13 +162,14 @@ struct OperatorTests {
         #expect(try await admin.ok("ADMIN REPORTS open after \(crowd[0])").arrayValue?.map { $0["report"]?.stringValue } == Array(crowd[1...]))
         #expect(try await admin.ok("ADMIN REPORTS after \(crowd[2])").arrayValue?.isEmpty == true)
         try await admin.err("ADMIN REPORTS after r999999", "not_found")
-        // A resolved report is in the whole queue, not in the open one.
+        // Resolving the last report shown does not lose the operator's place.
         try await admin.ok("ADMIN RESOLVE \(crowd[0]) nothing to see")
-        try await admin.err("ADMIN REPORTS open after \(crowd[0])", "not_found")
-        #expect(try await admin.ok("ADMIN REPORTS all after \(crowd[0])").arrayValue?.map { $0["report"]?.stringValue } == Array(crowd[1...]))
+        #expect(try await admin.ok("ADMIN REPORTS open after \(crowd[0])").arrayValue?.map { $0["report"]?.stringValue } == Array(crowd[1...]))
+        // The whole queue: the early report, now between players who both moved, leads.
+        #expect(try await admin.ok("ADMIN REPORTS all").arrayValue?.map { $0["report"]?.stringValue } == [early, real] + crowd)
         // Reports about a player, in the operator's view of them, carry no queue position.
         let about = try #require(try await admin.ok("ADMIN PLAYER \(t.secondID)")["reports"]?.arrayValue)
-        #expect(about.count == 4 && about.allSatisfy { $0["played"] == nil })
+        #expect(about.count == 5 && about.allSatisfy { $0["played"] == nil })
         try await server.stop()
     }
 

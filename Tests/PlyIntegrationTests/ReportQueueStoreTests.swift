@@ -30,6 +30,10 @@ struct ReportQueueStoreTests {
             }
             #expect(paged == whole.map(\.id))
             #expect(try await store.reports(openOnly: true, after: "r99", limit: 2) == nil)
+            // A report resolved since still marks the place.
+            #expect(try await store.resolve(report: "r9", resolution: "spam"))
+            #expect(try await store.reports(openOnly: true, after: "r9", limit: 2)?.map(\.id) == ["r10", "r11"])
+            #expect(try await store.reports(openOnly: true, after: nil, limit: 500)?.map(\.id) == ["r8", "r10", "r11", "r12"])
         }
     }
 }

@@ -56,7 +56,8 @@ struct TLSTests {
     }
 
     /// The HTTP port speaks HTTPS with the same pair; a connection past the server's limit
-    /// reads its 503 over TLS, after the handshake, and is closed; one that never starts its
+    /// reads its 503 over TLS, after the handshake (an HTTPS client cannot read one sent
+    /// before it), and is closed; one that never starts its
     /// handshake is closed after the handshake time (2 s here).
     @Test func theHTTPPortSpeaksHTTPSAndRefusesOverIt() async throws {
         let (cert, key) = try Self.selfSignedPair()

@@ -123,7 +123,7 @@ public actor Player {
     /// A session token of this player was used again: it is the last to end past the cap
     /// on sessions (written lazily).
     func used(tokenHash: Data) async {
-        await writer.lazy(.sessionUsed(player: id, tokenHash: tokenHash, at: Date()))
+        await writer.lazy(.sessionUsed(player: id, tokenHash: tokenHash))
     }
 
     func detach(connection: Int) async {

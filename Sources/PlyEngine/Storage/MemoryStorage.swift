@@ -54,7 +54,6 @@ public final class MemoryStorage: Sendable {
         /// In the order they were linked.
         var identities: [(Identity, player: String)] = []
         var sessions: [Data: String] = [:]
-        /// Each player's session tokens, oldest first (the cap ends the oldest).
         /// Each player's sessions, the one unused longest first.
         var sessionOrder: [String: [Data]] = [:]
         var matches: [String: MatchRow] = [:]
@@ -144,7 +143,7 @@ public final class MemoryStorage: Sendable {
 
         mutating func applyLazy(_ write: LazyWrite) {
             switch write {
-            case .sessionUsed(let p, let hash, _):
+            case .sessionUsed(let p, let hash):
                 guard sessions[hash] == p, let i = sessionOrder[p]?.firstIndex(of: hash) else { return }
                 sessionOrder[p]?.remove(at: i)
                 sessionOrder[p]?.append(hash)
@@ -523,15 +522,19 @@ extension MemoryStorage: SafetyStoring {
     public func reports(openOnly: Bool, after: String?, limit: Int) async throws -> [ReportRow]? {
         state.withLock { s in
             // Filed in order, so each part stays oldest first.
-            let queue = s.reports.filter { !openOnly || $0.resolvedAt == nil }.map { r in
+            // Every report with its part, so that `after` is found wherever it now stands.
+            let all = s.reports.map { r in
                 var r = r
-                r.played = played(s, r.reporter, r.reported)
+                r.played = played(s, r.reporter, r.reported, moves: 2)
                 return r
             }
-            let ordered = queue.filter { $0.played == true } + queue.filter { $0.played != true }
-            guard let after else { return Array(ordered.prefix(limit)) }
-            guard let i = ordered.firstIndex(where: { $0.id == after }) else { return nil }
-            return Array(ordered[(i + 1)...].prefix(limit))
+            let ordered = all.filter { $0.played == true } + all.filter { $0.played != true }
+            var rest = ordered[...]
+            if let after {
+                guard let i = ordered.firstIndex(where: { $0.id == after }) else { return nil }
+                rest = ordered[(i + 1)...]
+            }
+            return Array(rest.filter { !openOnly || $0.resolvedAt == nil }.prefix(limit))
         }
     }
 
@@ -637,10 +640,11 @@ extension MemoryStorage: SafetyStoring {
         state.withLock { s in played(s, a, b) }
     }
 
-    /// Whether `a` and `b` have a started (active or finished) match together.
-    private func played(_ s: State, _ a: String, _ b: String) -> Bool {
+    /// Whether `a` and `b` have a started (active or finished) match together, of at least
+    /// `moves` plies.
+    private func played(_ s: State, _ a: String, _ b: String, moves: Int = 0) -> Bool {
         participated(s, a).contains { m in
-            (m.status == .active || m.status == .finished) && (s.participation[b] ?? []).contains(m.id)
+            (m.status == .active || m.status == .finished) && m.plyCount >= moves && (s.participation[b] ?? []).contains(m.id)
         }
     }
 

@@ -93,8 +93,8 @@ public protocol SafetyStoring: Sendable {
     /// Files a report; throws `ReportRefusal.alreadyOpen` when the reporter has one open on
     /// that player.
     func fileReport(by reporter: String, about reported: String, text: String) async throws -> String
-    /// The operators' queue, those who played the reported player first; nil when `after` is
-    /// not in it.
+    /// The operators' queue, reports between players of a match in which both moved first;
+    /// nil when there is no report `after`.
     func reports(openOnly: Bool, after: String?, limit: Int) async throws -> [ReportRow]?
     func reports(about player: String, limit: Int) async throws -> [ReportRow]
     func reports(filedBy player: String) async throws -> [ReportRow]

@@ -82,7 +82,7 @@ struct LazyFlusher: Sendable {
     static func apply(_ writes: [LazyWrite], on conn: PostgresConnection, logger: Logger) async throws {
         var names: [(String, String)] = [], data: [(String, String)] = [], seen: [(String, Double)] = []
         var seqs: [(String, Int)] = [], notes: [NotificationRow] = [], reads: [(String, String, Double)] = []
-        var queued: [(String, String, Double)] = [], unqueued: [(String, String)] = [], used: [(String, Double)] = []
+        var queued: [(String, String, Double)] = [], unqueued: [(String, String)] = [], used: [String] = []
         for w in writes {
             switch w {
             case .name(let p, let n): names.append((p, n))
@@ -93,7 +93,7 @@ struct LazyFlusher: Sendable {
             case .notificationSeen(let p, let id, let at): reads.append((p, id, at.timeIntervalSince1970))
             case .queued(let p, let k, let at): queued.append((p, k, at.timeIntervalSince1970))
             case .unqueued(let p, let k): unqueued.append((p, k))
-            case .sessionUsed(_, let hash, let at): used.append((hash.hexString, at.timeIntervalSince1970))
+            case .sessionUsed(_, let hash): used.append(hash.hexString)
             }
         }
         try await setPlayerColumn("name = u.v", names, as: "text", on: conn, logger: logger)
@@ -161,9 +161,8 @@ struct LazyFlusher: Sendable {
         if !used.isEmpty {
             _ = try await conn.query(
                 """
-                UPDATE sessions s SET last_used = to_timestamp(u.at)
-                FROM unnest(\(used.map(\.0))::text[], \(used.map(\.1))::float8[]) AS u(h, at)
-                WHERE s.token_hash = decode(u.h, 'hex') AND s.last_used < to_timestamp(u.at)
+                UPDATE sessions s SET last_used = now()
+                FROM unnest(\(used)::text[]) AS u(h) WHERE s.token_hash = decode(u.h, 'hex')
                 """, logger: logger)
         }
     }
