@@ -58,7 +58,7 @@ func shapeProblem(_ command: Command) -> String? {
         return adminShapeProblem(request)
     case .vacation(let days):
         return days.map { (1...366).contains($0) } ?? true ? nil : "vacation days"
-    case .ping, .help, .quit, .logout, .profileSet, .games, .matches, .notifications, .stats, .blocks, .export:
+    case .ping, .help, .quit, .logout, .logoutAll, .profileSet, .games, .matches, .notifications, .stats, .blocks, .export:
         return nil
     }
 }

@@ -15,6 +15,9 @@ public enum Command: Sendable, Hashable {
     case linkEmail(email: String, password: String)
     case linkExternal(provider: String, token: String)
     case logout
+    /// `LOGOUT ALL`: every session token of the player, on every device (a lost phone, a
+    /// token someone else has).
+    case logoutAll
 
     case profile(player: String?)
     case name(String)

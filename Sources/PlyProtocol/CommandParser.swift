@@ -40,7 +40,11 @@ public enum CommandParser {
         case "PING": try words.end(verb); return .ping
         case "HELP": try words.end(verb); return .help
         case "QUIT": try words.end(verb); return .quit
-        case "LOGOUT": try words.end(verb); return .logout
+        case "LOGOUT":
+            guard let w = words.next() else { return .logout }
+            guard w.asciiLowercased == "all" else { throw .badRequest("LOGOUT takes nothing or ALL") }
+            try words.end("LOGOUT ALL")
+            return .logoutAll
         case "GAMES": try words.end(verb); return .games
         case "STATS": try words.end(verb); return .stats
         case "NOTIFICATIONS": try words.end(verb); return .notifications

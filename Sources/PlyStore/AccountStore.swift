@@ -278,6 +278,14 @@ public struct AccountStore: Sendable {
     public func deleteSession(hash: Data) async throws {
         _ = try await database.query("DELETE FROM sessions WHERE token_hash = \(hash)", logger: logger)
     }
+
+    public func deleteSessions(of player: String) async throws -> Int {
+        let rows = try await database.query(
+            "WITH ended AS (DELETE FROM sessions WHERE player_id = \(player) RETURNING 1) SELECT count(*)::int8 FROM ended",
+            logger: logger)
+        for try await n in rows.decode(Int.self) { return n }
+        return 0
+    }
 }
 
 public enum LinkConflictOrError: Error {

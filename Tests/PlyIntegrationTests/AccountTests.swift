@@ -133,6 +133,29 @@ struct AccountTests {
         try await server.stop()
     }
 
+    /// `LOGOUT ALL` ends every session token of the player, on every device (a lost phone,
+    /// a token someone else holds): their connections close, the tokens are refused, and
+    /// a device id logs in afresh; another player's session is not touched.
+    @Test func logoutAllEndsEverySessionOfThePlayer() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        let (phone, me) = try await server.player("logout-all")
+        let tablet = try await server.client()
+        let second = try await tablet.authDevice(me.deviceID)
+        let (stranger, them) = try await server.player("logout-all-other")
+        let ended = try await phone.ok("LOGOUT ALL")
+        #expect(ended["sessions"]?.intValue == 2)
+        #expect(await tablet.isClosed(), "the other device is let go")
+        try await phone.err("PROFILE", "unauthenticated")
+        for token in [me.session, second.session] { try await server.client().err("AUTH SESSION \(token)", "unauthenticated") }
+        #expect(try await query(database, "SELECT count(*)::text FROM sessions WHERE player_id = '\(me.player)'") == ["0"])
+        try await stranger.ok("PROFILE")
+        try await server.client().ok("AUTH SESSION \(them.session)")
+        _ = try await phone.authDevice(me.deviceID)
+        try await phone.ok("PROFILE")
+        try await server.stop()
+    }
+
     /// Past the cap, the session unused longest ends, not the oldest made: a tablet that
     /// resumes its session keeps it however often the phone logs in afresh.
     @Test func theSessionUnusedLongestEndsFirst() async throws {

@@ -12,7 +12,7 @@ struct CommandParserErrorTests {
         ("PING now", "PING takes nothing"),
         ("HELP me", "HELP takes nothing"),
         ("QUIT 0", "QUIT takes nothing"),
-        ("LOGOUT all", "LOGOUT takes nothing"),
+        ("LOGOUT me", "LOGOUT takes nothing or ALL"),
         ("GAMES reversi", "GAMES takes nothing"),
         ("STATS x", "STATS takes nothing"),
         ("NOTIFICATIONS unread", "NOTIFICATIONS takes nothing"),

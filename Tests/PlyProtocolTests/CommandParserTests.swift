@@ -40,6 +40,8 @@ struct CommandParserTests {
         ("LINK EMAIL bo@mail.example.org longpassword", .linkEmail(email: "bo@mail.example.org", password: "longpassword")),
         ("link external Steam tok", .linkExternal(provider: "steam", token: "tok")),
         ("LOGOUT", .logout),
+        ("LOGOUT ALL", .logoutAll),
+        ("logout all", .logoutAll),
         // Profiles
         ("PROFILE", .profile(player: nil)),
         ("PROFILE p1", .profile(player: "p1")),
@@ -123,6 +125,11 @@ struct CommandParserTests {
             let request = CommandParser.parse(spelling)
             #expect(request.failure?.code != .unknownCommand, "\(spelling)")
         }
+    }
+
+    @Test("LOGOUT takes nothing or ALL", arguments: ["LOGOUT me", "LOGOUT ALL now", "LOGOUT everywhere"])
+    func logoutForms(line: String) {
+        #expect(CommandParser.parse(line).failure?.code == .badRequest, "\(line)")
     }
 
     // MARK: Limits at their edges

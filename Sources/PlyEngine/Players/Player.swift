@@ -144,6 +144,14 @@ public actor Player {
         if connections.isEmpty { await writer.lazy(.lastSeen(player: id, at: Date())) }
     }
 
+    /// Every session token ended (`LOGOUT ALL`): every connection is let go, and all but
+    /// `connection` are closed.
+    func revokeAll(except connection: Int) async {
+        for (cid, c) in connections where cid != connection { c.outbound.close() }
+        connections = [:]
+        await writer.lazy(.lastSeen(player: id, at: Date()))
+    }
+
     // MARK: events
 
     public enum Audience: Sendable {

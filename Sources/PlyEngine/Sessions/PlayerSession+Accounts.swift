@@ -231,6 +231,17 @@ extension PlayerSession {
         return .ok(nil)
     }
 
+    /// Ends every session token of the player and closes every other connection of theirs;
+    /// this one stays open, logged out. A device id or a password logs in again.
+    func logoutEverywhere() async throws -> Reply {
+        guard let player else { throw PlyError.unauthenticated("log in first") }
+        let ended = try await engine.accounts.deleteSessions(of: player.id)
+        await player.revokeAll(except: connectionID)
+        self.player = nil
+        self.tokenHash = nil
+        return .ok(["sessions": .int(ended)])
+    }
+
     // MARK: profiles
 
     func profile(_ id: String?) async throws -> Reply {

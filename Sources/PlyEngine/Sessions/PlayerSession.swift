@@ -254,6 +254,7 @@ public actor PlayerSession {
         case .linkEmail(let email, let password): return try await linkEmail(email, password)
         case .linkExternal(let provider, let token): return try await linkExternal(provider, token)
         case .logout: return try await logout()
+        case .logoutAll: return try await logoutEverywhere()
         case .profile(let id): return try await profile(id)
         case .name(let name): return try await setName(name)
         case .profileSet(let data): return try await setData(data)

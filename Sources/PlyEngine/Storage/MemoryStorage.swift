@@ -479,6 +479,14 @@ extension MemoryStorage: AccountStoring {
 
     public func sessionPlayer(hash: Data) async throws -> String? { state.withLock { $0.sessions[hash] } }
 
+    public func deleteSessions(of player: String) async throws -> Int {
+        state.withLock { s in
+            let ended = s.sessionOrder.removeValue(forKey: player) ?? []
+            for hash in ended { s.sessions[hash] = nil }
+            return ended.count
+        }
+    }
+
     public func deleteSession(hash: Data) async throws {
         state.withLock { s in
             guard let player = s.sessions.removeValue(forKey: hash) else { return }

@@ -80,6 +80,8 @@ public protocol AccountStoring: Sendable {
     func createSession(hash: Data, player: String) async throws
     func sessionPlayer(hash: Data) async throws -> String?
     func deleteSession(hash: Data) async throws
+    /// Ends every session of the player; how many there were.
+    func deleteSessions(of player: String) async throws -> Int
     /// Stores a live account's vacation; false when the account is gone.
     func setVacation(_ player: String, _ vacation: VacationRow) async throws -> Bool
 }
