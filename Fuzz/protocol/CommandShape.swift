@@ -71,14 +71,16 @@ func adminShapeProblem(_ request: AdminCommand) -> String? {
     switch request {
     case .player(let who):
         return id(who) || (who.contains("@") && !who.contains(" ")) ? nil : "player or email"
+    case .unlinkEmail(let who, let why):
+        return (id(who) || (who.contains("@") && !who.contains(" "))) && reason(why) ? nil : "unlink"
     case .ban(let player, let seconds, let why):
         return id(player) && (seconds.map { ProtocolLimits.sanctionSeconds.contains($0) } ?? true) && reason(why) ? nil : "ban"
     case .mute(let player, let seconds, let why):
         return id(player) && ProtocolLimits.sanctionSeconds.contains(seconds) && reason(why) ? nil : "mute"
     case .unban(let player), .unmute(let player), .delete(let player), .bot(let player, _):
         return id(player) ? nil : "player id"
-    case .reports:
-        return nil
+    case .reports(_, let after):
+        return after.map(id) ?? true ? nil : "report id"
     case .resolve(let report, let text):
         return id(report) && reason(text) ? nil : "resolve"
     case .abort(let match, let why):

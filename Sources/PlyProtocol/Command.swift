@@ -91,6 +91,10 @@ public enum AdminCommand: Sendable, Hashable {
     case abort(match: String, reason: String)
     case delete(player: String)
     case bot(player: String, on: Bool)
+    /// Takes the email (and its password login) off an account, by player id or by the
+    /// email: an address linked by someone who does not own it can then be linked by its
+    /// owner, and gets no more alerts.
+    case unlinkEmail(player: String, reason: String)
 }
 
 public enum DrawAction: String, Sendable, Hashable, CaseIterable {

@@ -273,19 +273,17 @@ public enum CommandParser {
 
     /// `ADMIN <verb> ...`, the operators' requests.
     static func admin(_ words: inout Words) throws(PlyError) -> AdminCommand {
-        let verbs = "PLAYER, BAN, UNBAN, MUTE, UNMUTE, REPORTS, RESOLVE, ABORT, DELETE or BOT"
+        let verbs = "PLAYER, BAN, UNBAN, MUTE, UNMUTE, REPORTS, RESOLVE, ABORT, DELETE, BOT or UNLINK"
         let verb = try words.required("ADMIN <verb> ...; the verbs are \(verbs)").asciiUppercased
         switch verb {
         case "PLAYER":
-            let who = try words.required("ADMIN PLAYER <player|email>")
+            let who = try playerOrEmail(try words.required("ADMIN PLAYER <player|email>"))
             try words.end("ADMIN PLAYER <player|email>")
-            if who.contains("@") {
-                guard who.utf8.count <= ProtocolLimits.emailMaxLength, isPlausibleEmail(who) else {
-                    throw .badRequest("that is not an email address")
-                }
-                return .player(who.lowercased())
-            }
-            return .player(try checkedID(who, what: "player"))
+            return .player(who)
+        case "UNLINK":
+            let usage = "ADMIN UNLINK <player|email> <reason>"
+            let who = try playerOrEmail(try words.required(usage))
+            return .unlinkEmail(player: who, reason: try reason(words.rest, usage: usage))
         case "BAN":
             let usage = "ADMIN BAN <player> <seconds|forever> <reason>"
             let id = try checkedID(try words.required(usage), what: "player")
@@ -351,6 +349,15 @@ public enum CommandParser {
     }
 
     /// An id, then free text to the end of the line.
+    /// A player id, or an email address (lower-cased) naming the account that linked it.
+    static func playerOrEmail(_ who: Substring) throws(PlyError) -> String {
+        guard who.contains("@") else { return try checkedID(who, what: "player") }
+        guard who.utf8.count <= ProtocolLimits.emailMaxLength, isPlausibleEmail(who) else {
+            throw .badRequest("that is not an email address")
+        }
+        return who.lowercased()
+    }
+
     static func idAndText(_ words: inout Words, what: String, usage: String) throws(PlyError) -> (String, String) {
         let id = try checkedID(try words.required(usage), what: what)
         return (id, try reason(words.rest, usage: usage))

@@ -241,6 +241,17 @@ public struct SafetyStore: Sendable {
     /// Deletes what an account holds: credentials, sessions, identities, email, profile data,
     /// notifications, outbox rows, blocks, reports it filed, automatch places and stats, in one
     /// statement. The row stays, named `Deleted player`, so finished matches still name it.
+    public func unlinkEmail(of player: String) async throws -> String? {
+        let rows = try await database.query(
+            """
+            WITH gone AS (DELETE FROM emails WHERE player_id = \(player) RETURNING email),
+                 unsent AS (DELETE FROM outbox o USING gone WHERE o.player_id = \(player) AND o.email = gone.email AND o.sent_at IS NULL)
+            SELECT email FROM gone
+            """, logger: logger)
+        for try await email in rows.decode(String.self) { return email }
+        return nil
+    }
+
     public func deleteAccount(_ player: String) async throws {
         _ = try await database.query(
             """

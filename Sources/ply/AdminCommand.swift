@@ -13,7 +13,8 @@ struct AdminCommand: AsyncParsableCommand {
         discussion: """
             Verbs: player <player|email>, ban <player> <seconds|forever> <reason>, unban <player>, \
             mute <player> <seconds> <reason>, unmute <player>, reports [open|all] [after <report>], \
-            resolve <report> <text>, abort <match> <reason>, delete <player>, bot <player> on|off. \
+            resolve <report> <text>, abort <match> <reason>, delete <player>, bot <player> on|off, \
+            unlink <player|email> <reason>. \
             The token is the one the server was started with (--admin-token); give it in \
             PLY_ADMIN_TOKEN rather than --token, which other users of the machine can read in \
             the process list.

@@ -173,6 +173,38 @@ struct OperatorTests {
         try await server.stop()
     }
 
+    /// An address linked by someone who does not own it: `ADMIN UNLINK` takes it (and its
+    /// password login) off that account, with the mail not yet sent to it, so its owner can
+    /// link it and it gets no more alerts; the account keeps everything else.
+    @Test func anOperatorUnlinksASquattedEmail() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let t = try await server.table("reversi")
+        let email = "owner-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        try await t.second.ok("LINK EMAIL \(email) squatters-password")
+        try await t.second.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
+        await t.second.close()
+        try await t.first.waitOffline(t.secondID)
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        let unsent = "SELECT count(*)::text FROM outbox WHERE email = '\(email)' AND sent_at IS NULL"
+        for _ in 0..<50 where try await query(database, unsent) != ["1"] { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await query(database, unsent) == ["1"], "an alert waits for the address")
+
+        let (owner, _) = try await server.player("email-owner")
+        try await owner.err("LINK EMAIL \(email) owners-password", "conflict")
+        let admin = try await Self.admin(server)
+        let unlinked = try await admin.ok("ADMIN UNLINK \(email) linked by someone else")
+        #expect(unlinked["player"]?.stringValue == t.secondID)
+        #expect(unlinked["email"]?.stringValue == email)
+        #expect(try await query(database, unsent) == ["0"])
+        #expect(try await query(database, "SELECT action || ' ' || target FROM audit") == ["unlink \(t.secondID)"])
+        try await server.client().err("AUTH EMAIL \(email) squatters-password", "unauthenticated")
+        try await owner.ok("LINK EMAIL \(email) owners-password")
+        try await admin.err("ADMIN UNLINK \(t.secondID) again", "not_found")
+        try await server.client().ok("AUTH SESSION \(t.secondSession)")
+        try await server.stop()
+    }
+
     /// `ADMIN ABORT` ends a match `aborted`, unrated, and tells its players.
     @Test func anOperatorAbortsAMatch() async throws {
         let server = try await Self.server()

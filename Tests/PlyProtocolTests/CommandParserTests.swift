@@ -324,6 +324,8 @@ struct CommandParserTests {
         ("ADMIN UNMUTE p3", .admin(.unmute(player: "p3"))), ("ADMIN REPORTS", .admin(.reports(openOnly: true))),
         ("ADMIN REPORTS all", .admin(.reports(openOnly: false))),
         ("ADMIN REPORTS after r12", .admin(.reports(openOnly: true, after: "r12"))),
+        ("ADMIN UNLINK p3 not theirs", .admin(.unlinkEmail(player: "p3", reason: "not theirs"))),
+        ("ADMIN UNLINK Ann@Example.com not hers", .admin(.unlinkEmail(player: "ann@example.com", reason: "not hers"))),
         ("ADMIN REPORTS all AFTER r12", .admin(.reports(openOnly: false, after: "r12"))),
         ("ADMIN RESOLVE r1 warned", .admin(.resolve(report: "r1", text: "warned"))),
         ("ADMIN ABORT m9 bug", .admin(.abort(match: "m9", reason: "bug"))), ("ADMIN DELETE p3", .admin(.delete(player: "p3"))),
@@ -337,7 +339,7 @@ struct CommandParserTests {
         "BLOCK", "BLOCK p7 p8", "BLOCK p.7", "REPORT p7", "DELETE p1", "DELETE ACCOUNT", "DELETE ACCOUNT p1 p2",
         "AUTH ADMIN", "ADMIN", "ADMIN NUKE p1", "ADMIN BAN p3 forever", "ADMIN BAN p3 0 spam", "ADMIN BAN p3 -5 spam",
         "ADMIN BAN p3 soon spam", "ADMIN MUTE p3 forever spam", "ADMIN REPORTS some", "ADMIN REPORTS after",
-        "ADMIN REPORTS open before r1", "ADMIN REPORTS after r1 r2", "ADMIN REPORTS after r.1", "ADMIN BOT p3 maybe",
+        "ADMIN REPORTS open before r1", "ADMIN REPORTS after r1 r2", "ADMIN REPORTS after r.1", "ADMIN UNLINK p3", "ADMIN UNLINK not@an x", "ADMIN BOT p3 maybe",
         "ADMIN PLAYER not@an", "ADMIN RESOLVE r1",
     ])
     func malformedSafety(line: String) {

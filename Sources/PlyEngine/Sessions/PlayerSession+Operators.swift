@@ -44,6 +44,14 @@ extension PlayerSession {
             try await engine.deleteAccount(id, keeping: nil)
             return .ok(["deleted": .string(id)])
 
+        case .unlinkEmail(let who, let reason):
+            let id = try await accountID(who)
+            try await audit("unlink", id, reason)
+            guard let email = try await engine.safety.unlinkEmail(of: id) else {
+                throw PlyError.notFound("\(id) has no email")
+            }
+            return .ok(["player": .string(id), "email": .string(email)])
+
         case .bot(let id, let on):
             try await audit("bot", id, "", ["bot": .bool(on)])
             guard let p = try await engine.players.player(id), await !p.isDeleted,

@@ -610,6 +610,14 @@ extension MemoryStorage: SafetyStoring {
         }
     }
 
+    public func unlinkEmail(of player: String) async throws -> String? {
+        state.withLock { s in
+            guard let email = s.emails.first(where: { $0.value.player == player })?.key else { return nil }
+            s.emails[email] = nil
+            return email
+        }
+    }
+
     public func deleteAccount(_ player: String) async throws {
         let now = now()
         state.withLock { s in

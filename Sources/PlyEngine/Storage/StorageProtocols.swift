@@ -109,6 +109,9 @@ public protocol SafetyStoring: Sendable {
     )
     func notifications(of player: String) async throws -> [(id: String, kind: String, match: String, at: Date, read: Date?)]
     func deleteAccount(_ player: String) async throws
+    /// Takes the player's email (and password) off the account, with the mail not yet sent
+    /// to it; the address it had, or nil when it had none.
+    func unlinkEmail(of player: String) async throws -> String?
     func pendingChallenges(of creator: String) async throws -> (open: Int, invitations: [(invitee: String, game: String)])
     func invitations(from creator: String, to invitee: String) async throws -> [String]
     func waitingInvitations(for invitee: String) async throws -> Int
