@@ -291,8 +291,9 @@ public final class Engine: Sendable {
 /// so guesses sent in parallel meet the limit before any of them is checked; one that turns
 /// out right is taken back. Refused session and identity tokens count per address too; past
 /// their limit a refusal is answered late, which slows a guesser to one guess a second per
-/// connection, while good tokens, devices and passwords from the address go on as before,
-/// so one attacker behind a shared address locks no one out.
+/// connection (its connections are bounded by the limit per address), while good tokens,
+/// devices and passwords from the address are answered at once, so one attacker behind a
+/// shared address locks no one out.
 actor AuthGuard {
     private var perAccount: AttemptLimiter
     private var perAddress: AttemptLimiter

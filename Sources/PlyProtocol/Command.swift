@@ -15,8 +15,8 @@ public enum Command: Sendable, Hashable {
     case linkEmail(email: String, password: String)
     case linkExternal(provider: String, token: String)
     case logout
-    /// `LOGOUT ALL`: every session token of the player, on every device (a lost phone, a
-    /// token someone else has).
+    /// `LOGOUT ALL`: every session token of the player, on every device (a token that leaked:
+    /// copied from a log, a proxy, a shared computer). Device ids and passwords still log in.
     case logoutAll
 
     case profile(player: String?)

@@ -348,7 +348,6 @@ public enum CommandParser {
         }
     }
 
-    /// An id, then free text to the end of the line.
     /// A player id, or an email address (lower-cased) naming the account that linked it.
     static func playerOrEmail(_ who: Substring) throws(PlyError) -> String {
         guard who.contains("@") else { return try checkedID(who, what: "player") }
@@ -358,6 +357,7 @@ public enum CommandParser {
         return who.lowercased()
     }
 
+    /// An id, then free text to the end of the line.
     static func idAndText(_ words: inout Words, what: String, usage: String) throws(PlyError) -> (String, String) {
         let id = try checkedID(try words.required(usage), what: what)
         return (id, try reason(words.rest, usage: usage))

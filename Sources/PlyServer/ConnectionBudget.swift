@@ -13,11 +13,12 @@ public struct ConnectionBudget: Sendable {
 
     public enum Refusal: Sendable, Equatable { case serverFull, addressFull }
 
-    /// Admits a connection from `address`, or says why not.
+    /// Admits a connection from `address`, or says why not; an address past its own limit is
+    /// told so first, so it is known for what it is when the server is full too.
     public mutating func admit(_ address: String) -> Refusal? {
-        guard total < maximumTotal else { return .serverFull }
         let n = perAddress[address, default: 0]
         guard n < maximumPerAddress else { return .addressFull }
+        guard total < maximumTotal else { return .serverFull }
         perAddress[address] = n + 1
         total += 1
         return nil

@@ -35,7 +35,8 @@ extension LineServer {
                     let pipeline = channel.pipeline.syncOperations
                     // Counted in the line port's connection limits, in all and per address. With
                     // TLS the count comes after the TLS handler, which holds a refusal's 503 back
-                    // until the handshake is done: an HTTPS client reads it instead of a TLS error.
+                    // until the handshake is done, so an HTTPS client can read it (see
+                    // `HTTPConnectionBudget` for the refusals that get no handshake).
                     if let tls = configuration.tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(HTTPConnectionBudget(server: self, tls: configuration.tls != nil))
                     try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))

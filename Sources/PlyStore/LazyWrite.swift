@@ -15,7 +15,7 @@ public enum LazyWrite: Sendable, Hashable {
     case unqueued(player: String, pairingKey: String)
     /// A session token was used again (a resume): past the cap on a player's sessions, the
     /// one unused longest ends. Stamped by PostgreSQL's clock when flushed, as new sessions
-    /// are, so the two compare on one clock (a flush is a second late at most).
+    /// are, so the two compare on one clock; a use counts from its flush, not its moment.
     case sessionUsed(player: String, tokenHash: Data)
 
     /// Writes with the same key are one row: the later replaces the earlier.

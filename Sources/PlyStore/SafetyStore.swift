@@ -96,14 +96,15 @@ public struct SafetyStore: Sendable {
         return out
     }
 
-    /// Whether the reporter and the reported player of report `r` have played a match together
-    /// in which both moved (two plies or more, as for a rated match): accepting a challenge
-    /// and leaving, which costs nothing, does not count.
+    /// Whether the reporter and the reported player of report `r` (or any two players named so)
+    /// have played a match together in which both moved (two plies or more, as for a rated match): accepting a challenge
+    /// and leaving, which costs nothing, does not count. Once true it stays true (an aborted
+    /// match still counts), so a report never moves back between pages of the queue.
     static let playedTogether = """
         EXISTS (
             SELECT 1 FROM match_players x
             JOIN match_players y ON y.player_id = r.reported AND y.match_id = x.match_id
-            JOIN matches m ON m.id = x.match_id AND m.status IN ('active', 'finished') AND m.ply_count >= 2
+            JOIN matches m ON m.id = x.match_id AND m.status IN ('active', 'finished', 'aborted') AND m.ply_count >= 2
             WHERE x.player_id = r.reporter)
         """
 
@@ -238,9 +239,8 @@ public struct SafetyStore: Sendable {
         return out
     }
 
-    /// Deletes what an account holds: credentials, sessions, identities, email, profile data,
-    /// notifications, outbox rows, blocks, reports it filed, automatch places and stats, in one
-    /// statement. The row stays, named `Deleted player`, so finished matches still name it.
+    /// Takes the player's email (and its password login) off the account, with the outbox rows
+    /// not yet sent to it; the address, or nil when there was none.
     public func unlinkEmail(of player: String) async throws -> String? {
         let rows = try await database.query(
             """
@@ -252,6 +252,9 @@ public struct SafetyStore: Sendable {
         return nil
     }
 
+    /// Deletes what an account holds: credentials, sessions, identities, email, profile data,
+    /// notifications, outbox rows, blocks, reports it filed, automatch places and stats, in one
+    /// statement. The row stays, named `Deleted player`, so finished matches still name it.
     public func deleteAccount(_ player: String) async throws {
         _ = try await database.query(
             """
@@ -295,16 +298,11 @@ public struct SafetyStore: Sendable {
         return 0
     }
 
-    /// Whether the two played a match together (one that started: active or finished).
+    /// Whether the two played a match together in which both moved (as `playedTogether`).
     public func havePlayed(_ a: String, _ b: String) async throws -> Bool {
         let rows = try await database.query(
-            """
-            SELECT EXISTS (
-                SELECT 1 FROM match_players x
-                JOIN match_players y ON y.player_id = \(b) AND y.match_id = x.match_id
-                JOIN matches m ON m.id = x.match_id AND m.status IN ('active', 'finished')
-                WHERE x.player_id = \(a))
-            """, logger: logger)
+            "SELECT \(unescaped: Self.playedTogether) FROM (SELECT \(a)::text AS reporter, \(b)::text AS reported) r",
+            logger: logger)
         for try await played in rows.decode(Bool.self) { return played }
         return false
     }

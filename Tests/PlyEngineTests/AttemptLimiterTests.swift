@@ -16,6 +16,20 @@ import Testing
         #expect(allowed4, "the first has left the window")
     }
 
+    /// A key that goes on failing past its limit (a token guesser that is only slowed) holds
+    /// `limit` times, however many it records, and is refused and let go at the same moments.
+    @Test func aKeyHoldsNoMoreThanItsLimit() {
+        var l = AttemptLimiter(limit: 3, window: 60)
+        for t in 0..<1000 { l.record("a", now: Double(t)) }
+        #expect(l.held("a") == 3)
+        let refused = l.allows("a", now: 1000)
+        #expect(!refused, "the newest three are within the minute")
+        let stillRefused = l.allows("a", now: 1056.5)
+        #expect(!stillRefused, "997 is still within it")
+        let allowed = l.allows("a", now: 1057)
+        #expect(allowed, "997 has left: two remain")
+    }
+
     /// An attempt counted in advance and taken back no longer counts; another at the same
     /// moment still does.
     @Test func withdrawTakesBackOneAttempt() {

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import PlyProtocol
 import PostgresNIO
+import Synchronization
 import Testing
 
 @testable import PlyEngine
@@ -34,4 +36,22 @@ import Testing
         #expect(await p.connectionCount == 0)
     }
 
+    /// `LOGOUT ALL` racing a resume: a token read from the database before every session
+    /// was ended is refused when its connection comes to attach; one read afterwards (a new
+    /// session's) is not, and every connection attached before was let go and closed.
+    @Test func aResumeThatReadItsTokenBeforeLogoutAllIsRefused() async throws {
+        let p = Self.player()
+        let closed = Mutex(0)
+        let other = Outbound(send: { _ in }, close: { closed.withLock { $0 += 1 } })
+        #expect(try await p.attach(connection: 1, outbound: Self.outbound, tokenHash: Data([1])) != nil)
+        #expect(try await p.attach(connection: 2, outbound: other, tokenHash: Data([2])) != nil)
+        let readBefore = ContinuousClock.now
+        await p.revokeAll(except: 1)
+        #expect(await p.connectionCount == 0)
+        #expect(closed.withLock { $0 } == 1, "the other connection is closed, not the caller's")
+        await #expect(throws: PlyError.self) {
+            _ = try await p.attach(connection: 3, outbound: Self.outbound, tokenHash: Data([2]), lookedUp: readBefore)
+        }
+        #expect(try await p.attach(connection: 4, outbound: Self.outbound, tokenHash: Data([3]), lookedUp: .now) != nil)
+    }
 }

@@ -133,9 +133,9 @@ struct AccountTests {
         try await server.stop()
     }
 
-    /// `LOGOUT ALL` ends every session token of the player, on every device (a lost phone,
-    /// a token someone else holds): their connections close, the tokens are refused, and
-    /// a device id logs in afresh; another player's session is not touched.
+    /// `LOGOUT ALL` ends every session token of the player, on every device (a token that
+    /// leaked): their connections close, the tokens are refused, and a device id logs in
+    /// afresh; another player's session is not touched.
     @Test func logoutAllEndsEverySessionOfThePlayer() async throws {
         let database = try await TestDatabase.fresh()
         let server = try await TestServer.start(database: database)

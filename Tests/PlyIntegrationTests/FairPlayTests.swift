@@ -231,10 +231,18 @@ struct FairPlayTests {
         try await late.ok("CHALLENGE open khet")
         try await target.ok("DECLINE \(invitations[0])")
         try await late.ok("CHALLENGE \(p1.player) khet")
-        // Full again, a player the target has played still gets through.
+        // Full again, a player the target has played (both moved) still gets through; one who
+        // only accepted a challenge and left does not.
         let (friend, f) = try await server.player("buried-friend")
-        let played = try #require(try await target.ok("CHALLENGE \(f.player) reversi")["match"]?.stringValue)
+        let played = try #require(try await target.ok(#"CHALLENGE \#(f.player) reversi {"side":"first"}"#)["match"]?.stringValue)
         try await friend.ok("ACCEPT \(played)")
+        let (passer, q) = try await server.player("buried-passer")
+        let left = try #require(try await target.ok("CHALLENGE \(q.player) hive")["match"]?.stringValue)
+        try await passer.ok("ACCEPT \(left)")
+        try await passer.ok("RESIGN \(left)")
+        try await passer.err("CHALLENGE \(p1.player) khet", "rate_limited")
+        try await target.ok("MOVE \(played) 1 f5")
+        try await friend.ok("MOVE \(played) 2 d6")
         try await friend.ok("RESIGN \(played)")
         try await server.player("burier-stranger").0.err("CHALLENGE \(p1.player) khet", "rate_limited")
         try await friend.ok("CHALLENGE \(p1.player) khet")

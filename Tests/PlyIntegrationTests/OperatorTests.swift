@@ -165,8 +165,13 @@ struct OperatorTests {
         // Resolving the last report shown does not lose the operator's place.
         try await admin.ok("ADMIN RESOLVE \(crowd[0]) nothing to see")
         #expect(try await admin.ok("ADMIN REPORTS open after \(crowd[0])").arrayValue?.map { $0["report"]?.stringValue } == Array(crowd[1...]))
-        // The whole queue: the early report, now between players who both moved, leads.
+        // The whole queue: the early report, now between players who both moved, leads; and
+        // stays there once the match is aborted (a report never moves back between pages).
         #expect(try await admin.ok("ADMIN REPORTS all").arrayValue?.map { $0["report"]?.stringValue } == [early, real] + crowd)
+        try await admin.ok("ADMIN ABORT \(t.match) looking into the reports")
+        let afterAbort = try #require(try await admin.ok("ADMIN REPORTS all").arrayValue)
+        #expect(afterAbort.map { $0["report"]?.stringValue } == [early, real] + crowd)
+        #expect(afterAbort.prefix(2).allSatisfy { $0["played"]?.boolValue == true })
         // Reports about a player, in the operator's view of them, carry no queue position.
         let about = try #require(try await admin.ok("ADMIN PLAYER \(t.secondID)")["reports"]?.arrayValue)
         #expect(about.count == 5 && about.allSatisfy { $0["played"] == nil })
@@ -197,7 +202,9 @@ struct OperatorTests {
         #expect(unlinked["player"]?.stringValue == t.secondID)
         #expect(unlinked["email"]?.stringValue == email)
         #expect(try await query(database, unsent) == ["0"])
-        #expect(try await query(database, "SELECT action || ' ' || target FROM audit") == ["unlink \(t.secondID)"])
+        #expect(
+            try await query(database, "SELECT action || ' ' || target || ' ' || (detail::json->>'email') FROM audit")
+                == ["unlink \(t.secondID) \(email)"])
         try await server.client().err("AUTH EMAIL \(email) squatters-password", "unauthenticated")
         try await owner.ok("LINK EMAIL \(email) owners-password")
         try await admin.err("ADMIN UNLINK \(t.secondID) again", "not_found")

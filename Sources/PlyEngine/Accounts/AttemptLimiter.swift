@@ -29,6 +29,9 @@ public struct AttemptLimiter: Sendable {
             }
         }
         failures[key, default: []].append(now)
+        // Only the newest `limit` decide whether the next may go ahead: a key that keeps
+        // failing past its limit holds `limit` times, not one per failure.
+        if let n = failures[key]?.count, n > limit { failures[key]!.removeFirst(n - limit) }
     }
 
     /// Takes back one attempt recorded at `time` (one counted in advance that turned out
@@ -46,4 +49,7 @@ public struct AttemptLimiter: Sendable {
     }
 
     public var trackedKeys: Int { failures.count }
+
+    /// The attempt times held for `key`.
+    public func held(_ key: String) -> Int { failures[key]?.count ?? 0 }
 }

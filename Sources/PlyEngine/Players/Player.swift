@@ -32,6 +32,9 @@ public actor Player {
         var tokenHash: Data
     }
     private var connections: [Int: Connection] = [:]
+    /// When `LOGOUT ALL` last ended every session token: a resume whose token was looked up
+    /// before then is refused when it comes to attach (its token is gone).
+    private var sessionsEndedAt: ContinuousClock.Instant?
     /// The player's results and ratings, as `PROFILE` shows them (the rating desk rates from
     /// the stored ones and sets these after each rated ending).
     private var stats: [String: StatsRow]
@@ -101,9 +104,15 @@ public actor Player {
     /// says it must resync when they are no longer held); nothing new can slip in between,
     /// because events are numbered and sent inside this actor.
     /// Nil when this actor has retired (left memory): look the player up again.
-    func attach(connection: Int, outbound: Outbound, tokenHash: Data, lastSeq: Int? = nil) throws(PlyError) -> Resume? {
+    /// `lookedUp`: when a resumed token was found in the database (nil for a new session).
+    func attach(
+        connection: Int, outbound: Outbound, tokenHash: Data, lastSeq: Int? = nil, lookedUp: ContinuousClock.Instant? = nil
+    ) throws(PlyError) -> Resume? {
         guard !retired else { return nil }
         guard !deleted else { throw PlyError.unauthenticated("unknown or ended session") }
+        if let ended = sessionsEndedAt, let lookedUp, lookedUp < ended {
+            throw PlyError.unauthenticated("unknown or ended session")
+        }
         if let until = sanctions.banned(at: Date()) { throw Self.bannedError(until) }
         connections[connection] = Connection(outbound: outbound, tokenHash: tokenHash)
         lastTouched = Date()
@@ -144,12 +153,15 @@ public actor Player {
         if connections.isEmpty { await writer.lazy(.lastSeen(player: id, at: Date())) }
     }
 
-    /// Every session token ended (`LOGOUT ALL`): every connection is let go, and all but
-    /// `connection` are closed.
+    /// Every session token ended (`LOGOUT ALL`, called once they are deleted): every
+    /// connection is let go, all but `connection` are closed, and a resume still on its way
+    /// with a token it read before is refused (see `attach`).
     func revokeAll(except connection: Int) async {
+        sessionsEndedAt = ContinuousClock.now
         for (cid, c) in connections where cid != connection { c.outbound.close() }
         connections = [:]
         await writer.lazy(.lastSeen(player: id, at: Date()))
+        await writer.lazy(.eventSeq(player: id, seq: seq))
     }
 
     // MARK: events

@@ -67,10 +67,14 @@ extension PlayerSession {
     /// Binds this connection to the player; returns the player it is bound to, which is a
     /// fresh one if `p` left memory meanwhile.
     @discardableResult
-    func attach(_ p: Player, tokenHash: Data, lastSeq: Int? = nil) async throws -> (Player, Player.Resume) {
+    func attach(
+        _ p: Player, tokenHash: Data, lastSeq: Int? = nil, lookedUp: ContinuousClock.Instant? = nil
+    ) async throws -> (Player, Player.Resume) {
         var p = p
         for _ in 0..<8 {
-            if let resume = try await p.attach(connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq) {
+            if let resume = try await p.attach(
+                connection: connectionID, outbound: outbound, tokenHash: tokenHash, lastSeq: lastSeq, lookedUp: lookedUp)
+            {
                 player = p
                 self.tokenHash = tokenHash
                 return (p, resume)
@@ -166,10 +170,11 @@ extension PlayerSession {
     func authSession(_ token: String, lastSeq: Int?) async throws -> Reply {
         try await loginAttempt(.token) {
             let hash = SessionToken.hash(token)
+            let lookedUp = ContinuousClock.now
             guard let playerID = try await engine.accounts.sessionPlayer(hash: hash),
                 let p = try await engine.players.player(playerID)
             else { throw CredentialRefused(message: "unknown or ended session") }
-            let (bound, resume) = try await attach(p, tokenHash: hash, lastSeq: lastSeq)
+            let (bound, resume) = try await attach(p, tokenHash: hash, lastSeq: lastSeq, lookedUp: lookedUp)
             await bound.used(tokenHash: hash)
             var o: JSONObject = ["player": .string(bound.id), "name": .string(await bound.name)]
             if lastSeq != nil {
@@ -232,7 +237,9 @@ extension PlayerSession {
     }
 
     /// Ends every session token of the player and closes every other connection of theirs;
-    /// this one stays open, logged out. A device id or a password logs in again.
+    /// this one stays open, logged out. Only tokens end (one copied from a log, a proxy or a
+    /// shared computer): device ids, passwords and identities log in again, on any device
+    /// that has them.
     func logoutEverywhere() async throws -> Reply {
         guard let player else { throw PlyError.unauthenticated("log in first") }
         let ended = try await engine.accounts.deleteSessions(of: player.id)

@@ -46,7 +46,8 @@ extension PlayerSession {
 
         case .unlinkEmail(let who, let reason):
             let id = try await accountID(who)
-            try await audit("unlink", id, reason)
+            let linked = try await engine.accounts.email(of: id)
+            try await audit("unlink", id, reason, linked.map { ["email": .string($0)] } ?? [:])
             guard let email = try await engine.safety.unlinkEmail(of: id) else {
                 throw PlyError.notFound("\(id) has no email")
             }

@@ -533,7 +533,7 @@ extension MemoryStorage: SafetyStoring {
             // Every report with its part, so that `after` is found wherever it now stands.
             let all = s.reports.map { r in
                 var r = r
-                r.played = played(s, r.reporter, r.reported, moves: 2)
+                r.played = played(s, r.reporter, r.reported)
                 return r
             }
             let ordered = all.filter { $0.played == true } + all.filter { $0.played != true }
@@ -656,11 +656,11 @@ extension MemoryStorage: SafetyStoring {
         state.withLock { s in played(s, a, b) }
     }
 
-    /// Whether `a` and `b` have a started (active or finished) match together, of at least
-    /// `moves` plies.
-    private func played(_ s: State, _ a: String, _ b: String, moves: Int = 0) -> Bool {
+    /// Whether `a` and `b` have played a match together in which both moved (two plies or
+    /// more; it may have ended or been aborted since), as `SafetyStore.playedTogether`.
+    private func played(_ s: State, _ a: String, _ b: String) -> Bool {
         participated(s, a).contains { m in
-            (m.status == .active || m.status == .finished) && m.plyCount >= moves && (s.participation[b] ?? []).contains(m.id)
+            [.active, .finished, .aborted].contains(m.status) && m.plyCount >= 2 && (s.participation[b] ?? []).contains(m.id)
         }
     }
 

@@ -3,9 +3,28 @@ import PlyStore
 import PostgresNIO
 import Testing
 
-/// The operators' report queue as PostgreSQL orders and pages it.
+/// Lists as PostgreSQL orders them when their stamps tie (whole seconds): the operators'
+/// report queue, with its pages, and a player's `MATCHES`.
 @Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(1)))
-struct ReportQueueStoreTests {
+struct ListOrderStoreTests {
+    /// Finished matches changed in the same second come newest id first, the id compared as
+    /// a number: m10 before m9 (as text, "m9" sorts after "m10").
+    @Test func matchesThatTieComeByTheirNumber() async throws {
+        try await TestDatabase.withMigratedClient("ply.test.matchorder") { _, client, logger in
+            _ = try await client.query("INSERT INTO players (id, name) VALUES ('t1', 'T'), ('t2', 'U')", logger: logger)
+            _ = try await client.query(
+                """
+                INSERT INTO matches (id, game, settings, status, creator, invitee, seats, updated_at)
+                SELECT 'm' || i, 'reversi', '{}', 'finished', 't1', 't2', '{t1,t2}', to_timestamp(1800000000)
+                FROM generate_series(8, 11) i
+                """, logger: logger)
+            _ = try await client.query(
+                "INSERT INTO match_players (match_id, player_id) SELECT 'm' || i, 't1' FROM generate_series(8, 11) i", logger: logger)
+            let listed = try await MatchStore(client: client, logger: logger).matches(of: "t1", finished: true)
+            #expect(listed.map(\.id) == ["m11", "m10", "m9", "m8"])
+        }
+    }
+
     /// Reports filed in the same second keep their filing order (r9 before r10, by number),
     /// and pages of two joined give the whole queue, whatever the page size.
     @Test func pagesJoinIntoTheWholeQueue() async throws {
