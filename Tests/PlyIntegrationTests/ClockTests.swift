@@ -172,10 +172,7 @@ struct ClockTests {
         _ = try await t.second.event("challenge")
         try await t.second.ok("ACCEPT \(other)")
         let email = "digest-\(UUID().uuidString.prefix(8))@example.com"
-        try await t.second.ok("LINK EMAIL \(email) digest-password")
-        try await t.second.ok(#"PROFILE SET {"email_digest_hours":1}"#)
-        await t.second.close()
-        try await t.first.waitOffline(t.secondID)
+        try await t.secondAwayWithEmail(email, profile: #"{"email_digest_hours":1}"#)
         try await t.first.ok("MOVE \(t.match) 1 f5")
         try await waitFor(database, "SELECT id::text FROM outbox WHERE kind = 'digest'", count: 1)
         try await t.first.ok("MOVE \(other) 1 f5")

@@ -102,17 +102,23 @@ struct LimitTests {
 }
 
 extension LimitTests {
+    /// A server whose refusals of tokens past `limit` per address wait 10 s, and whose
+    /// connections may fail as often as a test needs.
+    static func tokenServer(limit: Int) async throws -> TestServer {
+        try await TestServer.start {
+            $0.engine.tokenFailuresPerIP = limit
+            $0.engine.tokenRefusalPause = .seconds(10)
+            $0.engine.authFailuresPerConnection = 100
+        }
+    }
+
     /// Forged session tokens, one connection each, soon meet a per-address limit: past it a
     /// refusal from the address is answered late (10 s here, so that late cannot pass for on
     /// time), while a real token from the same address is answered at once (within 5 s
     /// here): the guesser slows itself and locks no one out. Another address (a second
     /// loopback address, as the benches use) is not slowed.
     @Test func refusedTokensFromOneAddressAreAnsweredLate() async throws {
-        let server = try await TestServer.start {
-            $0.engine.tokenFailuresPerIP = 3
-            $0.engine.tokenRefusalPause = .seconds(10)
-            $0.engine.authFailuresPerConnection = 100
-        }
+        let server = try await Self.tokenServer(limit: 3)
         let (_, honest) = try await server.player("token-limit-honest")
         for i in 0..<3 {
             let c = try await server.client()
@@ -136,11 +142,7 @@ extension LimitTests {
 
     /// With the limit off (0), refusals are never answered late.
     @Test func refusedTokensAreUnlimitedWhenTheLimitIsOff() async throws {
-        let server = try await TestServer.start {
-            $0.engine.tokenFailuresPerIP = 0
-            $0.engine.tokenRefusalPause = .seconds(10)
-            $0.engine.authFailuresPerConnection = 100
-        }
+        let server = try await Self.tokenServer(limit: 0)
         let (_, honest) = try await server.player("token-limit-off")
         let c = try await server.client()
         for i in 0..<20 {

@@ -16,6 +16,15 @@ struct Table {
 
     /// An invitation anyone may watch (invitations are private unless they say so).
     static let publicSettings = #"{"side":"first","public":true}"#
+
+    /// The second player links `email`, sets `profile` (the mail they want), and goes away:
+    /// once the first player sees them offline, what happens to them is mailed.
+    func secondAwayWithEmail(_ email: String, password: String = "away-password", profile: String) async throws {
+        try await second.ok("LINK EMAIL \(email) \(password)")
+        try await second.ok("PROFILE SET \(profile)")
+        await second.close()
+        try await first.waitOffline(secondID)
+    }
 }
 
 extension TestServer {

@@ -186,10 +186,7 @@ struct OperatorTests {
         let server = try await Self.server(database)
         let t = try await server.table("reversi")
         let email = "owner-\(UUID().uuidString.prefix(8).lowercased())@example.com"
-        try await t.second.ok("LINK EMAIL \(email) squatters-password")
-        try await t.second.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
-        await t.second.close()
-        try await t.first.waitOffline(t.secondID)
+        try await t.secondAwayWithEmail(email, password: "squatters-password", profile: #"{"email_turn_alerts":true}"#)
         try await t.first.ok("MOVE \(t.match) 1 f5")
         let unsent = "SELECT count(*)::text FROM outbox WHERE email = '\(email)' AND sent_at IS NULL"
         for _ in 0..<50 where try await query(database, unsent) != ["1"] { try await Task.sleep(for: .milliseconds(100)) }

@@ -198,10 +198,7 @@ struct MailerExampleTests {
         let server = try await TestServer.start()
         let t = try await server.table("reversi")
         let email = "mailer-\(UUID().uuidString.prefix(8))@example.com"
-        try await t.second.ok("LINK EMAIL \(email) alerts-password")
-        try await t.second.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
-        await t.second.close()
-        try await t.first.waitOffline(t.secondID)
+        try await t.secondAwayWithEmail(email, profile: #"{"email_turn_alerts":true}"#)
         try await t.first.ok("MOVE \(t.match) 1 f5")
         try await server.stop()
         let first = try await MailerExample.runOnce()

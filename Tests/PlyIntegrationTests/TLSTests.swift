@@ -31,6 +31,19 @@ struct TLSTests {
         return (cert, key)
     }
 
+    /// A server with the HTTP port on, over TLS with a fresh pair, and a client context that
+    /// trusts it; `configure` sets the limits under test.
+    static func httpsServer(_ configure: @escaping (inout PlyApp) -> Void) async throws -> (TestServer, http: Int, client: NIOSSLContext) {
+        let (cert, key) = try selfSignedPair()
+        let context = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
+        let server = try await TestServer.start {
+            $0.server.tls = context
+            $0.server.httpPort = 0
+            configure(&$0)
+        }
+        return (server, try #require(server.httpPort), try NIOSSLContext(configuration: PlyClient.tls(trusting: cert)))
+    }
+
     static func server() async throws -> (TestServer, cert: String) {
         let (cert, key) = try selfSignedPair()
         let context = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
@@ -60,23 +73,16 @@ struct TLSTests {
     /// before it), and is closed; one that never starts its
     /// handshake is closed after the handshake time (2 s here).
     @Test func theHTTPPortSpeaksHTTPSAndRefusesOverIt() async throws {
-        let (cert, key) = try Self.selfSignedPair()
-        let context = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
-        let server = try await TestServer.start {
-            $0.server.tls = context
-            $0.server.httpPort = 0
+        let (server, http, tls) = try await Self.httpsServer {
             $0.server.maximumConnections = 2
             $0.server.handshakeTimeout = .seconds(2)
         }
-        let http = try #require(server.httpPort)
-        let tls = try NIOSSLContext(configuration: PlyClient.tls(trusting: cert))
         let kept = try await TestClient.connect(port: http, tls: tls, expectHello: false)
         try await kept.sendRaw(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
         let ok = try await kept.nextLine(timeout: .seconds(5))
         #expect(ok.hasPrefix("HTTP/1.1 200"), "\(ok)")
         // The kept-alive HTTPS connection and one on the line port fill the server.
-        let held = try PlyClient.tls(trusting: cert)
-        let line = try await PlyClient.connect(host: "127.0.0.1", port: server.port, tls: held)
+        let line = try await TestClient.connect(port: server.port, tls: tls)
         let refused = try await TestClient.connect(port: http, tls: tls, expectHello: false)
         let status = try await refused.nextLine(timeout: .seconds(5))
         #expect(status.hasPrefix("HTTP/1.1 503"), "\(status)")
@@ -91,15 +97,7 @@ struct TLSTests {
     /// (which would cost the server more than the 503 is worth), while other addresses are
     /// served.
     @Test func anAddressPastItsLimitIsClosedWithoutAHandshake() async throws {
-        let (cert, key) = try Self.selfSignedPair()
-        let context = try ServerConfiguration.tlsContext(certificateFile: cert, keyFile: key)
-        let server = try await TestServer.start {
-            $0.server.tls = context
-            $0.server.httpPort = 0
-            $0.server.maximumConnectionsPerAddress = 1
-        }
-        let http = try #require(server.httpPort)
-        let tls = try NIOSSLContext(configuration: PlyClient.tls(trusting: cert))
+        let (server, http, tls) = try await Self.httpsServer { $0.server.maximumConnectionsPerAddress = 1 }
         let kept = try await TestClient.connect(port: http, tls: tls, expectHello: false)
         try await kept.sendRaw(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
         #expect(try await kept.nextLine(timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
