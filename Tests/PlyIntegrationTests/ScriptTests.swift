@@ -1,4 +1,5 @@
 import Foundation
+import PlyEngine
 import PlyScript
 import PlyServer
 import PlyStore
@@ -94,7 +95,12 @@ struct ScriptTests {
         // A schema of its own: the slow commit below would slow every other server's moves.
         var database = try TestDatabase.url()
         database.schema = "ply_slow_\(UInt32.random(in: 0...UInt32.max))"
-        let server = try await TestServer.start(database: database) { $0.dropSchemaOnExit = true }
+        // The server waits out the whole slow commit (past its 5 s default, an ERR unavailable
+        // would race the script's own 5 s wait).
+        let server = try await TestServer.start(database: database) {
+            $0.dropSchemaOnExit = true
+            $0.engine.databaseTimeLimitSeconds = 30
+        }
         // Far apart, so a loaded machine's slow steps stay inside the limit and the move cannot.
         try await slowCommits(database, seconds: 12, when: "NEW.move = 'f5'")
         let script = try Script(
