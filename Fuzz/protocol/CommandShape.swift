@@ -58,6 +58,9 @@ func shapeProblem(_ command: Command) -> String? {
         return adminShapeProblem(request)
     case .vacation(let days):
         return days.map { (1...366).contains($0) } ?? true ? nil : "vacation days"
+    case .confirmEmail(let code):
+        return code.map { $0.count == ProtocolLimits.confirmationCodeDigits && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) } ?? true
+            ? nil : "confirmation code"
     case .ping, .help, .quit, .logout, .logoutAll, .profileSet, .games, .matches, .notifications, .stats, .blocks, .export:
         return nil
     }

@@ -23,6 +23,9 @@ public struct EngineConfiguration: Sendable {
     /// so a guesser slows itself, never the players behind its address.
     public var tokenFailuresPerIP = 300
     public var tokenRefusalPause = Duration.seconds(1)
+    /// A linked email gets alerts and digests only once confirmed with the code mailed to it
+    /// (`CONFIRM EMAIL`); off, it counts as confirmed when linked, as the protocol describes.
+    public var emailConfirmation = false
     public var authWindowSeconds = 900.0
     public var identity = IdentityConfiguration()
     public var passwordCost = PasswordHasher.Cost.standard
@@ -303,6 +306,9 @@ actor AuthGuard {
     private var newAccounts: AttemptLimiter?
     private var reports: AttemptLimiter
     private var exports = AttemptLimiter(limit: 10, window: 3600)
+    /// Wrong email confirmation codes per player, and codes mailed per player.
+    private var codes = AttemptLimiter(limit: 10, window: 900)
+    private var codesMailed = AttemptLimiter(limit: 3, window: 3600)
     private let start = ContinuousClock.now
 
     init(_ c: EngineConfiguration) {
@@ -372,6 +378,19 @@ actor AuthGuard {
         let t = now
         guard exports.allows(player, now: t) else { return false }
         exports.record(player, now: t)
+        return true
+    }
+
+    /// Whether `player` may try a confirmation code (not 10 wrong ones in 15 minutes).
+    func mayTryCode(_ player: String) -> Bool { codes.allows(player, now: now) }
+
+    func wrongCode(_ player: String) { codes.record(player, now: now) }
+
+    /// Whether a code may be mailed to `player`'s address (3 an hour), counting it if so.
+    func mayMailCode(_ player: String) -> Bool {
+        let t = now
+        guard codesMailed.allows(player, now: t) else { return false }
+        codesMailed.record(player, now: t)
         return true
     }
 

@@ -14,6 +14,9 @@ public enum Command: Sendable, Hashable {
     case authAdmin(token: String)
     case linkEmail(email: String, password: String)
     case linkExternal(provider: String, token: String)
+    /// `CONFIRM EMAIL <code>` confirms the linked email with the code mailed to it;
+    /// `CONFIRM EMAIL` alone mails a new code (with `ply serve --email-confirmation`).
+    case confirmEmail(code: String?)
     case logout
     /// `LOGOUT ALL`: every session token of the player, on every device (a token that leaked:
     /// copied from a log, a proxy, a shared computer). Device ids and passwords still log in.

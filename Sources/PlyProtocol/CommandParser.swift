@@ -5,7 +5,7 @@ import PlyJSON
 public enum CommandParser {
     /// The verbs, as `HELP` lists them.
     public static let verbs: [String] = [
-        "PING", "HELP", "QUIT", "AUTH", "LINK", "LOGOUT", "PROFILE", "NAME", "GAMES", "CHALLENGE", "OPEN",
+        "PING", "HELP", "QUIT", "AUTH", "LINK", "CONFIRM", "LOGOUT", "PROFILE", "NAME", "GAMES", "CHALLENGE", "OPEN",
         "ACCEPT", "DECLINE", "QUEUE", "UNQUEUE", "MATCHES", "MATCH", "MOVE", "LEGAL", "RESIGN", "DRAW",
         "CONDITIONAL", "TAKEBACK",
         "WATCH", "UNWATCH", "SAY", "TOP", "NOTIFICATIONS", "SEEN", "STATS", "BLOCK", "UNBLOCK", "BLOCKS",
@@ -40,6 +40,15 @@ public enum CommandParser {
         case "PING": try words.end(verb); return .ping
         case "HELP": try words.end(verb); return .help
         case "QUIT": try words.end(verb); return .quit
+        case "CONFIRM":
+            let usage = "CONFIRM EMAIL [<code>]"
+            guard try words.required(usage).asciiUppercased == "EMAIL" else { throw .badRequest("usage: \(usage)") }
+            guard let code = words.next() else { return .confirmEmail(code: nil) }
+            try words.end(usage)
+            guard code.utf8.count == ProtocolLimits.confirmationCodeDigits, code.utf8.allSatisfy({ (48...57).contains($0) }) else {
+                throw .badRequest("a confirmation code is \(ProtocolLimits.confirmationCodeDigits) digits")
+            }
+            return .confirmEmail(code: String(code))
         case "LOGOUT":
             guard let w = words.next() else { return .logout }
             guard w.asciiLowercased == "all" else { throw .badRequest("LOGOUT takes nothing or ALL") }

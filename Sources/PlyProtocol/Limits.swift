@@ -19,6 +19,8 @@ public enum ProtocolLimits {
     public static let chatMaxCombiningMarks = 8
     public static let chatMaxScalarsPerCharacter = 16
     public static let emailMaxLength = 254
+    /// Digits of an email confirmation code.
+    public static let confirmationCodeDigits = 8
     public static let passwordLength = 8...128
     public static let tokenMaxLength = 4096
     public static let turnSeconds = 1...31_536_000

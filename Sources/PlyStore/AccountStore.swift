@@ -185,10 +185,15 @@ public struct AccountStore: Sendable {
         return nil
     }
 
-    public func linkEmail(player: String, email: String, passwordHash: String) async throws(LinkConflictOrError) {
+    /// Links an email with its password login; `confirmed: false` leaves it waiting for its
+    /// code (no alerts go to it until then).
+    public func linkEmail(player: String, email: String, passwordHash: String, confirmed: Bool = true) async throws(LinkConflictOrError) {
         do {
             _ = try await database.query(
-                "INSERT INTO emails (email, player_id, password_hash) VALUES (\(email), \(player), \(passwordHash))",
+                """
+                INSERT INTO emails (email, player_id, password_hash, confirmed_at)
+                VALUES (\(email), \(player), \(passwordHash), CASE WHEN \(confirmed) THEN now() END)
+                """,
                 logger: logger)
         } catch let e as PSQLError where e.serverInfo?[.sqlState] == "23505" {
             let constraint = e.serverInfo?[.constraintName] ?? ""
@@ -196,6 +201,40 @@ public struct AccountStore: Sendable {
         } catch {
             throw .other(error)
         }
+    }
+
+    /// Mails a new confirmation code to the player's unconfirmed email: stores the code's
+    /// hash (a code mailed before no longer works) and puts a `confirm` row with the code in
+    /// the outbox. Returns the address, or nil when the player has no unconfirmed email.
+    public func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> String? {
+        let rows = try await database.query(
+            """
+            WITH e AS (
+                UPDATE emails SET confirm_hash = \(codeHash) WHERE player_id = \(player) AND confirmed_at IS NULL RETURNING email),
+            mail AS (
+                INSERT INTO outbox (player_id, notification_id, email, kind, match_id, code)
+                SELECT \(player), 'confirm-' || floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, e.email, 'confirm', '', \(code)
+                FROM e ON CONFLICT (player_id, notification_id) DO NOTHING)
+            SELECT email FROM e
+            """, logger: logger)
+        var email: String?
+        for try await e in rows.decode(String.self) { email = e }
+        if email != nil { _ = try await database.query("NOTIFY ply_outbox", logger: logger) }
+        return email
+    }
+
+    /// Confirms the player's email if `codeHash` is its code's.
+    public func confirmEmail(player: String, codeHash: Data) async throws -> EmailConfirmation {
+        let rows = try await database.query(
+            """
+            WITH waiting AS (SELECT email, confirm_hash FROM emails WHERE player_id = \(player) AND confirmed_at IS NULL),
+            done AS (
+                UPDATE emails SET confirmed_at = now(), confirm_hash = NULL
+                WHERE player_id = \(player) AND confirmed_at IS NULL AND confirm_hash = \(codeHash) RETURNING email)
+            SELECT email, EXISTS (SELECT 1 FROM done) FROM waiting
+            """, logger: logger)
+        for try await (email, done) in rows.decode((String, Bool).self) { return done ? .confirmed(email) : .wrongCode }
+        return .nothingToConfirm
     }
 
     // MARK: external identities
@@ -286,6 +325,14 @@ public struct AccountStore: Sendable {
         for try await n in rows.decode(Int.self) { return n }
         return 0
     }
+}
+
+/// What a confirmation code did.
+public enum EmailConfirmation: Sendable, Equatable {
+    case confirmed(String)
+    case wrongCode
+    /// The player has no email waiting for confirmation.
+    case nothingToConfirm
 }
 
 public enum LinkConflictOrError: Error {

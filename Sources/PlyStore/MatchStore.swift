@@ -179,7 +179,7 @@ public struct MatchStore: Sendable {
                         WHERE d.kind = 'digest' AND (pl.data->>'email_digest_hours') IS NOT NULL
                         GROUP BY d.player_id, pl.data->>'email_digest_hours'
                     ) u
-                    JOIN emails e ON e.player_id = u.p
+                    JOIN emails e ON e.player_id = u.p AND e.confirmed_at IS NOT NULL
                     \(unescaped: LazyFlusher.waitingMatches)
                     WHERE u.last <= now() - make_interval(hours => u.h)
                       AND w.list IS NOT NULL

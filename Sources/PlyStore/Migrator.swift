@@ -56,6 +56,7 @@ public struct Migration: Sendable, Hashable {
         ("009_lease.sql", PackageResources._09_lease_sql),
         ("010_waiting_invitations.sql", PackageResources._10_waiting_invitations_sql),
         ("011_session_use.sql", PackageResources._11_session_use_sql),
+        ("012_email_confirmation.sql", PackageResources._12_email_confirmation_sql),
     ]
 
     /// The migrations shipped inside the binary, in order.

@@ -141,6 +141,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Refused session and identity tokens per client address in 15 minutes; past it each further refusal is answered a second late (good tokens are not held up); 0 for no limit (env PLY_TOKEN_FAILURES_PER_IP, default \(Defaults.engine.tokenFailuresPerIP))")
     var tokenFailuresPerIP: Int?
 
+    @Flag(help: "Send a linked email a code to confirm it (CONFIRM EMAIL <code>); alerts and digests go only to confirmed addresses (env PLY_EMAIL_CONFIRMATION=1)")
+    var emailConfirmation = false
+
     @Option(help: "Port for Prometheus metrics at GET /metrics; off unless given (env PLY_METRICS_PORT)")
     var metricsPort: Int?
 
@@ -281,6 +284,7 @@ struct ServeCommand: AsyncParsableCommand {
         engine.authFailuresPerIP = try setting(authFailuresPerIP, "PLY_AUTH_FAILURES_PER_IP", engine.authFailuresPerIP)
         engine.tokenFailuresPerIP = try setting(tokenFailuresPerIP, "PLY_TOKEN_FAILURES_PER_IP", engine.tokenFailuresPerIP)
         guard engine.tokenFailuresPerIP >= 0 else { throw ValidationError("token-failures-per-ip must not be negative") }
+        engine.emailConfirmation = emailConfirmation || Environment.value("PLY_EMAIL_CONFIRMATION") == "1"
         let durabilityText = durability ?? Environment.value("PLY_DURABILITY") ?? engine.durability.rawValue
         guard let mode = Durability(rawValue: durabilityText) else {
             throw ValidationError("durability must be grouped or per-move")

@@ -69,6 +69,23 @@ import Testing
         #expect(try await store.reports(openOnly: true, after: opponent, limit: 10)?.map(\.id) == [stranger])
     }
 
+    /// Email confirmation as the SQL keeps it: only an unconfirmed address takes a code, only
+    /// the last code mailed confirms it, and a confirmed one has nothing left to confirm.
+    @Test func anEmailIsConfirmedByItsLastCode() async throws {
+        let store = MemoryStorage(now: { Self.t0 })
+        let ann = store.addPlayer(name: "Ann").id
+        let bo = store.addPlayer(name: "Bo").id
+        try await store.linkEmail(player: ann, email: "ann@example.com", passwordHash: "h", confirmed: false)
+        try await store.linkEmail(player: bo, email: "bo@example.com", passwordHash: "h", confirmed: true)
+        #expect(try await store.requestConfirmation(player: bo, codeHash: Data([1]), code: "1") == nil)
+        #expect(try await store.confirmEmail(player: bo, codeHash: Data([1])) == .nothingToConfirm)
+        #expect(try await store.requestConfirmation(player: ann, codeHash: Data([1]), code: "1") == "ann@example.com")
+        #expect(try await store.requestConfirmation(player: ann, codeHash: Data([2]), code: "2") == "ann@example.com")
+        #expect(try await store.confirmEmail(player: ann, codeHash: Data([1])) == .wrongCode)
+        #expect(try await store.confirmEmail(player: ann, codeHash: Data([2])) == .confirmed("ann@example.com"))
+        #expect(try await store.confirmEmail(player: ann, codeHash: Data([2])) == .nothingToConfirm)
+    }
+
     @Test func rowsMustNameStoredPlayersAndMatches() async throws {
         let (store, row) = try await Self.seeded()
         var stranger = row

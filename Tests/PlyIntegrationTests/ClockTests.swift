@@ -218,12 +218,4 @@ struct ClockTests {
             return out
         }
     }
-
-    func waitFor(_ database: DatabaseURL, _ sql: String, count: Int) async throws {
-        for _ in 0..<100 {
-            if try await query(database, sql).count >= count { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("waited for \(count) rows of \(sql)")
-    }
 }

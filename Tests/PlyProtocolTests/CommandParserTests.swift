@@ -41,6 +41,8 @@ struct CommandParserTests {
         ("link external Steam tok", .linkExternal(provider: "steam", token: "tok")),
         ("LOGOUT", .logout),
         ("LOGOUT ALL", .logoutAll),
+        ("CONFIRM EMAIL", .confirmEmail(code: nil)),
+        ("confirm email 01234567", .confirmEmail(code: "01234567")),
         ("logout all", .logoutAll),
         // Profiles
         ("PROFILE", .profile(player: nil)),
@@ -125,6 +127,14 @@ struct CommandParserTests {
             let request = CommandParser.parse(spelling)
             #expect(request.failure?.code != .unknownCommand, "\(spelling)")
         }
+    }
+
+    @Test("CONFIRM takes EMAIL and an 8-digit code or none", arguments: [
+        "CONFIRM", "CONFIRM PHONE 01234567", "CONFIRM EMAIL 0123456", "CONFIRM EMAIL 012345678", "CONFIRM EMAIL 0123456x",
+        "CONFIRM EMAIL 01234567 more", "CONFIRM EMAIL ０１２３４５６７",
+    ])
+    func confirmForms(line: String) {
+        #expect(CommandParser.parse(line).failure?.code == .badRequest, "\(line)")
     }
 
     @Test("LOGOUT takes nothing or ALL", arguments: ["LOGOUT me", "LOGOUT ALL now", "LOGOUT everywhere"])

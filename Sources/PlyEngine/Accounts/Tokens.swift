@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PlyProtocol
 
 /// Session tokens: 256 random bits, handed to the client once and stored only as SHA-256.
 public enum SessionToken {
@@ -37,5 +38,18 @@ public enum AdminToken {
         let a = SHA256.hash(data: Data(given.utf8))
         let b = SHA256.hash(data: Data(expected.utf8))
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// Email confirmation codes: 8 random digits, mailed once and stored only as SHA-256. Ten
+/// wrong tries in 15 minutes per player leave a guesser one chance in ten million.
+public enum ConfirmationCode {
+    public static func mint() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<ProtocolLimits.confirmationCodeDigits).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+    }
+
+    public static func hash(_ code: String) -> Data {
+        Data(SHA256.hash(data: Array("confirm:\(code)".utf8)))
     }
 }

@@ -196,8 +196,9 @@ extension PlayerSession {
             throw PlyError.conflict("this account already has an email")
         }
         let hash = try await engine.passwords.hash(password)
+        let confirming = engine.configuration.emailConfirmation
         do {
-            try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash)
+            try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash, confirmed: !confirming)
         } catch .conflict(.takenByAnother) {
             throw PlyError.conflict("that email belongs to another account")
         } catch .conflict(.alreadyLinked) {
@@ -205,7 +206,42 @@ extension PlayerSession {
         } catch .other(let e) {
             throw e
         }
-        return .ok(["player": .string(player.id), "email": .string(email)])
+        guard confirming else { return .ok(["player": .string(player.id), "email": .string(email)]) }
+        // The login works at once; alerts wait for the code. A code that fails to go out is
+        // asked for again with `CONFIRM EMAIL`.
+        _ = await engine.authGuard.mayMailCode(player.id)
+        let code = ConfirmationCode.mint()
+        _ = try? await engine.accounts.requestConfirmation(player: player.id, codeHash: ConfirmationCode.hash(code), code: code)
+        return .ok(["player": .string(player.id), "email": .string(email), "confirmed": false])
+    }
+
+    /// `CONFIRM EMAIL <code>`: confirms the player's email, so alerts may go to it; a wrong
+    /// code counts against the player (10 in 15 minutes). Without a code, mails a new one
+    /// (3 an hour), and the one mailed before stops working.
+    func confirmEmail(_ code: String?) async throws -> Reply {
+        guard let player else { throw PlyError.unauthenticated("log in first") }
+        guard let code else {
+            guard await engine.authGuard.mayMailCode(player.id) else {
+                throw PlyError(.rateLimited, "at most 3 codes an hour; use the last one mailed")
+            }
+            let fresh = ConfirmationCode.mint()
+            guard let email = try await engine.accounts.requestConfirmation(
+                player: player.id, codeHash: ConfirmationCode.hash(fresh), code: fresh)
+            else { throw PlyError.conflict("no email of this account waits for confirmation") }
+            return .ok(["email": .string(email), "mailed": true])
+        }
+        guard await engine.authGuard.mayTryCode(player.id) else {
+            throw PlyError(.rateLimited, "too many wrong codes; retry later")
+        }
+        switch try await engine.accounts.confirmEmail(player: player.id, codeHash: ConfirmationCode.hash(code)) {
+        case .confirmed(let email):
+            return .ok(["email": .string(email), "confirmed": true])
+        case .wrongCode:
+            await engine.authGuard.wrongCode(player.id)
+            throw PlyError.unauthenticated("that is not the code mailed last")
+        case .nothingToConfirm:
+            throw PlyError.conflict("no email of this account waits for confirmation")
+        }
     }
 
     func linkExternal(_ provider: String, _ token: String) async throws -> Reply {

@@ -252,6 +252,7 @@ public actor PlayerSession {
         case .authExternal(let provider, let token): return try await authExternal(provider, token)
         case .authSession(let token, let lastSeq): return try await authSession(token, lastSeq: lastSeq)
         case .linkEmail(let email, let password): return try await linkEmail(email, password)
+        case .confirmEmail(let code): return try await confirmEmail(code)
         case .linkExternal(let provider, let token): return try await linkExternal(provider, token)
         case .logout: return try await logout()
         case .logoutAll: return try await logoutEverywhere()

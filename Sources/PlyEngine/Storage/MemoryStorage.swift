@@ -51,6 +51,8 @@ public final class MemoryStorage: Sendable {
         var lastSeen: [String: Date] = [:]
         var devices: [Data: String] = [:]
         var emails: [String: (player: String, hash: String)] = [:]
+        /// Emails waiting for confirmation, with their code's hash (nil before one is mailed).
+        var unconfirmed: [String: Data?] = [:]
         /// In the order they were linked.
         var identities: [(Identity, player: String)] = []
         var sessions: [Data: String] = [:]
@@ -423,13 +425,35 @@ extension MemoryStorage: AccountStoring {
         state.withLock { s in s.emails.first { $0.value.player == player }?.key }
     }
 
-    public func linkEmail(player: String, email: String, passwordHash: String) async throws(LinkConflictOrError) {
+    public func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> String? {
+        state.withLock { s in
+            guard let email = s.emails.first(where: { $0.value.player == player })?.key, s.unconfirmed[email] != nil else {
+                return nil
+            }
+            s.unconfirmed[email] = .some(codeHash)
+            return email
+        }
+    }
+
+    public func confirmEmail(player: String, codeHash: Data) async throws -> EmailConfirmation {
+        state.withLock { s in
+            guard let email = s.emails.first(where: { $0.value.player == player })?.key, let waiting = s.unconfirmed[email] else {
+                return .nothingToConfirm
+            }
+            guard waiting == codeHash else { return .wrongCode }
+            s.unconfirmed[email] = nil
+            return .confirmed(email)
+        }
+    }
+
+    public func linkEmail(player: String, email: String, passwordHash: String, confirmed: Bool) async throws(LinkConflictOrError) {
         let refusal: LinkConflictOrError? = state.withLock { s in
             guard s.players[player] != nil else { return .other(Self.refused("an email for no player \(player)")) }
             // The email is the key, the player unique: as the table's constraints decide.
             if s.emails[email] != nil { return .conflict(.takenByAnother) }
             if s.emails.values.contains(where: { $0.player == player }) { return .conflict(.alreadyLinked) }
             s.emails[email] = (player, passwordHash)
+            if !confirmed { s.unconfirmed[email] = .some(nil) }
             return nil
         }
         if let refusal { throw refusal }
@@ -614,6 +638,7 @@ extension MemoryStorage: SafetyStoring {
         state.withLock { s in
             guard let email = s.emails.first(where: { $0.value.player == player })?.key else { return nil }
             s.emails[email] = nil
+            s.unconfirmed[email] = nil
             return email
         }
     }
@@ -622,6 +647,7 @@ extension MemoryStorage: SafetyStoring {
         let now = now()
         state.withLock { s in
             s.devices = s.devices.filter { $0.value != player }
+            for (email, link) in s.emails where link.player == player { s.unconfirmed[email] = nil }
             s.emails = s.emails.filter { $0.value.player != player }
             s.identities.removeAll { $0.player == player }
             s.sessions = s.sessions.filter { $0.value != player }

@@ -73,7 +73,10 @@ public protocol AccountStoring: Sendable {
     func loginDevice(_ hash: Data) async throws -> (PlayerRow, Bool)
     func emailLogin(_ email: String) async throws -> (player: String, passwordHash: String)?
     func email(of player: String) async throws -> String?
-    func linkEmail(player: String, email: String, passwordHash: String) async throws(LinkConflictOrError)
+    func linkEmail(player: String, email: String, passwordHash: String, confirmed: Bool) async throws(LinkConflictOrError)
+    /// A new code for the player's unconfirmed email (see `AccountStore.requestConfirmation`).
+    func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> String?
+    func confirmEmail(player: String, codeHash: Data) async throws -> EmailConfirmation
     func playerForIdentity(issuer: String, subject: String) async throws -> String?
     func loginIdentity(issuer: String, subject: String) async throws -> (PlayerRow, Bool)
     func linkIdentity(player: String, issuer: String, subject: String) async throws(LinkConflictOrError)

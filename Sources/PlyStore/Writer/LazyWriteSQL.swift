@@ -67,7 +67,7 @@ struct LazyFlusher: Sendable {
             """
             \(unescaped: digestInsert)
             FROM unnest(\(players)::text[], \(players.map { hours[$0] ?? 24 })::int8[]) AS u(p, h)
-            JOIN emails e ON e.player_id = u.p
+            JOIN emails e ON e.player_id = u.p AND e.confirmed_at IS NOT NULL
             JOIN players pl ON pl.id = u.p AND pl.deleted_at IS NULL
             \(unescaped: waitingMatches)
             WHERE w.list IS NOT NULL AND NOT EXISTS (
@@ -123,7 +123,7 @@ struct LazyFlusher: Sendable {
                     SELECT DISTINCT ON (u.p, CASE WHEN u.kind = 'challenge' THEN '' ELSE u.id END) u.p, u.id, e.email, u.kind, u.m
                     FROM unnest(\(mail.map(\.player))::text[], \(mail.map(\.id))::text[], \(mail.map(\.kind))::text[],
                                 \(mail.map(\.match))::text[]) WITH ORDINALITY AS u(p, id, kind, m, n)
-                    JOIN emails e ON e.player_id = u.p
+                    JOIN emails e ON e.player_id = u.p AND e.confirmed_at IS NOT NULL
                     WHERE u.kind <> 'challenge' OR NOT EXISTS (
                         SELECT 1 FROM outbox o WHERE o.player_id = u.p AND o.kind = 'challenge'
                           AND o.created_at > now() - make_interval(secs => \(challengeAlertSeconds)))

@@ -1,6 +1,7 @@
 import Logging
 import PlyStore
 import PostgresNIO
+import Testing
 
 /// Runs one SQL statement on its own short-lived client and returns the first column of
 /// each row as text (cast in the SQL: `SELECT n::text ...`).
@@ -17,6 +18,16 @@ func query(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
         group.cancelAll()
         return out
     }
+}
+
+/// Waits (up to 10 s) until `sql` returns at least `count` rows, as lazy writes and
+/// flushes need; records an issue if it never does.
+func waitFor(_ database: DatabaseURL, _ sql: String, count: Int) async throws {
+    for _ in 0..<100 {
+        if try await query(database, sql).count >= count { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("waited for \(count) rows of \(sql)")
 }
 
 /// Makes the `COMMIT` of any transaction that inserts a ply matching `condition` (SQL on

@@ -1,0 +1,98 @@
+import Foundation
+import PlyEngine
+import PlyJSON
+import PlyServer
+import PlyStore
+import Testing
+
+/// `ply serve --email-confirmation`: a linked address logs in at once, as `LINK EMAIL`
+/// promises, but is mailed a code and gets no alerts until the player sends it back; off (the
+/// default), an address counts as confirmed when linked. Through TCP, against PostgreSQL.
+@Suite(.enabled(if: TestDatabase.isConfigured, "needs PLY_TEST_DATABASE_URL (Scripts/test)"), .timeLimit(.minutes(3)))
+struct EmailConfirmationTests {
+    static func server(_ database: DatabaseURL, confirming: Bool = true) async throws -> TestServer {
+        try await TestServer.start(database: database) { $0.engine.emailConfirmation = confirming }
+    }
+
+    static func code(_ database: DatabaseURL, _ email: String) async throws -> [String] {
+        try await query(database, "SELECT code FROM outbox WHERE kind = 'confirm' AND email = '\(email)' ORDER BY id")
+    }
+
+    /// Nobody can point a stream of turn alerts at an address they do not own: until the code
+    /// mailed to it comes back, the player's alerts stay out of the outbox.
+    @Test func alertsWaitForTheCodeMailedToTheAddress() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let t = try await server.table("reversi")
+        let email = "confirm-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        #expect(try await t.second.ok("LINK EMAIL \(email) confirm-password")["confirmed"]?.boolValue == false)
+        try await server.client().ok("AUTH EMAIL \(email) confirm-password")
+        let code = try #require(try await Self.code(database, email).first)
+        #expect(code.count == 8 && code.allSatisfy(\.isNumber))
+        #expect(try await query(database, "SELECT count(*)::text FROM emails WHERE confirmed_at IS NULL") == ["1"])
+
+        // Away and alerted, unconfirmed: the notification is stored, the mail is not.
+        try await t.second.ok(#"PROFILE SET {"email_turn_alerts":true}"#)
+        await t.second.close()
+        try await t.first.waitOffline(t.secondID)
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        try await waitFor(database, "SELECT id FROM notifications WHERE player_id = '\(t.secondID)' AND kind = 'your_turn'", count: 1)
+        try await Task.sleep(for: .milliseconds(1200))  // past the flush that wrote it
+        #expect(try await query(database, "SELECT kind FROM outbox WHERE kind <> 'confirm'") == [])
+
+        let back = try await server.client()
+        try await back.ok("AUTH SESSION \(t.secondSession)")
+        try await back.err("CONFIRM EMAIL \(code == "00000000" ? "11111111" : "00000000")", "unauthenticated")
+        #expect(try await back.ok("CONFIRM EMAIL \(code)")["confirmed"]?.boolValue == true)
+        try await back.err("CONFIRM EMAIL \(code)", "conflict")
+        // Confirmed and away again: the next notification (a challenge; the turn alert of the
+        // match is already waiting unread) is mailed.
+        await back.close()
+        try await t.first.waitOffline(t.secondID)
+        try await t.first.ok("CHALLENGE \(t.secondID) hive")
+        try await waitFor(database, "SELECT id FROM outbox WHERE kind = 'challenge' AND email = '\(email)'", count: 1)
+        try await server.stop()
+    }
+
+    /// Asking again mails a new code and the old one stops working; three codes an hour, and
+    /// ten wrong tries in 15 minutes, after which even the right code waits.
+    @Test func codesAreLimitedAndOnlyTheLastOneWorks() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let (c, _) = try await server.player("confirm-limits")
+        let email = "limits-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        try await c.ok("LINK EMAIL \(email) limits-password")
+        #expect(try await c.ok("CONFIRM EMAIL")["mailed"]?.boolValue == true)
+        let codes = try await Self.code(database, email)
+        #expect(codes.count == 2)
+        var wrongs = 0
+        if codes[0] != codes[1] {
+            try await c.err("CONFIRM EMAIL \(codes[0])", "unauthenticated")
+            wrongs += 1
+        }
+        try await c.ok("CONFIRM EMAIL")
+        try await c.err("CONFIRM EMAIL", "rate_limited")
+        let last = try #require(try await Self.code(database, email).last)
+        let wrong = last == "00000000" ? "11111111" : "00000000"
+        while wrongs < 10 {
+            try await c.err("CONFIRM EMAIL \(wrong)", "unauthenticated")
+            wrongs += 1
+        }
+        try await c.err("CONFIRM EMAIL \(last)", "rate_limited")
+        try await server.stop()
+    }
+
+    /// Off (the default), an address is confirmed when linked: nothing is mailed, and there
+    /// is nothing to confirm.
+    @Test func withoutConfirmationAnAddressCountsAsConfirmed() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database, confirming: false)
+        let (c, _) = try await server.player("confirm-off")
+        let linked = try await c.ok("LINK EMAIL off-\(UUID().uuidString.prefix(8).lowercased())@example.com off-password")
+        #expect(linked["confirmed"] == nil)
+        try await c.err("CONFIRM EMAIL", "conflict")
+        #expect(try await query(database, "SELECT count(*)::text FROM emails WHERE confirmed_at IS NOT NULL") == ["1"])
+        #expect(try await query(database, "SELECT count(*)::text FROM outbox") == ["0"])
+        try await server.stop()
+    }
+}
