@@ -103,7 +103,7 @@ let package = Package(
             resources: [
                 "001_accounts.sql", "002_matches.sql", "003_notifications.sql", "004_automatch.sql", "005_commit_procedure.sql",
                 "006_safety.sql", "007_clocks.sql", "008_conditional.sql", "009_lease.sql", "010_waiting_invitations.sql",
-                "011_session_use.sql", "012_email_confirmation.sql",
+                "011_session_use.sql", "012_email_confirmation.sql", "013_confirmation_mails.sql",
             ].map { .embedInCode("Schema/\($0)") },
             swiftSettings: strict
         ),

@@ -203,34 +203,58 @@ public struct AccountStore: Sendable {
         }
     }
 
-    /// Mails a new confirmation code to the player's unconfirmed email: stores the code's
-    /// hash (a code mailed before no longer works) and puts a `confirm` row with the code in
-    /// the outbox. Returns the address, or nil when the player has no unconfirmed email.
-    public func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> String? {
+    /// Confirmation codes one address may be mailed in a day, across every account that
+    /// links it (the address counted without its +tag).
+    public static let confirmationMailsPerDay = 5
+
+    /// Mails a new confirmation code to the player's unconfirmed email, unless the address
+    /// had its codes for the day: stores the code's hash (a code mailed before no longer
+    /// works, and its unsent mail is dropped) and puts a `confirm` row with the code in the
+    /// outbox.
+    public func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> ConfirmationRequest {
         let rows = try await database.query(
             """
             WITH e AS (
-                UPDATE emails SET confirm_hash = \(codeHash) WHERE player_id = \(player) AND confirmed_at IS NULL RETURNING email),
+                SELECT email, sha256(convert_to(regexp_replace(email, '\\+[^@]*@', '@'), 'UTF8')) AS address
+                FROM emails WHERE player_id = \(player) AND confirmed_at IS NULL),
+            allowed AS (
+                SELECT e.* FROM e
+                WHERE (SELECT count(*) FROM confirm_mails c WHERE c.address = e.address AND c.at > now() - interval '1 day')
+                      < \(Self.confirmationMailsPerDay)),
+            pruned AS (DELETE FROM confirm_mails c USING e WHERE c.address = e.address AND c.at <= now() - interval '1 day'),
+            counted AS (INSERT INTO confirm_mails (address) SELECT address FROM allowed),
+            stored AS (
+                UPDATE emails SET confirm_hash = \(codeHash)
+                WHERE player_id = \(player) AND confirmed_at IS NULL AND EXISTS (SELECT 1 FROM allowed)),
+            stale AS (
+                DELETE FROM outbox WHERE player_id = \(player) AND kind = 'confirm' AND sent_at IS NULL
+                  AND EXISTS (SELECT 1 FROM allowed)),
             mail AS (
                 INSERT INTO outbox (player_id, notification_id, email, kind, match_id, code)
-                SELECT \(player), 'confirm-' || floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, e.email, 'confirm', '', \(code)
-                FROM e ON CONFLICT (player_id, notification_id) DO NOTHING)
-            SELECT email FROM e
+                SELECT \(player), 'confirm-' || encode(\(codeHash), 'hex'), email, 'confirm', '', \(code) FROM allowed
+                ON CONFLICT (player_id, notification_id) DO NOTHING)
+            SELECT email, EXISTS (SELECT 1 FROM allowed) FROM e
             """, logger: logger)
-        var email: String?
-        for try await e in rows.decode(String.self) { email = e }
-        if email != nil { _ = try await database.query("NOTIFY ply_outbox", logger: logger) }
-        return email
+        var outcome = ConfirmationRequest.nothingToConfirm
+        for try await (email, mailed) in rows.decode((String, Bool).self) { outcome = mailed ? .mailed(email) : .limited(email) }
+        if case .mailed = outcome { _ = try await database.query("NOTIFY ply_outbox", logger: logger) }
+        return outcome
     }
 
-    /// Confirms the player's email if `codeHash` is its code's.
+    /// Confirms the player's email if `codeHash` is its code's; its confirmation mails not yet
+    /// sent are dropped, and the codes of those sent cleared.
     public func confirmEmail(player: String, codeHash: Data) async throws -> EmailConfirmation {
         let rows = try await database.query(
             """
             WITH waiting AS (SELECT email, confirm_hash FROM emails WHERE player_id = \(player) AND confirmed_at IS NULL),
             done AS (
                 UPDATE emails SET confirmed_at = now(), confirm_hash = NULL
-                WHERE player_id = \(player) AND confirmed_at IS NULL AND confirm_hash = \(codeHash) RETURNING email)
+                WHERE player_id = \(player) AND confirmed_at IS NULL AND confirm_hash = \(codeHash) RETURNING email),
+            unsent AS (
+                DELETE FROM outbox WHERE player_id = \(player) AND kind = 'confirm' AND sent_at IS NULL AND EXISTS (SELECT 1 FROM done)),
+            sent AS (
+                UPDATE outbox SET code = NULL
+                WHERE player_id = \(player) AND kind = 'confirm' AND sent_at IS NOT NULL AND EXISTS (SELECT 1 FROM done))
             SELECT email, EXISTS (SELECT 1 FROM done) FROM waiting
             """, logger: logger)
         for try await (email, done) in rows.decode((String, Bool).self) { return done ? .confirmed(email) : .wrongCode }
@@ -325,6 +349,15 @@ public struct AccountStore: Sendable {
         for try await n in rows.decode(Int.self) { return n }
         return 0
     }
+}
+
+/// What asking for a confirmation code did.
+public enum ConfirmationRequest: Sendable, Equatable {
+    case mailed(String)
+    /// The address had its codes for the day (`AccountStore.confirmationMailsPerDay`).
+    case limited(String)
+    /// The player has no email waiting for confirmation.
+    case nothingToConfirm
 }
 
 /// What a confirmation code did.

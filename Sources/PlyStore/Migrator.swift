@@ -57,6 +57,7 @@ public struct Migration: Sendable, Hashable {
         ("010_waiting_invitations.sql", PackageResources._10_waiting_invitations_sql),
         ("011_session_use.sql", PackageResources._11_session_use_sql),
         ("012_email_confirmation.sql", PackageResources._12_email_confirmation_sql),
+        ("013_confirmation_mails.sql", PackageResources._13_confirmation_mails_sql),
     ]
 
     /// The migrations shipped inside the binary, in order.

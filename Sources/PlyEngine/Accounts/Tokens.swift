@@ -41,8 +41,9 @@ public enum AdminToken {
     }
 }
 
-/// Email confirmation codes: 8 random digits, mailed once and stored only as SHA-256. Ten
-/// wrong tries in 15 minutes per player leave a guesser one chance in ten million.
+/// Email confirmation codes: 8 random digits, kept as SHA-256 with the email (the outbox row
+/// holds the code itself until it is mailed, or the address confirmed). Ten wrong tries in
+/// 15 minutes per player leave a guesser one chance in ten million per 15 minutes.
 public enum ConfirmationCode {
     public static func mint() -> String {
         var rng = SystemRandomNumberGenerator()

@@ -207,12 +207,21 @@ extension PlayerSession {
             throw e
         }
         guard confirming else { return .ok(["player": .string(player.id), "email": .string(email)]) }
-        // The login works at once; alerts wait for the code. A code that fails to go out is
-        // asked for again with `CONFIRM EMAIL`.
-        _ = await engine.authGuard.mayMailCode(player.id)
-        let code = ConfirmationCode.mint()
-        _ = try? await engine.accounts.requestConfirmation(player: player.id, codeHash: ConfirmationCode.hash(code), code: code)
-        return .ok(["player": .string(player.id), "email": .string(email), "confirmed": false])
+        // The login works at once; alerts wait for the code. A code that does not go out (the
+        // address had its codes today, or the database failed) is asked for again with
+        // `CONFIRM EMAIL`.
+        var mailed = false
+        if await engine.authGuard.mayMailCode(player.id) {
+            let code = ConfirmationCode.mint()
+            do {
+                let request = try await engine.accounts.requestConfirmation(
+                    player: player.id, codeHash: ConfirmationCode.hash(code), code: code)
+                if case .mailed = request { mailed = true }
+            } catch {
+                logger.warning("confirmation code not stored", metadata: ["player": "\(player.id)", "error": "\(error)"])
+            }
+        }
+        return .ok(["player": .string(player.id), "email": .string(email), "confirmed": false, "mailed": .bool(mailed)])
     }
 
     /// `CONFIRM EMAIL <code>`: confirms the player's email, so alerts may go to it; a wrong
@@ -225,10 +234,14 @@ extension PlayerSession {
                 throw PlyError(.rateLimited, "at most 3 codes an hour; use the last one mailed")
             }
             let fresh = ConfirmationCode.mint()
-            guard let email = try await engine.accounts.requestConfirmation(
-                player: player.id, codeHash: ConfirmationCode.hash(fresh), code: fresh)
-            else { throw PlyError.conflict("no email of this account waits for confirmation") }
-            return .ok(["email": .string(email), "mailed": true])
+            switch try await engine.accounts.requestConfirmation(player: player.id, codeHash: ConfirmationCode.hash(fresh), code: fresh) {
+            case .mailed(let email):
+                return .ok(["email": .string(email), "mailed": true])
+            case .limited:
+                throw PlyError(.rateLimited, "that address got its \(AccountStore.confirmationMailsPerDay) codes today; use the last one")
+            case .nothingToConfirm:
+                throw PlyError.conflict("no email of this account waits for confirmation")
+            }
         }
         guard await engine.authGuard.mayTryCode(player.id) else {
             throw PlyError(.rateLimited, "too many wrong codes; retry later")

@@ -53,6 +53,8 @@ public final class MemoryStorage: Sendable {
         var emails: [String: (player: String, hash: String)] = [:]
         /// Emails waiting for confirmation, with their code's hash (nil before one is mailed).
         var unconfirmed: [String: Data?] = [:]
+        /// Confirmation codes mailed, by address without its +tag.
+        var codesMailed: [String: [Date]] = [:]
         /// In the order they were linked.
         var identities: [(Identity, player: String)] = []
         var sessions: [Data: String] = [:]
@@ -425,13 +427,18 @@ extension MemoryStorage: AccountStoring {
         state.withLock { s in s.emails.first { $0.value.player == player }?.key }
     }
 
-    public func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> String? {
-        state.withLock { s in
+    public func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> ConfirmationRequest {
+        let now = now()
+        return state.withLock { s in
             guard let email = s.emails.first(where: { $0.value.player == player })?.key, s.unconfirmed[email] != nil else {
-                return nil
+                return .nothingToConfirm
             }
+            let address = email.replacingOccurrences(of: #"\+[^@]*@"#, with: "@", options: .regularExpression)
+            let today = (s.codesMailed[address] ?? []).filter { now.timeIntervalSince($0) < 86400 }
+            guard today.count < AccountStore.confirmationMailsPerDay else { return .limited(email) }
+            s.codesMailed[address] = today + [now]
             s.unconfirmed[email] = .some(codeHash)
-            return email
+            return .mailed(email)
         }
     }
 

@@ -75,7 +75,7 @@ public protocol AccountStoring: Sendable {
     func email(of player: String) async throws -> String?
     func linkEmail(player: String, email: String, passwordHash: String, confirmed: Bool) async throws(LinkConflictOrError)
     /// A new code for the player's unconfirmed email (see `AccountStore.requestConfirmation`).
-    func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> String?
+    func requestConfirmation(player: String, codeHash: Data, code: String) async throws -> ConfirmationRequest
     func confirmEmail(player: String, codeHash: Data) async throws -> EmailConfirmation
     func playerForIdentity(issuer: String, subject: String) async throws -> String?
     func loginIdentity(issuer: String, subject: String) async throws -> (PlayerRow, Bool)
