@@ -218,11 +218,14 @@ public struct AccountStore: Sendable {
                 SELECT email, sha256(convert_to(regexp_replace(email, '\\+[^@]*@', '@'), 'UTF8')) AS address
                 FROM emails WHERE player_id = \(player) AND confirmed_at IS NULL),
             allowed AS (
-                SELECT e.* FROM e
-                WHERE (SELECT count(*) FROM confirm_mails c WHERE c.address = e.address AND c.at > now() - interval '1 day')
-                      < \(Self.confirmationMailsPerDay)),
-            pruned AS (DELETE FROM confirm_mails c USING e WHERE c.address = e.address AND c.at <= now() - interval '1 day'),
-            counted AS (INSERT INTO confirm_mails (address) SELECT address FROM allowed),
+                INSERT INTO confirm_mails AS c (address, window_start, mailed) SELECT address, now(), 1 FROM e
+                ON CONFLICT (address) DO UPDATE SET
+                    mailed = CASE WHEN c.window_start <= now() - interval '1 day' THEN 1 ELSE c.mailed + 1 END,
+                    window_start = CASE WHEN c.window_start <= now() - interval '1 day' THEN now() ELSE c.window_start END
+                WHERE c.window_start <= now() - interval '1 day' OR c.mailed < \(Self.confirmationMailsPerDay)
+                RETURNING address),
+            pruned AS (
+                DELETE FROM confirm_mails WHERE window_start <= now() - interval '1 day' AND address NOT IN (SELECT address FROM e)),
             stored AS (
                 UPDATE emails SET confirm_hash = \(codeHash)
                 WHERE player_id = \(player) AND confirmed_at IS NULL AND EXISTS (SELECT 1 FROM allowed)),
@@ -231,7 +234,8 @@ public struct AccountStore: Sendable {
                   AND EXISTS (SELECT 1 FROM allowed)),
             mail AS (
                 INSERT INTO outbox (player_id, notification_id, email, kind, match_id, code)
-                SELECT \(player), 'confirm-' || encode(\(codeHash), 'hex'), email, 'confirm', '', \(code) FROM allowed
+                SELECT \(player), 'confirm-' || encode(\(codeHash), 'hex'), email, 'confirm', '', \(code) FROM e
+                WHERE EXISTS (SELECT 1 FROM allowed)
                 ON CONFLICT (player_id, notification_id) DO NOTHING)
             SELECT email, EXISTS (SELECT 1 FROM allowed) FROM e
             """, logger: logger)

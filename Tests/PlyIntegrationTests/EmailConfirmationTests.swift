@@ -102,8 +102,26 @@ struct EmailConfirmationTests {
         try await b.ok("DELETE ACCOUNT \(bo.player)")
         let (c, _) = try await server.player("code-spammer-c")
         #expect(try await c.ok("LINK EMAIL \(victim)@example.com spam-password")["mailed"]?.boolValue == false)
-        let codes = "SELECT count(*)::text FROM confirm_mails"
-        #expect(try await query(database, codes) == ["\(AccountStore.confirmationMailsPerDay)"])
+        #expect(try await query(database, "SELECT mailed::text FROM confirm_mails") == ["\(AccountStore.confirmationMailsPerDay)"])
+        try await server.stop()
+    }
+
+    /// Links of one address by many accounts at the same moment pass the daily count no more
+    /// than one after another would: exactly 5 of 8 are mailed.
+    @Test func linksAtTheSameMomentShareTheAddressCount() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let victim = "crowd-\(UUID().uuidString.prefix(8).lowercased())"
+        var clients: [TestClient] = []
+        for i in 0..<8 { clients.append(try await server.player("code-crowd-\(i)").0) }
+        let mailed = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for (i, c) in clients.enumerated() {
+                group.addTask { try await c.ok("LINK EMAIL \(victim)+\(i)@example.com crowd-password")["mailed"]?.boolValue == true }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(mailed == AccountStore.confirmationMailsPerDay)
+        #expect(try await query(database, "SELECT count(*)::text FROM outbox WHERE kind = 'confirm'") == ["\(mailed)"])
         try await server.stop()
     }
 
