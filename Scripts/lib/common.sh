@@ -145,7 +145,7 @@ ply_browser_tests() {
     echo "Browser tests: headless Chromium against ply serve (database $database)..."
     local status=0
     timeout --kill-after=10 "${PLY_BROWSER_TIME_LIMIT_SECONDS:-900}" "$venv/bin/python" "$root/Tests/Browser/run.py" \
-        --ply "$bin" --database-url "$base/$database" --screenshots "$root/.ply/screenshots" || status=$?
+        --ply "$bin" --database-url "$base/$database" --psql "$psql" --screenshots "$root/.ply/screenshots" || status=$?
     "$psql" "$base/postgres" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null || true
     [ "$status" = 124 ] && echo "error: the browser tests did not finish within ${PLY_BROWSER_TIME_LIMIT_SECONDS:-900} s" >&2
     return "$status"

@@ -26,14 +26,18 @@ def free_port():
 
 
 class Server:
-    """A `ply serve` of its own: line port and HTTP port free right now, accounts unlimited."""
+    """A `ply serve` of its own: line port and HTTP port free right now, accounts unlimited.
+    With `psql` it confirms emails (`--email-confirmation`), and `mailed_code` reads the code
+    the outbox holds for an address, as a player would read it in the mail."""
 
-    def __init__(self, ply, database_url):
+    def __init__(self, ply, database_url, psql=None):
         self.port, self.http_port = free_port(), free_port()
+        self.database_url, self.psql = database_url, psql
         self.log = tempfile.NamedTemporaryFile(prefix="ply-browser-server.", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             [ply, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--http-port", str(self.http_port),
-             "--database-url", database_url, "--new-accounts-per-ip", "0", "--log-level", "warning"],
+             "--database-url", database_url, "--new-accounts-per-ip", "0", "--log-level", "warning"]
+            + (["--email-confirmation"] if psql else []),
             stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.http_port}/"
         deadline = time.time() + 60
@@ -49,6 +53,14 @@ class Server:
             if time.time() > deadline:
                 raise RuntimeError(f"ply serve did not become healthy in 60 s; see {self.log.name}")
             time.sleep(0.2)
+
+    def mailed_code(self, email):
+        """The last confirmation code put in the outbox for `email`, or None."""
+        out = subprocess.run(
+            [self.psql, self.database_url, "-tAc",
+             "SELECT code FROM outbox WHERE kind = 'confirm' AND email = '" + email.replace("'", "''") + "' ORDER BY id DESC LIMIT 1"],
+            capture_output=True, text=True, check=True).stdout.strip()
+        return out or None
 
     def stop(self):
         if self.process.poll() is None:
@@ -78,8 +90,10 @@ def line(base_url, text, session=None):
 class Player:
     """One browser: its own Chromium profile, so its own device id in local storage."""
 
-    def __init__(self, name, base_url, shots):
-        self.name, self.base_url, self.shots = name, base_url, shots
+    def __init__(self, name, base_url, shots, mailed_code=None):
+        """`mailed_code(email)`: how this player reads a confirmation code from their mail,
+        when the server confirms emails."""
+        self.name, self.base_url, self.shots, self.mailed_code = name, base_url, shots, mailed_code
         options = webdriver.ChromeOptions()
         options.binary_location = os.environ.get("PLY_CHROMIUM", "/usr/bin/chromium")
         for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",

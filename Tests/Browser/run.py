@@ -25,13 +25,14 @@ def main():
     parser.add_argument("--ply", help="the ply binary to serve with")
     parser.add_argument("--database-url", help="an empty database for that server")
     parser.add_argument("--url", help="a running server's HTTP address instead")
+    parser.add_argument("--psql", help="psql, to read confirmation codes: the server then confirms emails")
     parser.add_argument("--screenshots", default=".ply/screenshots")
     parser.add_argument("-k", default="", help="only tests whose name contains this")
     args = parser.parse_args()
     if not args.url and not (args.ply and args.database_url):
         parser.error("give --url, or --ply and --database-url")
 
-    server = None if args.url else Server(args.ply, args.database_url)
+    server = None if args.url else Server(args.ply, args.database_url, psql=args.psql)
     url = args.url or server.url
     if not url.endswith("/"):
         url += "/"
@@ -39,7 +40,8 @@ def main():
     players = []
     failed = []
     try:
-        players = [Player(name, url, shots) for name in ("ann", "bo", "cy")]
+        codes = server.mailed_code if server and server.psql else None
+        players = [Player(name, url, shots, codes) for name in ("ann", "bo", "cy")]
         for test in TESTS:
             if args.k not in test.__name__:
                 continue

@@ -235,6 +235,14 @@ def test_email_link_and_automatch(a, b, c):
     a.wait(lambda d: any(email in m.text for m in a.find_all("[data-testid=message]")), "the page confirms the link")
     ok, login = line(a.base_url, f"AUTH EMAIL {email} correct-horse-battery")
     check(ok and login["player"] == a.player, f"AUTH EMAIL logs in as {a.player}: {login}")
+    if a.mailed_code:
+        # The server confirms emails: the page asks for the code mailed to the address.
+        code = a.wait(lambda d: a.mailed_code(email), "the code is in the outbox")
+        a.find("[data-testid=confirm-code]").send_keys(code)
+        a.click("[data-testid=confirm-email]")
+        a.wait(lambda d: any(f"{email} confirmed" in m.text for m in a.find_all("[data-testid=message]")),
+               "the page says the email is confirmed")
+        check(not a.find("[data-testid=confirm-code]").is_displayed(), "the code's form is gone")
     # Both ask for a Khet opponent; the server pairs them and both pages open the match.
     for p in (a, b):
         p.open()

@@ -384,7 +384,18 @@ function wire() {
   $("link-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const r = await send(`LINK EMAIL ${$("email").value} ${$("password").value}`);
-    if (r.ok) say(`Email ${$("email").value} linked`);
+    if (!r.ok) return;
+    // A server with --email-confirmation mails a code; alerts wait for it.
+    const waiting = r.value?.confirmed === false;
+    $("confirm-form").hidden = !waiting;
+    say(waiting ? `Email ${r.value.email} linked; enter the code mailed to it` : `Email ${$("email").value} linked`);
+  });
+  $("confirm-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await send(`CONFIRM EMAIL ${$("confirm-code").value.trim()}`);
+    if (!r.ok) return;
+    $("confirm-form").hidden = true;
+    say(`Email ${r.value.email} confirmed`);
   });
   $("back").addEventListener("click", () => { location.hash = ""; });
   $("resign").addEventListener("click", async () => { await send(`RESIGN ${app.view.id}`); loadMatch(); });
