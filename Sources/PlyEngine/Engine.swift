@@ -381,10 +381,19 @@ actor AuthGuard {
         return true
     }
 
-    /// Whether `player` may try a confirmation code (not 10 wrong ones in 15 minutes).
-    func mayTryCode(_ player: String) -> Bool { codes.allows(player, now: now) }
+    /// Admits a try of a confirmation code by `player`, counted from its start (as password
+    /// attempts are), so tries sent at once on many connections meet the limit of 10 in 15
+    /// minutes before any is checked; nil past it. `settle` takes back one that was not wrong.
+    func beginCode(_ player: String) -> Double? {
+        let t = now
+        guard codes.allows(player, now: t) else { return nil }
+        codes.record(player, now: t)
+        return t
+    }
 
-    func wrongCode(_ player: String) { codes.record(player, now: now) }
+    func settleCode(_ player: String, startedAt t: Double, wrong: Bool) {
+        if !wrong { codes.withdraw(player, recordedAt: t) }
+    }
 
     /// Whether a code may be mailed to `player`'s address (3 an hour), counting it if so.
     func mayMailCode(_ player: String) -> Bool {

@@ -125,6 +125,45 @@ struct EmailConfirmationTests {
         try await server.stop()
     }
 
+    /// Wrong codes sent at the same moment on many connections of one player count from
+    /// their start: at most 10 are checked, the rest answer `rate_limited`.
+    @Test func wrongCodesAtOnceMeetTheLimit() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let (c, me) = try await server.player("code-guesser")
+        try await c.ok("LINK EMAIL guesser-\(UUID().uuidString.prefix(8).lowercased())@example.com guess-password")
+        var connections: [TestClient] = []
+        for _ in 0..<20 {
+            let extra = try await server.client()
+            try await extra.ok("AUTH SESSION \(me.session)")
+            connections.append(extra)
+        }
+        let replies = try await withThrowingTaskGroup(of: String.self) { group in
+            for (i, extra) in connections.enumerated() {
+                group.addTask { try await extra.call("CONFIRM EMAIL \(String(format: "%08d", 10_000_000 + i))") }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        let checked = replies.filter { $0.hasPrefix("ERR unauthenticated") }.count
+        #expect(checked <= 10, "\(checked) guesses checked")
+        #expect(replies.filter { $0.hasPrefix("ERR rate_limited") }.count == 20 - checked, "\(replies)")
+        try await server.stop()
+    }
+
+    /// A digest, like a single alert, waits for the address to be confirmed.
+    @Test func digestsWaitForConfirmationToo() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await Self.server(database)
+        let t = try await server.table("reversi")
+        try await t.secondAwayWithEmail(
+            "digest-confirm-\(UUID().uuidString.prefix(8).lowercased())@example.com", profile: #"{"email_digest_hours":1}"#)
+        try await t.first.ok("MOVE \(t.match) 1 f5")
+        // The notification and any digest are written in one flush.
+        try await waitFor(database, "SELECT id FROM notifications WHERE player_id = '\(t.secondID)' AND kind = 'your_turn'", count: 1)
+        #expect(try await query(database, "SELECT kind FROM outbox WHERE kind <> 'confirm'") == [])
+        try await server.stop()
+    }
+
     /// Off (the default), an address is confirmed when linked: nothing is mailed, and there
     /// is nothing to confirm.
     @Test func withoutConfirmationAnAddressCountsAsConfirmed() async throws {

@@ -243,14 +243,21 @@ extension PlayerSession {
                 throw PlyError.conflict("no email of this account waits for confirmation")
             }
         }
-        guard await engine.authGuard.mayTryCode(player.id) else {
+        guard let started = await engine.authGuard.beginCode(player.id) else {
             throw PlyError(.rateLimited, "too many wrong codes; retry later")
         }
-        switch try await engine.accounts.confirmEmail(player: player.id, codeHash: ConfirmationCode.hash(code)) {
+        let outcome: EmailConfirmation
+        do {
+            outcome = try await engine.accounts.confirmEmail(player: player.id, codeHash: ConfirmationCode.hash(code))
+        } catch {
+            await engine.authGuard.settleCode(player.id, startedAt: started, wrong: false)
+            throw error
+        }
+        await engine.authGuard.settleCode(player.id, startedAt: started, wrong: outcome == .wrongCode)
+        switch outcome {
         case .confirmed(let email):
             return .ok(["email": .string(email), "confirmed": true])
         case .wrongCode:
-            await engine.authGuard.wrongCode(player.id)
             throw PlyError.unauthenticated("that is not the code mailed last")
         case .nothingToConfirm:
             throw PlyError.conflict("no email of this account waits for confirmation")
