@@ -364,9 +364,7 @@ actor AuthGuard {
     func beginNewAccount(address: String) -> Double? {
         guard newAccounts != nil else { return 0 }
         let t = now
-        guard newAccounts?.allows(address, now: t) == true else { return nil }
-        newAccounts?.record(address, now: t)
-        return t
+        return newAccounts?.admit(address, now: t) == true ? t : nil
     }
 
     func withdrawNewAccount(address: String, at t: Double) {
@@ -374,21 +372,14 @@ actor AuthGuard {
     }
 
     /// Whether `player` may export their data again (10 times an hour), counting it if so.
-    func mayExport(_ player: String) -> Bool {
-        let t = now
-        guard exports.allows(player, now: t) else { return false }
-        exports.record(player, now: t)
-        return true
-    }
+    func mayExport(_ player: String) -> Bool { exports.admit(player, now: now) }
 
     /// Admits a try of a confirmation code by `player`, counted from its start (as password
     /// attempts are), so tries sent at once on many connections meet the limit of 10 in 15
     /// minutes before any is checked; nil past it. `settle` takes back one that was not wrong.
     func beginCode(_ player: String) -> Double? {
         let t = now
-        guard codes.allows(player, now: t) else { return nil }
-        codes.record(player, now: t)
-        return t
+        return codes.admit(player, now: t) ? t : nil
     }
 
     func settleCode(_ player: String, startedAt t: Double, wrong: Bool) {
@@ -396,12 +387,7 @@ actor AuthGuard {
     }
 
     /// Whether a code may be mailed to `player`'s address (3 an hour), counting it if so.
-    func mayMailCode(_ player: String) -> Bool {
-        let t = now
-        guard codesMailed.allows(player, now: t) else { return false }
-        codesMailed.record(player, now: t)
-        return true
-    }
+    func mayMailCode(_ player: String) -> Bool { codesMailed.admit(player, now: now) }
 
     /// Whether `player` may file another report this hour.
     func mayReport(_ player: String) -> Bool { reports.allows(player, now: now) }

@@ -16,6 +16,14 @@ import Testing
         #expect(allowed4, "the first has left the window")
     }
 
+    /// `admit` records an attempt only when it may go ahead.
+    @Test func admitRecordsOnlyWhatGoesAhead() {
+        var l = AttemptLimiter(limit: 2, window: 60)
+        let results = (0..<4).map { _ in l.admit("a", now: 1) }
+        #expect(results == [true, true, false, false])
+        #expect(l.held("a") == 2)
+    }
+
     /// A key that goes on failing past its limit (a token guesser that is only slowed) holds
     /// `limit` times, however many it records, and is refused and let go at the same moments.
     @Test func aKeyHoldsNoMoreThanItsLimit() {

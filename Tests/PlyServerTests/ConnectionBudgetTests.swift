@@ -15,6 +15,16 @@ import Testing
         #expect(b.total == 3)
     }
 
+    /// When the server is full and an address is past its own limit too, the address is told
+    /// so (over HTTPS it is then closed without a handshake).
+    @Test func anAddressPastItsLimitIsToldSoWhenTheServerIsFullToo() {
+        var b = ConnectionBudget(maximumTotal: 2, maximumPerAddress: 2)
+        #expect(b.admit("a") == nil)
+        #expect(b.admit("a") == nil)
+        #expect(b.admit("a") == .addressFull)
+        #expect(b.admit("b") == .serverFull)
+    }
+
     @Test func releasingAnUnknownAddressChangesNothing() {
         var b = ConnectionBudget(maximumTotal: 1, maximumPerAddress: 1)
         b.release("nobody")

@@ -21,6 +21,14 @@ public struct AttemptLimiter: Sendable {
         return times.count < limit
     }
 
+    /// Whether a new attempt for `key` may go ahead at `now`, recording it if so (an attempt
+    /// that counts from its start).
+    public mutating func admit(_ key: String, now: Double) -> Bool {
+        guard allows(key, now: now) else { return false }
+        record(key, now: now)
+        return true
+    }
+
     public mutating func record(_ key: String, now: Double) {
         if failures[key] == nil && failures.count >= maxKeys {
             prune(now: now)

@@ -366,8 +366,7 @@ public actor Player {
         if let until = sanctions.muted(at: now) { return PlyError.forbidden("muted until \(Sanctions.text(until))") }
         if chatLines == nil { chatLines = AttemptLimiter(limit: perMinute, window: 60, maxKeys: 1) }
         let t = now.timeIntervalSinceReferenceDate
-        guard chatLines!.allows("say", now: t) else { return PlyError(.rateLimited, "at most \(perMinute) chat lines a minute") }
-        chatLines!.record("say", now: t)
+        guard chatLines!.admit("say", now: t) else { return PlyError(.rateLimited, "at most \(perMinute) chat lines a minute") }
         return nil
     }
 

@@ -211,17 +211,20 @@ extension PlayerSession {
         // address had its codes today, or the database failed) is asked for again with
         // `CONFIRM EMAIL`.
         var mailed = false
-        if await engine.authGuard.mayMailCode(player.id) {
-            let code = ConfirmationCode.mint()
-            do {
-                let request = try await engine.accounts.requestConfirmation(
-                    player: player.id, codeHash: ConfirmationCode.hash(code), code: code)
-                if case .mailed = request { mailed = true }
-            } catch {
-                logger.warning("confirmation code not stored", metadata: ["player": "\(player.id)", "error": "\(error)"])
-            }
+        do {
+            if case .mailed? = try await mailCode(to: player.id) { mailed = true }
+        } catch {
+            logger.warning("confirmation code not stored", metadata: ["player": "\(player.id)", "error": "\(error)"])
         }
         return .ok(["player": .string(player.id), "email": .string(email), "confirmed": false, "mailed": .bool(mailed)])
+    }
+
+    /// Mails a new confirmation code to the player's unconfirmed email; nil when the player
+    /// had their 3 codes this hour.
+    private func mailCode(to player: String) async throws -> ConfirmationRequest? {
+        guard await engine.authGuard.mayMailCode(player) else { return nil }
+        let code = ConfirmationCode.mint()
+        return try await engine.accounts.requestConfirmation(player: player, codeHash: ConfirmationCode.hash(code), code: code)
     }
 
     /// `CONFIRM EMAIL <code>`: confirms the player's email, so alerts may go to it; a wrong
@@ -230,11 +233,9 @@ extension PlayerSession {
     func confirmEmail(_ code: String?) async throws -> Reply {
         guard let player else { throw PlyError.unauthenticated("log in first") }
         guard let code else {
-            guard await engine.authGuard.mayMailCode(player.id) else {
+            switch try await mailCode(to: player.id) {
+            case nil:
                 throw PlyError(.rateLimited, "at most 3 codes an hour; use the last one mailed")
-            }
-            let fresh = ConfirmationCode.mint()
-            switch try await engine.accounts.requestConfirmation(player: player.id, codeHash: ConfirmationCode.hash(fresh), code: fresh) {
             case .mailed(let email):
                 return .ok(["email": .string(email), "mailed": true])
             case .limited:
