@@ -1,5 +1,6 @@
 import Foundation
 import PlyRules
+import Testing
 
 /// Mzinga's valid-move lists, read from `Tests/Vectors/hive/`.
 enum HiveReference {
@@ -71,4 +72,33 @@ enum HiveReference {
             return (file, type, moves)
         }
     }
+}
+
+/// How long a call took, by the wall clock and by the CPU time of the thread it ran on.
+struct Timing {
+    var wall: Duration
+    var cpu: Duration
+
+    /// A search stops itself by the wall clock, so it may overrun its budget only by the
+    /// time the machine took its thread away (the tests around run in parallel on two
+    /// cores). The thread's own CPU time must stay within the budget; the wall clock gets
+    /// a second of slack for the scheduler, which still catches a search that ignores it.
+    func expectWithin(_ budget: Duration, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(cpu < budget, "\(what): \(cpu) of CPU for \(budget)", sourceLocation: sourceLocation)
+        #expect(wall < budget + .seconds(1), "\(what): \(wall) for \(budget)", sourceLocation: sourceLocation)
+    }
+}
+
+private func threadCPUTime() -> Duration {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return .seconds(t.tv_sec) + .nanoseconds(t.tv_nsec)
+}
+
+/// Runs `body` on this thread and times it.
+func timed(_ body: () throws -> Void) rethrows -> Timing {
+    let clock = ContinuousClock()
+    let (start, startCPU) = (clock.now, threadCPUTime())
+    try body()
+    return Timing(wall: clock.now - start, cpu: threadCPUTime() - startCPU)
 }

@@ -43,14 +43,11 @@ struct EngineTests {
     func budgetKept(_ id: String) throws {
         var random = BotRandom(seed: 3)
         let moves = try playout(id, plies: 16, seed: 11)
-        let clock = ContinuousClock()
         for budget in [50, 200] {
             var level = BotLevel.level(5, game: id).withBudget(.milliseconds(budget))
             level.depth = 40  // only the clock can stop it
-            let start = clock.now
-            _ = try Bots.move(game: id, settings: [:], moves: moves, level: level, random: &random)
-            let took = clock.now - start
-            #expect(took < .milliseconds(budget), "\(id): \(took) for a budget of \(budget) ms")
+            let took = try timed { _ = try Bots.move(game: id, settings: [:], moves: moves, level: level, random: &random) }
+            took.expectWithin(.milliseconds(budget), "\(id) with a budget of \(budget) ms")
         }
     }
 
@@ -62,7 +59,6 @@ struct EngineTests {
     func levelBudgetsKept(_ id: String) throws {
         var random = BotRandom(seed: 9)
         let settings: JSONObject = id == "hive" ? ["expansions": "MLP"] : [:]
-        let clock = ContinuousClock()
         var longest = Array(repeating: Duration.zero, count: 5)
         for (plies, seed) in [(10, UInt64(21)), (30, 22), (60, 23), (120, 24)] {
             var moves = try playout(id, settings: settings, plies: plies, seed: seed)
@@ -70,12 +66,11 @@ struct EngineTests {
             if try state(id, settings, moves).outcome.isOver { moves.removeLast() }
             for n in 1...5 {
                 let level = BotLevel.level(n, game: id)
-                let start = clock.now
-                let move = try Bots.move(game: id, settings: settings, moves: moves, level: level, random: &random)
-                let took = clock.now - start
-                longest[n - 1] = max(longest[n - 1], took)
+                var move: String?
+                let took = try timed { move = try Bots.move(game: id, settings: settings, moves: moves, level: level, random: &random) }
+                longest[n - 1] = max(longest[n - 1], took.wall)
                 #expect(move != nil)
-                #expect(took < level.budget, "\(id) level \(n) after \(moves.count) plies: \(took) for \(level.budget)")
+                took.expectWithin(level.budget, "\(id) level \(n) after \(moves.count) plies")
             }
         }
         print("\(id) budgets: longest move per level \(longest.map { "\($0)" }.joined(separator: ", "))")

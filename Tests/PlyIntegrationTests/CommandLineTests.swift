@@ -156,7 +156,7 @@ struct CommandLineTests {
         let (first, _, id) = try await openTable(port: port, label: "stuck-stop")
         try await slowCommits(database, seconds: 15, when: "NEW.move = 'f5'")
         try await first.send("MOVE \(id) 1 f5")
-        try await Task.sleep(for: .milliseconds(500))  // the move waits in its COMMIT
+        try await waitForSleepingCommit(database)  // the move waits in its COMMIT
         let took = await p.sigterm(waitingFor: exited, killAfter: .seconds(30))
         #expect(p.terminationReason == .exit, "exited rather than killed: \(p.terminationReason)")
         #expect(took >= .seconds(2) && took < .seconds(12), "stopped after \(took)")

@@ -27,7 +27,7 @@ struct DurabilityTests {
         #expect(ContinuousClock.now - started < .seconds(8))
         let again = ContinuousClock.now
         try await t.second.err("MOVE \(t.match) 2 d6", "unavailable")
-        #expect(ContinuousClock.now - again < .seconds(1), "once the database is known to be down, at once")
+        #expect(ContinuousClock.now - again < .seconds(3), "once the database is known to be down, well before the 5 s time limit")
         #expect(try await t.second.ok("MATCH \(t.match)")["ply"]?.intValue == 1, "the match stays at the previous ply")
         // A read that needs the database (a new device's login) answers unavailable in time:
         // the pool waits for a server that is down, the read does not.

@@ -107,12 +107,14 @@ struct LeaseTests {
     /// The epoch check is in the commit's transaction: a takeover waits for a commit that
     /// passed it, so nothing commits between a takeover and the new primary's reads.
     @Test func aTakeoverWaitsForACommitInFlight() async throws {
-        try await Self.withLease(failover: 2) { url, lease, logger in
+        // A long failover time gives the takeover a time limit (1.9 s) that a loaded host
+        // meets while the test watches it wait.
+        try await Self.withLease(failover: 5) { url, lease, logger in
             guard case .taken(let epoch) = try await lease("old").tryTake() else {
                 Issue.record("the lease was not free")
                 return
             }
-            try await Task.sleep(for: .milliseconds(1600))  // expired (a lifetime of 1.5 s)
+            try await Task.sleep(for: .milliseconds(3900))  // expired (a lifetime of 3.75 s)
             // A transaction that passed the check and has not committed yet.
             let held = try await PostgresConnection.connect(
                 on: PostgresConnection.defaultEventLoopGroup.any(), configuration: url.connectionConfiguration(), id: 1,
@@ -122,12 +124,14 @@ struct LeaseTests {
                 _ = try await held.query("BEGIN", logger: logger)
                 _ = try await held.query("SELECT ply_check_epoch(\(epoch))", logger: logger)
                 let done = DoneFlag()
-                // Within its time limit (half a lifetime, 0.75 s), the takeover waits.
+                // Within its time limit (half a lifetime), the takeover waits for the row lock.
                 let takeover = Task {
                     defer { done.flag.store(true, ordering: .releasing) }
                     return try await lease("new").tryTake()
                 }
-                try await Task.sleep(for: .milliseconds(300))
+                try await waitFor(
+                    url, "SELECT pid::text FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                    count: 1)
                 let finishedEarly = done.flag.load(ordering: .acquiring)
                 #expect(!finishedEarly, "the takeover did not wait for the commit in flight")
                 _ = try await held.query("COMMIT", logger: logger)

@@ -203,7 +203,7 @@ struct FairPlayTests {
             try await Task.sleep(for: .milliseconds(100))
             notes = try await query(database, "SELECT kind FROM notifications WHERE player_id = '\(p1.player)'")
         }
-        try await Task.sleep(for: .milliseconds(1200))  // past a lazy flush
+        try await flooder.waitLazyWritesFlushed()
         notes = try await query(database, "SELECT kind FROM notifications WHERE player_id = '\(p1.player)'")
         #expect(notes.sorted() == Array(repeating: "challenge", count: 5))
         #expect(try await query(database, "SELECT id FROM notifications WHERE player_id = '\(p1.player)' AND read_at IS NULL") == [])

@@ -67,7 +67,7 @@ struct HealthTests {
         let (first, _, id) = try await openTable(port: port, label: "health-stop")
         try await slowCommits(database, seconds: 4, when: "NEW.move = 'f5'")
         try await first.send("MOVE \(id) 1 f5")
-        try await Task.sleep(for: .milliseconds(500))  // the move waits in its COMMIT
+        try await waitForSleepingCommit(database)  // the move waits in its COMMIT
         kill(p.processIdentifier, SIGTERM)
         let draining = try await Self.health(http, becomes: (503, "shutting down\n"))
         #expect(draining.map { $0 == (503, "shutting down\n") } == true, "\(String(describing: draining))")

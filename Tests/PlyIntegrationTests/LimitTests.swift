@@ -126,17 +126,20 @@ extension LimitTests {
             #expect(try await c.reply(timeout: .seconds(5)).hasPrefix("ERR unauthenticated"))
         }
         let guesser = try await server.client()
+        let guessed = ContinuousClock.now
         try await guesser.send("AUTH SESSION forged-token-3-aaaaaaaa")
         await #expect(throws: (any Error).self, "the fourth refusal is held back") {
             _ = try await guesser.reply(timeout: .seconds(1))
         }
-        await guesser.close()
         let resumed = try await server.client()
         try await resumed.send("AUTH SESSION \(honest.session)")
         #expect(try await resumed.reply(timeout: .seconds(5)).hasPrefix("OK "), "a real token is answered at once")
         let elsewhere = try await TestClient.connect(port: server.port, source: "127.0.0.2")
         try await elsewhere.send("AUTH SESSION forged-token-4-aaaaaaaa")
         #expect(try await elsewhere.reply(timeout: .seconds(5)).hasPrefix("ERR unauthenticated"), "another address is not slowed")
+        // The held-back refusal comes, after its pause.
+        #expect(try await guesser.reply(timeout: .seconds(20)).hasPrefix("ERR unauthenticated"))
+        #expect(ContinuousClock.now - guessed >= .seconds(9.5), "answered \(ContinuousClock.now - guessed) after it was sent")
         try await server.stop()
     }
 

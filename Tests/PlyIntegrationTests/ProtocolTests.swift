@@ -126,20 +126,22 @@ struct ProtocolTests {
         try await server.stop()
     }
 
-    /// A graceful stop answers the requests already read, then closes the connection.
+    /// A graceful stop answers the requests already read, then closes the connection: a move
+    /// waiting in a slow `COMMIT` when the stop begins, and the requests read behind it.
     @Test func aGracefulStopAnswersWhatWasReadThenCloses() async throws {
-        let server = try await TestServer.start()
-        let (c, _) = try await server.player("stop")
-        // Ten database reads in one packet, read by the server in one go.
-        try await c.sendRaw(Array((0..<10).map { "#\($0) PROFILE\n" }.joined().utf8))
-        let first = try await c.reply()
-        #expect(first.hasPrefix("#0 OK {"))
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        let t = try await server.table("reversi")
+        try await slowCommits(database, seconds: 2, when: "NEW.move = 'f5'")
+        try await t.first.sendRaw(Array("#0 MOVE \(t.match) 1 f5\n#1 MATCH \(t.match)\n#2 PROFILE\n".utf8))
+        try await waitForSleepingCommit(database)
         let stopping = Task { try await server.stop() }
-        for i in 1..<10 {
-            let r = try await c.reply()
-            #expect(r.hasPrefix("#\(i) OK {"), "reply \(i) was \(r.prefix(40))")
-        }
-        #expect(await c.isClosed())
+        #expect(try await t.first.reply().hasPrefix("#0 OK {"))
+        let match = try await t.first.reply()
+        #expect(match.hasPrefix("#1 OK {") && match.contains(#""ply":1"#), "\(match.prefix(80))")
+        #expect(try await t.first.reply().hasPrefix("#2 OK {"))
+        #expect(await t.first.isClosed())
         try await stopping.value
+        #expect(try await query(database, "SELECT move FROM plies WHERE match_id = '\(t.match)'") == ["f5"])
     }
 }

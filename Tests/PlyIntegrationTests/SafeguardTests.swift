@@ -144,7 +144,7 @@ struct SafeguardTests {
         try await again.ok("AUTH SESSION \(t.secondSession)")
         try await slowCommits(database, seconds: 3, when: "NEW.move = 'f5'")
         try await t.first.send("MOVE \(t.match) 1 f5")
-        try await Task.sleep(for: .milliseconds(300))  // the move holds the match, its commit sleeping
+        try await waitForSleepingCommit(database)  // the move waits in its COMMIT
         try await t.second.send("DRAW \(t.match) offer")
         try await again.send("DRAW \(t.match) offer")
         let sent = ContinuousClock.now
@@ -258,7 +258,7 @@ struct SafeguardTests {
             $0.engine.deadlinePollSeconds = 0.1
         }
         let t = try await server.table("reversi", settings: Table.publicSettings)
-        let (w, _) = try await server.player("watcher")
+        let (w, watcher) = try await server.player("watcher")
         let (observer, _) = try await server.player("observer")
         func stat(_ key: String) async throws -> Int { try await observer.ok("STATS")[key]?.intValue ?? 0 }
         func waitForEviction(after before: Int) async throws {
@@ -286,6 +286,7 @@ struct SafeguardTests {
         try await waitForEviction(after: try await stat("match_evictions"))
         let loads = try await stat("match_loads")
         await w.close()
+        try await observer.waitOffline(watcher.player)  // the server has handled the close
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await stat("match_loads") == loads, "a watcher leaving reads nothing back")
         try await t.first.ok("SAY \(t.match) bye")

@@ -116,8 +116,8 @@ public actor DatabaseWriter {
     public func recentCommits() -> LatencySummary { commitDurations.summary() }
     /// Critical writes waiting for the next transaction.
     public var waiting: Int { schedule.critical.count }
-    /// Lazy rows not yet flushed.
-    public var lazyWaiting: Int { schedule.lazyCount }
+    /// Lazy rows not yet in the database: waiting, or in a flush not yet finished.
+    public var lazyWaiting: Int { schedule.lazyCount + (schedule.lazyInFlight?.count ?? 0) }
     public func hasPendingLazy(player: String) -> Bool { schedule.hasPendingLazy(player: player) }
 
     // MARK: requests

@@ -4,7 +4,7 @@ import PostgresNIO
 import Testing
 
 /// Runs one SQL statement on its own short-lived client and returns the first column of
-/// each row as text (cast in the SQL: `SELECT n::text ...`).
+/// each row as text (cast in the SQL: `SELECT n::text ...`; NULL as "").
 @discardableResult
 func query(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
     let logger = Logger(label: "ply.test.query")
@@ -13,7 +13,7 @@ func query(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
         group.addTask { await client.run() }
         var out: [String] = []
         for try await row in try await client.query(PostgresQuery(unsafeSQL: sql)) {
-            if !row.isEmpty { out.append(try row.decode(String.self)) }
+            if !row.isEmpty { out.append(try row.decode(String?.self) ?? "") }
         }
         group.cancelAll()
         return out
@@ -48,4 +48,10 @@ func slowCommitStatements(seconds: Int, when condition: String = "true") -> [Str
 
 func slowCommits(_ url: DatabaseURL, seconds: Int, when condition: String = "true") async throws {
     for sql in slowCommitStatements(seconds: seconds, when: condition) { try await query(url, sql) }
+}
+
+/// Waits (up to 10 s) until a commit held by `slowCommits` sleeps in this database.
+func waitForSleepingCommit(_ url: DatabaseURL) async throws {
+    try await waitFor(
+        url, "SELECT pid::text FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()", count: 1)
 }

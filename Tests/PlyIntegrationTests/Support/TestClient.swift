@@ -172,6 +172,18 @@ extension TestClient {
         }
         throw TestFailure("\(player) still online")
     }
+
+    /// Waits until every lazy write the server has taken is in the database (`STATS`
+    /// `pending_lazy_writes`, which counts a flush in flight, is 0): before a check that
+    /// something was not written.
+    func waitLazyWritesFlushed(within: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + within
+        while ContinuousClock.now < deadline {
+            if try await ok("STATS")["pending_lazy_writes"]?.intValue == 0 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure("lazy writes still pending")
+    }
 }
 
 extension TestClient {
