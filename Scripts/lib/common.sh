@@ -41,6 +41,7 @@ MSG
 # ply_pg_start DIR PORT: creates (once) and starts a cluster in DIR listening on
 # 127.0.0.1:PORT with a superuser "ply" and trust auth on loopback only; creates
 # database "ply". initdb refuses root, so as root the cluster belongs to "postgres".
+# Sets PLY_PG_STARTED to 1 when it started the server, 0 when it was running already.
 ply_pg_start() {
     local dir="$1" port="$2" bin
     bin="$(ply_find_pg_bin)" || return 1
@@ -61,7 +62,9 @@ ply_pg_start() {
     fi
     mkdir -p "$dir/socket"
     [ "$(id -u)" = 0 ] && chown postgres "$dir/socket"
+    PLY_PG_STARTED=0
     if ! "${as[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        PLY_PG_STARTED=1
         "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
             -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=${PLY_PG_FSYNC:-on}" \
             start >/dev/null || {
