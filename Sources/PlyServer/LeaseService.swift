@@ -26,13 +26,18 @@ public final class LeaseService: Service {
     let lease: PrimaryLease
     let fence: Fence
     let logger: Logger
+    /// Told of each renewal that could not reach the database.
+    let unreachable: @Sendable (any Error) async -> Void
     private let taken: AsyncStream<Int64>
     private let takenSink: AsyncStream<Int64>.Continuation
 
-    public init(lease: PrimaryLease, fence: Fence, logger: Logger) {
+    public init(
+        lease: PrimaryLease, fence: Fence, logger: Logger, unreachable: @escaping @Sendable (any Error) async -> Void = { _ in }
+    ) {
         self.lease = lease
         self.fence = fence
         self.logger = logger
+        self.unreachable = unreachable
         (taken, takenSink) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -69,6 +74,7 @@ public final class LeaseService: Service {
                 throw lost
             } catch {
                 logger.warning("could not renew the primary lease", metadata: ["error": "\(error)"])
+                await unreachable(error)
             }
         }
         guard !fence.isLost else { throw LeaseLost(epoch: epoch) }

@@ -61,15 +61,15 @@ public struct PlyApp: Sendable {
         let storage = Storage.postgres(
             client: client, lanes: database.connectionConfiguration(), configuration: self.engine, fence: fence,
             logger: logger)
+        guard let writer = storage.databaseWriter else { preconditionFailure("PostgreSQL storage has a writer") }
         let leaseService = lease.map {
             LeaseService(
                 lease: PrimaryLease(client: client, holder: $0.holder, timing: $0.timing, logger: self.logger),
-                fence: fence, logger: self.logger)
+                fence: fence, logger: self.logger, unreachable: { await writer.databaseUnreachable($0) })
         }
         let engine = try await Engine(
             storage: storage, configuration: self.engine, logger: logger, now: clock ?? { Date() })
         onEngine(engine)
-        guard let writer = storage.databaseWriter else { preconditionFailure("PostgreSQL storage has a writer") }
         let logger = self.logger
         let (schemaReady, ready) = AsyncStream<Void>.makeStream()
         let listener = LineServer(

@@ -53,6 +53,31 @@ struct HealthTests {
         try await holder.close()
     }
 
+    /// An idle server learns of an outage from its lease's renewals: with no write to fail,
+    /// `/healthz` says `database down` while the database is stopped, and `ok` once it is back.
+    @Test func anIdleServerReportsTheDatabaseDown() async throws {
+        let cluster = try await PrivateCluster.make()
+        let port = freePort(), http = freePort()
+        let p = try serveProcess(
+            port: port, databaseURL: "\(try cluster.url)",
+            environment: ["PLY_HTTP_PORT": String(http), "PLY_LEASE": "1", "PLY_FAILOVER_SECONDS": "2"])
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer {
+            p.terminateAndWait()
+        }
+        try #require(try await isListening(port: port), "the server came up")
+        #expect(await Self.health(http).map { $0 == (200, "ok\n") } == true)
+        try await cluster.stop()
+        let down = try await Self.health(http, becomes: (503, "database down\n"))
+        #expect(down.map { $0 == (503, "database down\n") } == true, "\(String(describing: down))")
+        try await cluster.start()
+        let back = try await Self.health(http, becomes: (200, "ok\n"))
+        #expect(back.map { $0 == (200, "ok\n") } == true, "\(String(describing: back))")
+        p.terminateAndWait()
+        await cluster.remove()
+    }
+
     /// A stop waiting on a move's slow `COMMIT`: meanwhile `/healthz` says so, and a new
     /// WebSocket or HTTP request is not taken.
     @Test func shuttingDownWhileAStopDrains() async throws {

@@ -438,6 +438,11 @@ public actor DatabaseWriter {
         fence.lose()
     }
 
+    /// Another path to the database (the lease's renewal) could not reach it: as after a
+    /// write that could not, critical writes fail fast and `/healthz` says `database down`
+    /// until a probe finds it again. An idle server learns of an outage this way.
+    public func databaseUnreachable(_ error: any Error) { noteFailure(error) }
+
     private func noteFailure(_ error: any Error) {
         // A server-side refusal (constraint, syntax) means the database is up.
         if serverRefusal(in: error) != nil { return }
