@@ -137,6 +137,7 @@ public enum ColdBench {
             return try await client.withConnection { conn in
                 let existingMatches = try await count(ColdSeed.countMatchesSQL, on: conn, logger: logger)
                 let existingPlayers = try await count(ColdSeed.countPlayersSQL, on: conn, logger: logger)
+                try await conn.query(PostgresQuery(unsafeSQL: ColdSeed.makePublicSQL), logger: logger)
                 let statements = ColdSeed.statements(
                     matches: matches, existingMatches: existingMatches, existingPlayers: existingPlayers)
                 guard !statements.isEmpty else { return 0 }

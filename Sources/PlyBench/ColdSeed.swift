@@ -23,7 +23,16 @@ public enum ColdSeed {
     /// A year: the longest `turn_seconds` allowed, so waiting matches do not time out
     /// between runs.
     public static let turnSeconds = 31_536_000
-    public static let settings = #"{"side":"first","turn_seconds":31536000}"#
+    /// Public, so that the bench's reader, a player of none of them, may read them (`MATCH`
+    /// of a private match is for its players).
+    public static let settings = #"{"side":"first","turn_seconds":31536000,"public":true}"#
+    /// Makes public the active matches of a seed made before they were (a cluster kept
+    /// between runs); nothing once they are.
+    public static let makePublicSQL = """
+        UPDATE matches SET settings = (settings::jsonb || '{"public":true}')::json
+        WHERE id >= '\(matchPrefix)' AND id < 'cold-n' AND id LIKE 'cold-m%' AND status = 'active'
+          AND NOT (settings::jsonb ? 'public')
+        """
 
     public static func matchID(_ n: Int) -> String { matchPrefix + String(n) }
     public static func playerID(_ n: Int) -> String { playerPrefix + String(n) }

@@ -51,7 +51,10 @@ public struct HonestPlayers: Sendable {
     private func playMatch(
         _ a: PlyClient, _ b: PlyClient, opponent: String, until deadline: ContinuousClock.Instant
     ) async throws -> (String, [String]) {
-        let created = try await retrying(a, until: deadline) { try await a.callObject("CHALLENGE \(opponent) reversi {\"side\":\"first\"}") }
+        // Public, so that `verify`'s checker, a player of none of them, may read them back.
+        let created = try await retrying(a, until: deadline) {
+            try await a.callObject(#"CHALLENGE \#(opponent) reversi {"side":"first","public":true}"#)
+        }
         let match = created["match"]?.stringValue ?? ""
         _ = try await retrying(b, until: deadline) { try await b.call("ACCEPT \(match)") }
         var acked: [String] = []

@@ -98,7 +98,8 @@ struct CrashTests {
             let b = try await TestClient.connect(port: port)
             _ = try await a.authDevice("crash-a\(i)-\(UUID().uuidString)")
             let bo = try await b.authDevice("crash-b\(i)-\(UUID().uuidString)")
-            let m = try await a.ok("CHALLENGE \(bo.player) reversi {\"side\":\"first\"}")
+            // Public: the reader after the restart plays none of them.
+            let m = try await a.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first","public":true}"#)
             let id = try #require(m["match"]?.stringValue)
             try await b.ok("ACCEPT \(id)")
             pairs.append(Pair(a: a, b: b, match: id))

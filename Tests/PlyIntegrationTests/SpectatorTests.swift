@@ -46,6 +46,42 @@ struct SpectatorTests {
         try await server.stop()
     }
 
+    /// What may not be watched may not be read either: a stranger walking the sequential
+    /// match ids gets `forbidden` from `MATCH`, `LEGAL` and `RECORD` on a private invitation
+    /// and on the match it became, until it is over; its players, and anyone on a public
+    /// match, read them.
+    @Test func privateMatchesAreNotReadByStrangers() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh())
+        let (stranger, _) = try await server.player("reader")
+        let (inviter, _) = try await server.player("private-inviter")
+        let (invitee, i) = try await server.player("private-invitee")
+        let invitation = try #require(
+            try await inviter.ok(#"CHALLENGE \#(i.player) reversi {"side":"first"}"#)["match"]?.stringValue)
+        func refused(_ match: String) async throws {
+            for verb in ["MATCH", "LEGAL", "RECORD"] { try await stranger.err("\(verb) \(match)", "forbidden") }
+        }
+        try await refused(invitation)
+        #expect(try await invitee.ok("MATCH \(invitation)")["status"]?.stringValue == "invited")
+        try await invitee.ok("ACCEPT \(invitation)")
+        try await inviter.ok("MOVE \(invitation) 1 f5")
+        try await refused(invitation)
+        for c in [inviter, invitee] {
+            #expect(try await c.ok("MATCH \(invitation)")["moves"]?.arrayValue?.count == 1)
+            #expect(try await c.ok("LEGAL \(invitation)").arrayValue?.isEmpty == false)
+            try await c.ok("RECORD \(invitation)")
+        }
+
+        let publicTable = try await server.table("reversi", settings: Table.publicSettings)
+        #expect(try await stranger.ok("MATCH \(publicTable.match)")["status"]?.stringValue == "active")
+        #expect(try await stranger.ok("LEGAL \(publicTable.match)").arrayValue?.isEmpty == false)
+        try await stranger.ok("RECORD \(publicTable.match)")
+
+        try await invitee.ok("RESIGN \(invitation)")
+        #expect(try await stranger.ok("MATCH \(invitation)")["status"]?.stringValue == "finished")
+        try await stranger.ok("RECORD \(invitation)")
+        try await server.stop()
+    }
+
     /// Twenty strangers times five lines put a hundred chat lines on a player's screen. Now
     /// watchers talk among themselves: the players never see the spectators' room.
     @Test func spectatorsTalkInTheirOwnRoom() async throws {

@@ -141,7 +141,16 @@ public actor Match {
         return s.describe(names: await env.players.names(of: s.participants), now: env.now())
     }
 
-    func legalMoves() throws(PlyError) -> [String] { try state.legalMoves() }
+    /// The whole match for `reader`, who must be a player of it or one who may watch it.
+    func describe(for reader: String) async throws -> JSONObject {
+        try state.checkReader(reader)
+        return await describe()
+    }
+
+    func legalMoves(for reader: String) throws(PlyError) -> [String] {
+        try state.checkReader(reader)
+        return try state.legalMoves()
+    }
 
     // MARK: requests
 

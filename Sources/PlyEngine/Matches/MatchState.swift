@@ -105,6 +105,13 @@ struct MatchState: Sendable {
         return true
     }
 
+    /// Whether `player` may read the match (`MATCH`, `LEGAL`, `RECORD`): its players and
+    /// whoever may watch it. A private invitation, and the match it became, is `forbidden`
+    /// to anyone else until it is over.
+    func checkReader(_ player: String) throws(PlyError) {
+        if !isParticipant(player) { _ = try admitsWatcher(player) }
+    }
+
     /// The whole match, as `MATCH` shows it; `names` by player id.
     func describe(names: [String: String], now: Date = Date()) -> JSONObject {
         var o = MatchJSON.header(row, rules: rules, names: names)

@@ -114,14 +114,14 @@ extension PlayerSession {
         let me = try me()
         switch command {
         case .match(let id):
-            return .ok(.object(try await existingMatch(id).describe()))
+            return .ok(.object(try await existingMatch(id).describe(for: me.id)))
         case .move(let id, let ply, let text):
             return .ok(.object(try await onMatch(id) { try await $0.move(by: me.id, connection: connectionID, ply: ply, text: text) }))
         case .legal(let id):
-            return .ok(.array(try await existingMatch(id).legalMoves().map { .string($0) }))
+            return .ok(.array(try await existingMatch(id).legalMoves(for: me.id).map { .string($0) }))
         case .record(let id):
             // Whoever may read the match with MATCH may read its record.
-            let match = try await existingMatch(id).describe()
+            let match = try await existingMatch(id).describe(for: me.id)
             do {
                 return .ok(.object(try GameRecords.write(GameRecords.recordedGame(match: match)).json))
             } catch {

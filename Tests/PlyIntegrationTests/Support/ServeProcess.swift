@@ -84,13 +84,14 @@ private final class KilledFlag: Sendable {
 }
 
 /// Two players logged in on a server at `port` and a Reversi match between them (the
-/// first plays first), ready for its first move.
+/// first plays first), ready for its first move; public, so that a reader after a restart
+/// may read it back.
 func openTable(port: Int, label: String) async throws -> (first: TestClient, second: TestClient, match: String) {
     let first = try await TestClient.connect(port: port)
     let second = try await TestClient.connect(port: port)
     _ = try await first.authDevice("\(label)-a-\(UUID().uuidString)")
     let bo = try await second.authDevice("\(label)-b-\(UUID().uuidString)")
-    let id = try #require(try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first"}"#)["match"]?.stringValue)
+    let id = try #require(try await first.ok(#"CHALLENGE \#(bo.player) reversi {"side":"first","public":true}"#)["match"]?.stringValue)
     try await second.ok("ACCEPT \(id)")
     return (first, second, id)
 }
