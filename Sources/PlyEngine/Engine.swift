@@ -389,11 +389,15 @@ actor AuthGuard {
     /// Whether a code may be mailed to `player`'s address (3 an hour), counting it if so.
     func mayMailCode(_ player: String) -> Bool { codesMailed.admit(player, now: now) }
 
-    /// Whether `player` may file another report this hour.
-    func mayReport(_ player: String) -> Bool { reports.allows(player, now: now) }
+    /// Admits a report by `player`, counted from its start, so reports sent at once on many
+    /// connections meet the hourly limit before any is filed; nil past it. `withdrawReport`
+    /// takes back one that was not filed.
+    func beginReport(_ player: String) -> Double? {
+        let t = now
+        return reports.admit(player, now: t) ? t : nil
+    }
 
-    /// A report was filed.
-    func reported(by player: String) { reports.record(player, now: now) }
+    func withdrawReport(_ player: String, startedAt t: Double) { reports.withdraw(player, recordedAt: t) }
 }
 
 /// Server-wide counters for `STATS`, updated without an actor hop on the request path.

@@ -249,6 +249,27 @@ struct FairPlayTests {
         try await server.stop()
     }
 
+    /// Invitations sent at once by many accounts meet the cap on invitations waiting for one
+    /// player: each counts those still being made (before, each read the stored count alone,
+    /// and ten of forty got through a cap of four).
+    @Test func invitationsSentAtOnceMeetTheCap() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database) { $0.engine.maximumInvitationsReceived = 4 }
+        let (_, target) = try await server.player("crowded")
+        var senders: [TestClient] = []
+        for n in 0..<16 { senders.append(try await server.player("crowder\(n)").0) }
+        for c in senders { try await c.send("CHALLENGE \(target.player) reversi") }
+        var replies: [String] = []
+        for c in senders { replies.append(try await c.reply()) }
+        let made = replies.filter { $0.hasPrefix("OK") }.count
+        #expect(made >= 1 && made <= 4, "\(made) made: \(replies)")
+        #expect(replies.allSatisfy { $0.hasPrefix("OK") || $0.hasPrefix("ERR rate_limited") }, "\(replies)")
+        let waiting = try await query(
+            database, "SELECT id FROM matches WHERE invitee = '\(target.player)' AND status = 'invited'")
+        #expect(waiting.count == made)
+        try await server.stop()
+    }
+
     /// 100 parallel wrong passwords gave 64 real checks before `rate_limited`. Now password
     /// attempts count from their start, so at most the per-address limit are checked; and
     /// the limit applies to passwords only, so device and session logins from that address

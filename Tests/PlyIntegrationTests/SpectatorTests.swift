@@ -171,6 +171,39 @@ struct SpectatorTests {
         try await server.stop()
     }
 
+    /// The caps on blocks and on reports an hour hold for requests sent at once on many
+    /// connections of one player: each counts before it is stored (before, 19 of 20 blocks
+    /// and 20 of 20 reports got through a cap of 2).
+    @Test func blocksAndReportsSentAtOnceMeetTheirCaps() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database) {
+            $0.engine.maximumBlocks = 2
+            $0.engine.maximumReportsPerHour = 2
+        }
+        let (me, m) = try await server.player("parallel-blocker")
+        var others: [String] = []
+        for n in 0..<10 { others.append(try await server.player("parallel-other\(n)").1.player) }
+        var connections: [TestClient] = [me]
+        for _ in 1..<10 {
+            let c = try await server.client()
+            try await c.ok("AUTH SESSION \(m.session)")
+            connections.append(c)
+        }
+        for verb in ["BLOCK", "REPORT"] {
+            for (c, other) in zip(connections, others) {
+                try await c.send(verb == "BLOCK" ? "BLOCK \(other)" : "REPORT \(other) spam")
+            }
+            var replies: [String] = []
+            for c in connections { replies.append(try await c.reply()) }
+            #expect(replies.filter { $0.hasPrefix("OK") }.count == 2, "\(verb): \(replies)")
+            #expect(replies.filter { $0.hasPrefix("ERR rate_limited") }.count == 8, "\(verb): \(replies)")
+        }
+        #expect(try await me.ok("BLOCKS").arrayValue?.count == 2)
+        let stored = try await query(database, "SELECT id FROM reports WHERE reporter = '\(m.player)'")
+        #expect(stored.count == 2)
+        try await server.stop()
+    }
+
     /// Reports go to the operators: one open report per reporter and player, a limit per
     /// hour, never about oneself.
     @Test func reportsAreFiledOncePerPair() async throws {

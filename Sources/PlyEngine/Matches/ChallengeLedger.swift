@@ -32,6 +32,8 @@ final class ChallengeLedger: Sendable {
         /// Bumped by every release and forget, so a read from the database that a release
         /// overtook is not loaded over it.
         var generation: [String: Int] = [:]
+        /// Invitations to each player being made now: counted and not yet stored.
+        var inFlightTo: [String: Int] = [:]
     }
     private let state: Mutex<State>
     let limits: ChallengeLimits
@@ -46,6 +48,25 @@ final class ChallengeLedger: Sendable {
     }
 
     static func invitation(_ invitee: String, _ game: String) -> String { invitee + " " + game }
+
+    /// An invitation to `invitee` is being made: returns how many others to them were in
+    /// flight, taken before the caller reads the stored count. Each invitation is then counted
+    /// by the read (stored before it), by this figure (in flight at it), or sees this one in
+    /// its own figure (started after it), so parallel invitations cannot all pass a cap
+    /// that each read alone. Call `invitationDone` when the insert has ended either way.
+    func invitationStarting(to invitee: String) -> Int {
+        state.withLock { s in
+            defer { s.inFlightTo[invitee, default: 0] += 1 }
+            return s.inFlightTo[invitee, default: 0]
+        }
+    }
+
+    func invitationDone(to invitee: String) {
+        state.withLock { s in
+            let n = s.inFlightTo[invitee, default: 1] - 1
+            s.inFlightTo[invitee] = n > 0 ? n : nil
+        }
+    }
 
     /// Where the player's figures stand before a read from the database; `load` takes the
     /// read only if nothing was released meanwhile.

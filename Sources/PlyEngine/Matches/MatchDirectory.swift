@@ -95,10 +95,13 @@ public actor MatchDirectory {
     /// `ChallengeLedger` counts them).
     func challenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings) async throws -> Match {
         try await reserveChallenge(from: creator, to: invitee, game: rules.id)
+        let othersInFlight = invitee.map { env.challenges.invitationStarting(to: $0) }
+        defer { if let invitee { env.challenges.invitationDone(to: invitee) } }
         do {
             // Past the cap only players who played the invitee before get through: strangers
             // filling it cannot keep the invitee's opponents out.
-            if let invitee, try await safety.waitingInvitations(for: invitee) >= env.challenges.limits.maximumInvitationsReceived,
+            if let invitee, let othersInFlight,
+                try await safety.waitingInvitations(for: invitee) + othersInFlight >= env.challenges.limits.maximumInvitationsReceived,
                 try await !safety.havePlayed(creator, invitee)
             {
                 throw PlyError(.rateLimited, "\(invitee) has too many invitations waiting; try later")

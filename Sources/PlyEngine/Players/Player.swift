@@ -353,6 +353,17 @@ public actor Player {
         if on { blocked.insert(other) } else { blocked.remove(other) }
     }
 
+    enum BlockReservation { case reserved, already, full }
+
+    /// Counts a block of `other` before it is stored, so blocks sent at once on many
+    /// connections meet `limit` together; the caller takes it back if the store fails.
+    func reserveBlock(_ other: String, limit: Int) -> BlockReservation {
+        if blocked.contains(other) { return .already }
+        guard blocked.count < limit else { return .full }
+        blocked.insert(other)
+        return .reserved
+    }
+
     func setBot(_ on: Bool) { bot = on }
     var isBot: Bool { bot }
     var isDeleted: Bool { deleted }

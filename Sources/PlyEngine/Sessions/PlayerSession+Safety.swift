@@ -18,11 +18,19 @@ extension PlayerSession {
     func block(_ id: String) async throws -> Reply {
         let me = try me()
         _ = try await otherPlayer(id, me: me, what: "block")
-        if await !me.hasBlocked(id) {
-            let limit = engine.configuration.maximumBlocks
-            guard await me.blockCount < limit else { throw PlyError(.rateLimited, "at most \(limit) players may be blocked") }
-            try await engine.safety.block(me.id, id)
-            await me.setBlocked(id, true)
+        let limit = engine.configuration.maximumBlocks
+        switch await me.reserveBlock(id, limit: limit) {
+        case .full:
+            throw PlyError(.rateLimited, "at most \(limit) players may be blocked")
+        case .reserved:
+            do {
+                try await engine.safety.block(me.id, id)
+            } catch {
+                await me.setBlocked(id, false)
+                throw error
+            }
+        case .already:
+            break
         }
         for match in try await engine.safety.invitations(from: id, to: me.id) {
             try await engine.onMatch(match) { try await $0.withdrawChallenge() }
@@ -41,17 +49,19 @@ extension PlayerSession {
     func report(_ id: String, text: String) async throws -> Reply {
         let me = try me()
         _ = try await otherPlayer(id, me: me, what: "report")
-        guard await engine.authGuard.mayReport(me.id) else {
+        guard let started = await engine.authGuard.beginReport(me.id) else {
             throw PlyError(.rateLimited, "at most \(engine.configuration.maximumReportsPerHour) reports an hour")
         }
+        let report: String
         do {
-            let report = try await engine.safety.fileReport(by: me.id, about: id, text: text)
-            await engine.authGuard.reported(by: me.id)
-            logger.notice("report filed", metadata: ["report": "\(report)", "reported": "\(id)"])
-            return .ok(["report": .string(report)])
-        } catch ReportRefusal.alreadyOpen {
-            throw PlyError.conflict("you have an open report on \(id) already")
+            report = try await engine.safety.fileReport(by: me.id, about: id, text: text)
+        } catch {
+            await engine.authGuard.withdrawReport(me.id, startedAt: started)
+            if case ReportRefusal.alreadyOpen = error { throw PlyError.conflict("you have an open report on \(id) already") }
+            throw error
         }
+        logger.notice("report filed", metadata: ["report": "\(report)", "reported": "\(id)"])
+        return .ok(["report": .string(report)])
     }
 
     /// The most of `EXPORT`'s matches one reply carries, in bytes of JSON (a reply must fit the
