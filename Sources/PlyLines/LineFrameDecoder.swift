@@ -13,10 +13,20 @@ public enum LineFrame: Sendable {
 /// buffer: a client that sends more than the read-ahead limit in one burst has the rest
 /// wait as bytes (at most one read's worth) instead of as queued requests.
 public final class LineGate {
-    public var isOpen = true
+    public private(set) var isOpen = true
     /// Set when the input ended while the gate was shut: what is left to frame.
     public var heldAtEnd: HeldInput?
+    /// Called when the gate opens, for framing that holds whole lines itself (a WebSocket's
+    /// frames, decoded a read at a time) to hand them on.
+    public var onOpen: (() -> Void)?
     public init() {}
+
+    public func shut() { isOpen = false }
+
+    public func open() {
+        isOpen = true
+        onOpen?()
+    }
 }
 
 /// Splits bytes into lines with a bound on length, before any Swift string is built. A line

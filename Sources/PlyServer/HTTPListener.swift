@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import PlyEngine
+import PlyLines
 import PlyStore
 import Synchronization
 
@@ -56,14 +57,15 @@ extension LineServer {
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
+                                let gate = LineGate()
                                 try channel.pipeline.syncOperations.addHandlers(
                                     // A message split into fragments is put back together (at most
                                     // 64 of them, within the frame limit) before it is a line.
                                     NIOWebSocketFrameAggregator(
                                         minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                                         maxAccumulatedFrameSize: configuration.maximumUnterminatedBytes),
-                                    WebSocketLineCodec(maximumLineBytes: configuration.maximumLineBytes),
-                                    SessionHandler(server: self, admitted: true))
+                                    WebSocketLineCodec(maximumLineBytes: configuration.maximumLineBytes, gate: gate),
+                                    SessionHandler(server: self, gate: gate, admitted: true))
                             }
                         })
                     try pipeline.configureHTTPServerPipeline(

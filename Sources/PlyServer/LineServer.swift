@@ -387,12 +387,12 @@ final class SessionHandler: ChannelDuplexHandler {
 
     private func pauseReading() {
         readingPaused = true
-        gate.isOpen = false
+        gate.shut()
     }
 
     private func resumeReading() {
         readingPaused = false
-        gate.isOpen = true
+        gate.open()
         // Lines held back in the framing's buffer go first: an empty read makes it decode.
         context?.pipeline.syncOperations.fireChannelRead(NIOAny(ByteBuffer()))
         frameHeldInput()

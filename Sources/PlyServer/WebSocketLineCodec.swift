@@ -8,7 +8,10 @@ import PlyLines
 /// connection with code 1003 (unacceptable data), a broken fragmented message (a new message
 /// before the last one ended, too many or too small fragments) with 1002 (protocol error);
 /// a close from the session sends a close frame (1000) first. Fragments arrive here joined
-/// (`NIOWebSocketFrameAggregator` in front).
+/// (`NIOWebSocketFrameAggregator` in front). While the session's `LineGate` is shut (it is
+/// behind by the read-ahead limit) the lines of frames already decoded wait here, as a line
+/// port's wait as bytes, and go on when it opens; reading stops meanwhile, so what waits is
+/// at most one read's worth.
 final class WebSocketLineCodec: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = LineFrame
@@ -17,18 +20,49 @@ final class WebSocketLineCodec: ChannelDuplexHandler {
 
     private let maximumLineBytes: Int
     private var closeSent = false
+    private let gate: LineGate
+    /// Lines that came while the gate was shut.
+    private var held = CircularBuffer<LineFrame>()
+    private var context: ChannelHandlerContext?
 
-    init(maximumLineBytes: Int) { self.maximumLineBytes = maximumLineBytes }
+    init(maximumLineBytes: Int, gate: LineGate) {
+        self.maximumLineBytes = maximumLineBytes
+        self.gate = gate
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        gate.onOpen = { [weak self] in self?.handOn() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        gate.onOpen = nil
+        self.context = nil
+    }
+
+    /// Hands on the lines held, for as long as the gate stays open.
+    private func handOn() {
+        guard let context else { return }
+        while gate.isOpen, let line = held.popFirst() { context.fireChannelRead(wrapInboundOut(line)) }
+    }
+
+    private func take(_ line: LineFrame, context: ChannelHandlerContext) {
+        if gate.isOpen && held.isEmpty {
+            context.fireChannelRead(wrapInboundOut(line))
+        } else {
+            held.append(line)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
             var line = frame.unmaskedData
-            guard line.readableBytes <= maximumLineBytes else { return context.fireChannelRead(wrapInboundOut(.tooLong)) }
+            guard line.readableBytes <= maximumLineBytes else { return take(.tooLong, context: context) }
             // One frame is one line: a newline inside it would smuggle in a second request.
             if let nl = line.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) { line.moveWriterIndex(to: nl) }
-            context.fireChannelRead(wrapInboundOut(.line(line)))
+            take(.line(line), context: context)
         case .binary:
             sendClose(context, .unacceptableData, promise: nil)
         case .ping:

@@ -199,7 +199,37 @@ struct SafeguardTests {
         // rest of the suite.
         let refused = try await burst.reply(timeout: .seconds(90))
         #expect(refused.hasPrefix("ERR unauthenticated"), "\(refused)")
-        #expect(during > 1 && during < 1000, "requests taken while the first was running: \(during)")
+        #expect(during > 1 && during < 200, "requests taken while the first was running: \(during)")
+        for i in 0..<5000 {
+            let r = try await burst.reply()
+            if r != "OK" {
+                Issue.record("PING \(i) was answered \(r.prefix(60))")
+                break
+            }
+        }
+        try await server.stop()
+    }
+
+    /// The same burst as WebSocket frames in one write: the frames decoded from a read wait
+    /// in front of the session while it is behind (before, the session took about 500 of
+    /// them), and all are answered in the end.
+    @Test func aWebSocketBurstPastTheReadAheadLimitWaits() async throws {
+        let server = try await TestServer.start {
+            $0.engine.passwordCost = .init(rounds: 1 << 17, blockSize: 8, parallelism: 1)
+            $0.server.httpPort = 0
+        }
+        let (observer, _) = try await server.player("observer")
+        let before = try #require(try await observer.ok("STATS")["requests"]?.intValue)
+        let burst = try await WebSocketTestClient.connect(port: try #require(server.httpPort))
+        burst.sendBurst(
+            ["AUTH EMAIL nobody-\(UUID().uuidString.prefix(8))@example.com not-the-password"] + Array(repeating: "PING", count: 5000))
+        try await Task.sleep(for: .milliseconds(150))  // the server reads the burst meanwhile
+        let during = try #require(try await observer.ok("STATS")["requests"]?.intValue) - before
+        let early = try? await burst.reply(timeout: .zero)
+        try #require(early == nil, "the password check ended before the count: \(early ?? "")")
+        let refused = try await burst.reply(timeout: .seconds(90))
+        #expect(refused.hasPrefix("ERR unauthenticated"), "\(refused)")
+        #expect(during > 1 && during < 200, "requests taken while the first was running: \(during)")
         for i in 0..<5000 {
             let r = try await burst.reply()
             if r != "OK" {

@@ -70,7 +70,7 @@ import Testing
         let c = EmbeddedChannel()
         try c.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(LineFrameDecoder(maximumLineBytes: 16, maximumUnterminatedBytes: 64, gate: gate)))
-        gate.isOpen = false
+        gate.shut()
         try c.writeInbound(ByteBuffer(string: "ONE\nTWO\n" + String(repeating: "x", count: 20) + "\nLAST"))
         #expect(try frames(c) == [])
         c.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
@@ -85,7 +85,7 @@ import Testing
         }
         // Still shut: nothing is framed.
         #expect(try held.decoder.splitLast(&held.bytes, emit: emit) == false)
-        gate.isOpen = true
+        gate.open()
         #expect(try held.decoder.splitLast(&held.bytes, emit: emit) == true)
         #expect(out == ["ONE", "TWO", "<too long>", "LAST"])
         #expect(held.bytes.readableBytes == 0)

@@ -56,6 +56,14 @@ final class WebSocketTestClient: Sendable {
 
     func send(_ line: String) async throws { try await sendFrame(.text, Array(line.utf8)) }
 
+    /// Sends each line as a text frame, all in one write.
+    func sendBurst(_ lines: [String]) {
+        for line in lines {
+            channel.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: line)), promise: nil)
+        }
+        channel.flush()
+    }
+
     func reply(timeout: Duration = .seconds(10)) async throws -> String {
         try await lines.pop(timeout: timeout, where: { !$0.hasPrefix("EVENT ") })
     }
