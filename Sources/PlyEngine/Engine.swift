@@ -309,6 +309,9 @@ actor AuthGuard {
     /// Wrong email confirmation codes per player, and codes mailed per player.
     private var codes = AttemptLimiter(limit: 10, window: 900)
     private var codesMailed = AttemptLimiter(limit: 3, window: 3600)
+    /// `LINK EMAIL`s answered "belongs to another account", per player and per client address.
+    private var emailsTaken = AttemptLimiter(limit: 10, window: 3600)
+    private var emailsTakenPerAddress = AttemptLimiter(limit: 30, window: 3600)
     private let start = ContinuousClock.now
 
     init(_ c: EngineConfiguration) {
@@ -369,6 +372,23 @@ actor AuthGuard {
 
     func withdrawNewAccount(address: String, at t: Double) {
         newAccounts?.withdraw(address, recordedAt: t)
+    }
+
+    /// Admits a `LINK EMAIL`, counted from its start against `player` (10 an hour) and
+    /// `address` (30 an hour), so that tries at once meet the limits together; nil past one.
+    /// Only a try that found the address taken keeps counting (`withdrawEmailLink` takes back
+    /// the others): each such answer tells whether an address is registered.
+    func beginEmailLink(player: String, address: String) -> Double? {
+        let t = now
+        guard emailsTaken.allows(player, now: t), emailsTakenPerAddress.allows(address, now: t) else { return nil }
+        emailsTaken.record(player, now: t)
+        emailsTakenPerAddress.record(address, now: t)
+        return t
+    }
+
+    func withdrawEmailLink(player: String, address: String, at t: Double) {
+        emailsTaken.withdraw(player, recordedAt: t)
+        emailsTakenPerAddress.withdraw(address, recordedAt: t)
     }
 
     /// Whether `player` may export their data again (10 times an hour), counting it if so.

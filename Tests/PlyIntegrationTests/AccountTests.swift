@@ -64,6 +64,34 @@ struct AccountTests {
         try await server.stop()
     }
 
+    /// `LINK EMAIL` answers `conflict` for an address another account holds, which tells
+    /// whether the address is registered: ten such answers an hour per player and thirty per
+    /// client address, then `rate_limited`. An account that has an email learns nothing, and
+    /// another address is not held back.
+    @Test func probingWhichEmailsAreRegisteredIsLimited() async throws {
+        let server = try await TestServer.start()
+        let (owner, _) = try await server.player("registered-owner")
+        let taken = "registered-\(UUID().uuidString.prefix(8))@example.com"
+        try await owner.ok("LINK EMAIL \(taken) correct-horse-battery")
+        try await owner.err("LINK EMAIL someone-\(UUID().uuidString.prefix(8))@example.com whatever-pass", "conflict")
+        var probers: [TestClient] = []
+        for n in 0..<3 {
+            let (c, _) = try await server.player("prober\(n)")
+            for _ in 0..<10 { try await c.err("LINK EMAIL \(taken) whatever-pass", "conflict") }
+            probers.append(c)
+        }
+        try await probers[0].err("LINK EMAIL \(taken) whatever-pass", "rate_limited")  // the player's ten
+        let (fourth, _) = try await server.player("prober3")
+        try await fourth.err("LINK EMAIL \(taken) whatever-pass", "rate_limited")  // the address's thirty
+        try await fourth.err("LINK EMAIL free-\(UUID().uuidString.prefix(8))@example.com whatever-pass", "rate_limited")
+        let elsewhere = try await TestClient.connect(port: server.port, source: "127.0.0.2")
+        _ = try await elsewhere.authDevice("prober-elsewhere-\(UUID().uuidString)")
+        try await elsewhere.err("LINK EMAIL \(taken) whatever-pass", "conflict")
+        let free = "free-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        #expect(try await elsewhere.ok("LINK EMAIL \(free) whatever-pass")["email"]?.stringValue == free)
+        try await server.stop()
+    }
+
     @Test func failedLoginsAreRateLimitedPerConnectionAndPerAccount() async throws {
         let server = try await TestServer.start { app in
             app.engine.authFailuresPerConnection = 3

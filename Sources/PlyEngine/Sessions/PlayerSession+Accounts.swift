@@ -188,24 +188,39 @@ extension PlayerSession {
 
     func linkEmail(_ email: String, _ password: String) async throws -> Reply {
         guard let player else { throw PlyError.unauthenticated("log in first") }
-        // The cheap refusals first: hashing costs tens of milliseconds and 16 MiB.
-        if let owner = try await engine.accounts.emailLogin(email)?.player, owner != player.id {
-            throw PlyError.conflict("that email belongs to another account")
-        }
+        // The cheap refusals first: hashing costs tens of milliseconds and 16 MiB. An account
+        // with an email learns nothing about other addresses.
         if try await engine.accounts.email(of: player.id) != nil {
             throw PlyError.conflict("this account already has an email")
         }
-        let hash = try await engine.passwords.hash(password)
+        // "Belongs to another account" tells whether an address is registered: such answers
+        // are limited per player and per client address (`AuthGuard.beginEmailLink`).
+        guard let started = await engine.authGuard.beginEmailLink(player: player.id, address: remoteAddress) else {
+            throw PlyError(.rateLimited, "too many emails that belong to other accounts tried; retry later")
+        }
+        var taken = false
         let confirming = engine.configuration.emailConfirmation
         do {
-            try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash, confirmed: !confirming)
-        } catch .conflict(.takenByAnother) {
-            throw PlyError.conflict("that email belongs to another account")
-        } catch .conflict(.alreadyLinked) {
-            throw PlyError.conflict("this account already has an email")
-        } catch .other(let e) {
-            throw e
+            if let owner = try await engine.accounts.emailLogin(email)?.player, owner != player.id {
+                taken = true
+                throw PlyError.conflict("that email belongs to another account")
+            }
+            let hash = try await engine.passwords.hash(password)
+            do {
+                try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash, confirmed: !confirming)
+            } catch .conflict(.takenByAnother) {
+                taken = true
+                throw PlyError.conflict("that email belongs to another account")
+            } catch .conflict(.alreadyLinked) {
+                throw PlyError.conflict("this account already has an email")
+            } catch .other(let e) {
+                throw e
+            }
+        } catch {
+            if !taken { await engine.authGuard.withdrawEmailLink(player: player.id, address: remoteAddress, at: started) }
+            throw error
         }
+        await engine.authGuard.withdrawEmailLink(player: player.id, address: remoteAddress, at: started)
         guard confirming else { return .ok(["player": .string(player.id), "email": .string(email)]) }
         // The login works at once; alerts wait for the code. A code that does not go out (the
         // address had its codes today, or the database failed) is asked for again with
