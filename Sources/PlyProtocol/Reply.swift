@@ -76,6 +76,9 @@ public struct NumberedEvent: Sendable {
         bodyIsEmpty = body.isEmpty
     }
 
+    /// About the bytes the event holds (its line without the number).
+    public var byteCount: Int { head.count }
+
     /// The line as `Event(type, body + ["seq": seq]).line` writes it.
     public func line(seq: Int) -> String {
         let key = bodyIsEmpty ? #""seq":"# : #","seq":"#

@@ -58,6 +58,27 @@ struct ResumeTests {
         try await server.stop()
     }
 
+    /// Events kept for resumes are bounded in bytes as well as in number: small events are
+    /// replayed, but a flood of large ones (a profile blob each time) keeps only the newest
+    /// 256 KiB, and a resume from before them is a resync. So one cheap account cannot make
+    /// the server hold megabytes of its own events.
+    @Test func eventsKeptForResumesAreBoundedInBytes() async throws {
+        let server = try await TestServer.start()
+        let (flooder, p) = try await server.player("large-events")
+        let start = try #require(try await server.client().ok("AUTH SESSION \(p.session)")["seq"]?.intValue)
+        for n in 0..<20 { try await flooder.ok(#"PROFILE SET {"n":\#(n)}"#) }
+        let small = try await server.client().ok("AUTH SESSION \(p.session) \(start)")
+        #expect(small["replayed"]?.intValue == 20, "small events are all kept: \(small)")
+        let blob = String(repeating: "x", count: 7000)
+        for n in 0..<40 { try await flooder.ok(#"PROFILE SET {"n":\#(n),"blob":"\#(blob)"}"#) }
+        let flooded = try await server.client().ok("AUTH SESSION \(p.session) \(start)")
+        #expect(flooded["resync"]?.boolValue == true, "the oldest went past 256 KiB: \(flooded)")
+        let now = try #require(flooded["seq"]?.intValue)
+        let recent = try await server.client().ok("AUTH SESSION \(p.session) \(now - 5)")
+        #expect(recent["replayed"]?.intValue == 5, "the newest are still kept: \(recent)")
+        try await server.stop()
+    }
+
     @Test func aSeqAheadOfTheServerAsksForResync() async throws {
         let server = try await TestServer.start()
         let t = try await server.table("reversi")

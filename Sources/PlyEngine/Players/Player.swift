@@ -46,11 +46,18 @@ public actor Player {
     /// that is sent it (now, or on a resume).
     private var recent: [(seq: Int, event: NumberedEvent, at: Date)] = []
     private var recentStart = 0
+    /// Bytes of the events kept (from `recentStart`), and of those dropped but not yet
+    /// removed from the array.
+    private var recentBytes = 0
+    private var droppedBytes = 0
     static let keepEvents = 256
     static let keepSeconds = 15.0 * 60
     static let seqStride = 16
     /// Bounds memory for a player flooded with events (a bot playing hundreds of games).
     static let hardLimit = 2048
+    /// Bounds it for one flooded with large events (a profile blob of 16 KiB each time):
+    /// past this many bytes the oldest go, and a resume from before them is a resync.
+    static let keepBytes = 256 * 1024
 
     /// Unread notifications, oldest first (the same as the database once flushed).
     private var unread: [NotificationRow]
@@ -210,6 +217,7 @@ public actor Player {
         let numbered = seq
         let now = Date()
         recent.append((numbered, event, now))
+        recentBytes += event.byteCount
         trimRecent(now: now)
         var line: String?
         for (cid, c) in connections where audience.includes(cid) {
@@ -222,14 +230,20 @@ public actor Player {
 
     private func trimRecent(now: Date = Date()) {
         let cutoff = now.addingTimeInterval(-Self.keepSeconds)
-        while recent.count - recentStart > Self.keepEvents,
-            recent[recentStart].at < cutoff || recent.count - recentStart > Self.hardLimit
+        while recent.count - recentStart > 1,
+            recentBytes > Self.keepBytes
+                || recent.count - recentStart > Self.keepEvents
+                    && (recent[recentStart].at < cutoff || recent.count - recentStart > Self.hardLimit)
         {
+            let bytes = recent[recentStart].event.byteCount
+            recentBytes -= bytes
+            droppedBytes += bytes
             recentStart += 1
         }
-        if recentStart > 1024 {
+        if recentStart > 1024 || droppedBytes > Self.keepBytes {
             recent.removeFirst(recentStart)
             recentStart = 0
+            droppedBytes = 0
         }
     }
 
