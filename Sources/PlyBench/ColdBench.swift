@@ -88,6 +88,11 @@ public enum ColdBench {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = options.serverArguments
+            // The reader reads thousands of stored matches from one account, past the budget
+            // a player has for that (unless the caller set one).
+            var environment = ProcessInfo.processInfo.environment
+            if environment["PLY_MAX_COLD_READS"] == nil { environment["PLY_MAX_COLD_READS"] = "0" }
+            p.environment = environment
             if let log = options.serverLog {
                 _ = FileManager.default.createFile(atPath: log, contents: nil)
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

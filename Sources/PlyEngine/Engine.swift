@@ -73,6 +73,12 @@ public struct EngineConfiguration: Sendable {
     public var maximumBlocks = 1000
     /// Reports one player may file per hour.
     public var maximumReportsPerHour = 20
+    /// Matches (`MATCH`, `LEGAL`, `RECORD`, `WATCH`) and players (`PROFILE`) not in memory
+    /// that one player may have read in from PostgreSQL per ten minutes, not counting matches
+    /// of their own; a client address four times as many. Match ids are sequential: without
+    /// it one account could pull every stored match into memory. 0 turns it off (load
+    /// generators).
+    public var maximumColdReads = 600
     /// Days of vacation a player may take per calendar year (`VACATION`).
     public var vacationDaysPerYear = 30
     /// How often the email digests a window held back are looked for.
@@ -309,6 +315,10 @@ actor AuthGuard {
     /// Wrong email confirmation codes per player, and codes mailed per player.
     private var codes = AttemptLimiter(limit: 10, window: 900)
     private var codesMailed = AttemptLimiter(limit: 3, window: 3600)
+    /// Reads of matches and players not in memory, per player and per client address
+    /// (nil when off).
+    private var coldReads: AttemptLimiter?
+    private var coldReadsPerAddress: AttemptLimiter?
     /// `LINK EMAIL`s answered "belongs to another account", per player and per client address.
     private var emailsTaken = AttemptLimiter(limit: 10, window: 3600)
     private var emailsTakenPerAddress = AttemptLimiter(limit: 30, window: 3600)
@@ -320,6 +330,10 @@ actor AuthGuard {
         tokenFailures = c.tokenFailuresPerIP > 0 ? AttemptLimiter(limit: c.tokenFailuresPerIP, window: c.authWindowSeconds) : nil
         newAccounts = c.newAccountsPerAddress > 0 ? AttemptLimiter(limit: c.newAccountsPerAddress, window: 3600) : nil
         reports = AttemptLimiter(limit: c.maximumReportsPerHour, window: 3600)
+        if c.maximumColdReads > 0 {
+            coldReads = AttemptLimiter(limit: c.maximumColdReads, window: 600)
+            coldReadsPerAddress = AttemptLimiter(limit: 4 * c.maximumColdReads, window: 600)
+        }
     }
 
     private var now: Double {
@@ -372,6 +386,23 @@ actor AuthGuard {
 
     func withdrawNewAccount(address: String, at t: Double) {
         newAccounts?.withdraw(address, recordedAt: t)
+    }
+
+    /// Admits a read of a match or player not in memory by `player` from `address`, counted
+    /// from its start (nil past the player's or the address's budget); `withdrawColdRead`
+    /// takes back one that found a match of the player's own.
+    func beginColdRead(player: String, address: String) -> Double? {
+        let t = now
+        guard coldReads != nil, coldReadsPerAddress != nil else { return t }
+        guard coldReads!.allows(player, now: t), coldReadsPerAddress!.allows(address, now: t) else { return nil }
+        coldReads!.record(player, now: t)
+        coldReadsPerAddress!.record(address, now: t)
+        return t
+    }
+
+    func withdrawColdRead(player: String, address: String, at t: Double) {
+        coldReads?.withdraw(player, recordedAt: t)
+        coldReadsPerAddress?.withdraw(address, recordedAt: t)
     }
 
     /// Admits a `LINK EMAIL`, counted from its start against `player` (10 an hour) and

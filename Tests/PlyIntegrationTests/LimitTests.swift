@@ -14,6 +14,44 @@ struct LimitTests {
         return (c, try await c.nextLine())
     }
 
+    /// Match ids are sequential, so one account could read every stored match into memory:
+    /// reads of matches and players not in memory are budgeted per player (3 here), while a
+    /// player's own matches do not count, and what is in memory costs nothing.
+    @Test func readsFromStorageAreBudgeted() async throws {
+        let database = try await TestDatabase.fresh()
+        var server = try await TestServer.start(database: database)
+        let (owner, o) = try await server.player("cold-owner")
+        let (partner, q) = try await server.player("cold-partner")
+        var matches: [String] = []
+        for _ in 0..<4 {
+            let m = try #require(try await owner.ok(#"CHALLENGE \#(q.player) reversi {"public":true}"#)["match"]?.stringValue)
+            try await partner.ok("ACCEPT \(m)")
+            matches.append(m)
+        }
+        let (_, r) = try await server.player("cold-reader")
+        let (_, x) = try await server.player("cold-other")
+        let (_, y) = try await server.player("cold-unseen")
+        try await server.stop()
+
+        // A restart: nothing is in memory.
+        server = try await TestServer.start(database: database) { $0.engine.maximumColdReads = 3 }
+        let reader = try await server.client()
+        try await reader.ok("AUTH SESSION \(r.session)")
+        try await reader.ok("MATCH \(matches[0])")
+        try await reader.ok("RECORD \(matches[1])")
+        try await reader.ok("WATCH \(matches[2])")
+        try await reader.err("MATCH \(matches[3])", "rate_limited")
+        try await reader.ok("MATCH \(matches[0])")  // in memory now: free
+        let me = try await server.client()
+        try await me.ok("AUTH SESSION \(o.session)")
+        for m in matches { try await me.ok("MATCH \(m)") }  // four of its own, the last read in now
+        try await me.ok("PROFILE \(x.player)")  // its budget is untouched
+        try await reader.ok("MATCH \(matches[3])")
+        try await reader.err("PROFILE \(y.player)", "rate_limited")
+        try await reader.ok("PROFILE \(x.player)")  // read in by the owner's request: in memory
+        try await server.stop()
+    }
+
     @Test func connectionsPerAddressAndInAll() async throws {
         let server = try await TestServer.start {
             $0.server.maximumConnectionsPerAddress = 3

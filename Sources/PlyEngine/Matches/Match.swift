@@ -141,6 +141,8 @@ public actor Match {
         return s.describe(names: await env.players.names(of: s.participants), now: env.now())
     }
 
+    func isParticipant(_ player: String) -> Bool { state.isParticipant(player) }
+
     /// The whole match for `reader`, who must be a player of it or one who may watch it.
     func describe(for reader: String) async throws -> JSONObject {
         try state.checkReader(reader)

@@ -41,6 +41,8 @@ public actor MatchDirectory {
     }
 
     public nonisolated var count: Int { residents.count }
+    /// Whether the match is in memory now (a read of it costs no query).
+    nonisolated func isResident(_ id: String) -> Bool { residents.resident(id) != nil }
     public nonisolated var loads: Int { residents.loads }
     public private(set) var evictions = 0
 

@@ -327,6 +327,10 @@ extension PlayerSession {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
         let target: Player
         if let id, id != me.id {
+            // Another player not in memory is read in within the budget of cold reads.
+            if engine.players.resident(id) == nil, await engine.authGuard.beginColdRead(player: me.id, address: remoteAddress) == nil {
+                throw PlyError(.rateLimited, "too many matches and players read from storage; retry later")
+            }
             guard let p = try await engine.players.player(id) else { throw PlyError.notFound("no player \(id)") }
             target = p
         } else {

@@ -22,6 +22,21 @@ extension PlayerSession {
         return m
     }
 
+    /// A match for a read by `me` (`MATCH`, `LEGAL`, `RECORD`, `WATCH`). One not in memory is
+    /// read in only within the player's and the address's budget of cold reads
+    /// (`rate_limited` past it), given back when the match is the player's own; an id that
+    /// does not exist keeps counting (walking ids costs a query each).
+    func readableMatch(_ id: String, me: Player) async throws -> Match {
+        guard !engine.matches.isResident(id) else { return try await existingMatch(id) }
+        let address = remoteAddress
+        guard let started = await engine.authGuard.beginColdRead(player: me.id, address: address) else {
+            throw PlyError(.rateLimited, "too many matches and players read from storage; retry later")
+        }
+        let m = try await existingMatch(id)
+        if await m.isParticipant(me.id) { await engine.authGuard.withdrawColdRead(player: me.id, address: address, at: started) }
+        return m
+    }
+
     /// Runs a change on a match, looking it up again if its actor was let go meanwhile.
     func onMatch<T>(_ id: String, _ body: (Match) async throws -> T) async throws -> T {
         try await engine.onMatch(id, body)
@@ -114,14 +129,14 @@ extension PlayerSession {
         let me = try me()
         switch command {
         case .match(let id):
-            return .ok(.object(try await existingMatch(id).describe(for: me.id)))
+            return .ok(.object(try await readableMatch(id, me: me).describe(for: me.id)))
         case .move(let id, let ply, let text):
             return .ok(.object(try await onMatch(id) { try await $0.move(by: me.id, connection: connectionID, ply: ply, text: text) }))
         case .legal(let id):
-            return .ok(.array(try await existingMatch(id).legalMoves(for: me.id).map { .string($0) }))
+            return .ok(.array(try await readableMatch(id, me: me).legalMoves(for: me.id).map { .string($0) }))
         case .record(let id):
             // Whoever may read the match with MATCH may read its record.
-            let match = try await existingMatch(id).describe(for: me.id)
+            let match = try await readableMatch(id, me: me).describe(for: me.id)
             do {
                 return .ok(.object(try GameRecords.write(GameRecords.recordedGame(match: match)).json))
             } catch {
@@ -144,6 +159,7 @@ extension PlayerSession {
             guard watching.contains(id) || watching.count < limit else {
                 throw PlyError(.rateLimited, "this connection watches \(limit) matches already; UNWATCH one first")
             }
+            _ = try await readableMatch(id, me: me)
             let m = try await onMatch(id) { m in
                 try await m.watch(connection: connectionID, player: me.id)
                 return m
