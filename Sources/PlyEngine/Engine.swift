@@ -73,6 +73,11 @@ public struct EngineConfiguration: Sendable {
     public var maximumBlocks = 1000
     /// Reports one player may file per hour.
     public var maximumReportsPerHour = 20
+    /// Active matches in which a player has not moved yet, past which they may not take an
+    /// open challenge or queue for automatch: one account that takes every stranger's game
+    /// and never moves would hold each for its first turn (days) before it ends `no_start`.
+    /// Invitations to the player and bot accounts are not held back; 0 turns it off.
+    public var maximumUnmovedMatches = 5
     /// Matches (`MATCH`, `LEGAL`, `RECORD`, `WATCH`) and players (`PROFILE`) not in memory
     /// that one player may have read in from PostgreSQL per ten minutes, not counting matches
     /// of their own; a client address four times as many. Match ids are sequential: without

@@ -298,6 +298,19 @@ public struct SafetyStore: Sendable {
         return 0
     }
 
+    /// Active matches in which `player` has not moved yet: seat i (from 0) moves first at ply
+    /// i + 1, so it has not while fewer plies exist (`array_position` counts from 1).
+    public func unmovedMatches(of player: String) async throws -> Int {
+        let rows = try await database.query(
+            """
+            SELECT count(*)::int FROM match_players mp JOIN matches m ON m.id = mp.match_id
+            WHERE mp.player_id = \(player) AND m.status = 'active'
+              AND m.ply_count < coalesce(array_position(m.seats, \(player)::text), 0)
+            """, logger: logger)
+        for try await n in rows.decode(Int.self) { return n }
+        return 0
+    }
+
     /// Whether the two played a match together in which both moved (as `playedTogether`).
     public func havePlayed(_ a: String, _ b: String) async throws -> Bool {
         let rows = try await database.query(

@@ -108,6 +108,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Reports one player may file per hour (env PLY_MAX_REPORTS_PER_HOUR, default \(Defaults.engine.maximumReportsPerHour))")
     var maxReportsPerHour: Int?
 
+    @Option(help: "Active matches without a move of theirs past which a player may not take open challenges or queue (env PLY_MAX_UNMOVED_MATCHES, default \(Defaults.engine.maximumUnmovedMatches); 0: no limit)")
+    var maxUnmovedMatches: Int?
+
     @Option(help: "Matches and players not in memory one player may read per 10 minutes, their own matches aside; an address 4 times as many; 0: no limit (env PLY_MAX_COLD_READS, default \(Defaults.engine.maximumColdReads))")
     var maxColdReads: Int?
 
@@ -256,10 +259,12 @@ struct ServeCommand: AsyncParsableCommand {
         engine.maximumBlocks = try setting(maxBlocks, "PLY_MAX_BLOCKS", engine.maximumBlocks)
         engine.maximumReportsPerHour = try setting(maxReportsPerHour, "PLY_MAX_REPORTS_PER_HOUR", engine.maximumReportsPerHour)
         engine.maximumColdReads = try setting(maxColdReads, "PLY_MAX_COLD_READS", engine.maximumColdReads)
+        engine.maximumUnmovedMatches = try setting(maxUnmovedMatches, "PLY_MAX_UNMOVED_MATCHES", engine.maximumUnmovedMatches)
         guard engine.maximumWatchesPerConnection >= 0, engine.maximumChatPerMinute >= 0, engine.maximumQueuesPerPlayer >= 0,
             engine.maximumOpenChallenges >= 0, engine.maximumPendingInvitations >= 0, engine.maximumChallengesPerHour >= 0,
             engine.maximumInvitationsReceived >= 0, engine.newAccountsPerAddress >= 0,
-            engine.maximumBlocks >= 0, engine.maximumReportsPerHour >= 0, engine.maximumColdReads >= 0
+            engine.maximumBlocks >= 0, engine.maximumReportsPerHour >= 0, engine.maximumColdReads >= 0,
+            engine.maximumUnmovedMatches >= 0
         else { throw ValidationError("max-watches, max-queues, max-chat-per-minute and the challenge, account, block, report and cold-read limits must not be negative") }
         engine.vacationDaysPerYear = try setting(vacationDays, "PLY_VACATION_DAYS", engine.vacationDaysPerYear)
         guard (0...366).contains(engine.vacationDaysPerYear) else { throw ValidationError("vacation-days must be 0 to 366") }

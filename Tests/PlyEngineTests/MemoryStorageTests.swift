@@ -46,6 +46,24 @@ import Testing
         #expect(store.commitCount == 2)
     }
 
+    /// A seat has moved once the plies reach it (seat i first moves at ply i + 1), as
+    /// `SafetyStore.unmovedMatches` counts in SQL; only active matches count.
+    @Test func unmovedMatchesCountSeatsThePliesHaveNotReached() async throws {
+        let (store, row) = try await Self.seeded()
+        let (ann, bo) = (row.seats[0], row.seats[1])
+        #expect(try await store.unmovedMatches(of: ann) == 1)
+        #expect(try await store.unmovedMatches(of: bo) == 1)
+        var moved = row
+        moved.plyCount = 1
+        try await store.commit([Self.ply(row, 1, "f5"), .updateMatch(moved, newParticipant: nil)])
+        #expect(try await store.unmovedMatches(of: ann) == 0)
+        #expect(try await store.unmovedMatches(of: bo) == 1)
+        var over = moved
+        over.status = .aborted
+        try await store.commit([.updateMatch(over, newParticipant: nil)])
+        #expect(try await store.unmovedMatches(of: bo) == 0, "only active matches count")
+    }
+
     /// The report queue as the SQL orders it: reports between players of a match in which
     /// both moved first, each part in filing order, and `after` continues it, from a report
     /// resolved since too (nil for no such report).

@@ -270,6 +270,51 @@ struct FairPlayTests {
         try await server.stop()
     }
 
+    /// One account taking every stranger's open challenge (or automatch pairing) and never
+    /// moving held each game for its first turn, days, before it ended `no_start`. Past two
+    /// matches without a move of its own (the cap here), it may take no open challenge and
+    /// queue nowhere, also when it tries on many connections at once; an invitation to it
+    /// still goes through, and a move frees a place.
+    @Test func aSquatterTakesOnlySoManyOpenChallenges() async throws {
+        let server = try await TestServer.start(database: TestDatabase.fresh()) { $0.engine.maximumUnmovedMatches = 2 }
+        let (squatter, sq) = try await server.player("squatter")
+        var creators: [TestClient] = []
+        var open: [String] = []
+        for n in 0..<6 {
+            let (c, _) = try await server.player("open-creator\(n)")
+            open.append(try #require(try await c.ok(#"CHALLENGE open reversi {"side":"first"}"#)["match"]?.stringValue))
+            creators.append(c)
+        }
+        // Five connections of the squatter take five open challenges at once: two get them.
+        var connections: [TestClient] = [squatter]
+        for _ in 1..<5 {
+            let c = try await server.client()
+            try await c.ok("AUTH SESSION \(sq.session)")
+            connections.append(c)
+        }
+        for (c, m) in zip(connections, open) { try await c.send("ACCEPT \(m)") }
+        var replies: [String] = []
+        for c in connections { replies.append(try await c.reply()) }
+        #expect(replies.filter { $0.hasPrefix("OK") }.count == 2, "\(replies)")
+        #expect(replies.filter { $0.hasPrefix("ERR rate_limited") }.count == 3, "\(replies)")
+        let taken = zip(replies, open).filter { $0.0.hasPrefix("OK") }.map(\.1)
+        try await squatter.err("ACCEPT \(open[5])", "rate_limited")
+        try await squatter.err("QUEUE khet", "rate_limited")
+        // An invitation is the inviter's choice: it may still be accepted (and counts: the
+        // squatter has not moved in it either).
+        let (friend, _) = try await server.player("squatter-friend")
+        let invitation = try #require(try await friend.ok(#"CHALLENGE \#(sq.player) hive {"side":"first"}"#)["match"]?.stringValue)
+        try await squatter.ok("ACCEPT \(invitation)")
+        // The creators moved first; once the squatter answers in both, one place is free.
+        for m in taken {
+            try await creators[try #require(open.firstIndex(of: m))].ok("MOVE \(m) 1 f5")
+            try await squatter.ok("MOVE \(m) 2 d6")
+        }
+        try await squatter.ok("ACCEPT \(open[5])")
+        try await squatter.err("QUEUE khet", "rate_limited")
+        try await server.stop()
+    }
+
     /// 100 parallel wrong passwords gave 64 real checks before `rate_limited`. Now password
     /// attempts count from their start, so at most the per-address limit are checked; and
     /// the limit applies to passwords only, so device and session logins from that address

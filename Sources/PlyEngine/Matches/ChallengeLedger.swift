@@ -32,8 +32,9 @@ final class ChallengeLedger: Sendable {
         /// Bumped by every release and forget, so a read from the database that a release
         /// overtook is not loaded over it.
         var generation: [String: Int] = [:]
-        /// Invitations to each player being made now: counted and not yet stored.
-        var inFlightTo: [String: Int] = [:]
+        /// Requests being made now whose result a cap counts once stored, by key
+        /// (`to <invitee>`: invitations to a player; `start <player>`: matches a player takes).
+        var inFlight: [String: Int] = [:]
     }
     private let state: Mutex<State>
     let limits: ChallengeLimits
@@ -49,22 +50,22 @@ final class ChallengeLedger: Sendable {
 
     static func invitation(_ invitee: String, _ game: String) -> String { invitee + " " + game }
 
-    /// An invitation to `invitee` is being made: returns how many others to them were in
-    /// flight, taken before the caller reads the stored count. Each invitation is then counted
-    /// by the read (stored before it), by this figure (in flight at it), or sees this one in
-    /// its own figure (started after it), so parallel invitations cannot all pass a cap
-    /// that each read alone. Call `invitationDone` when the insert has ended either way.
-    func invitationStarting(to invitee: String) -> Int {
+    /// A request under a cap on what is stored (`key`) is being made: returns how many others
+    /// under it were in flight, taken before the caller reads the stored count. Each request
+    /// is then counted by the read (stored before it), by this figure (in flight at it), or
+    /// sees this one in its own figure (started after it), so requests at once cannot all
+    /// pass a cap that each read alone. Call `done` when the request has ended either way.
+    func starting(_ key: String) -> Int {
         state.withLock { s in
-            defer { s.inFlightTo[invitee, default: 0] += 1 }
-            return s.inFlightTo[invitee, default: 0]
+            defer { s.inFlight[key, default: 0] += 1 }
+            return s.inFlight[key, default: 0]
         }
     }
 
-    func invitationDone(to invitee: String) {
+    func done(_ key: String) {
         state.withLock { s in
-            let n = s.inFlightTo[invitee, default: 1] - 1
-            s.inFlightTo[invitee] = n > 0 ? n : nil
+            let n = s.inFlight[key, default: 1] - 1
+            s.inFlight[key] = n > 0 ? n : nil
         }
     }
 

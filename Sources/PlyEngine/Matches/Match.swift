@@ -142,6 +142,7 @@ public actor Match {
     }
 
     func isParticipant(_ player: String) -> Bool { state.isParticipant(player) }
+    var isOpenChallenge: Bool { state.status == .open }
 
     /// The whole match for `reader`, who must be a player of it or one who may watch it.
     func describe(for reader: String) async throws -> JSONObject {

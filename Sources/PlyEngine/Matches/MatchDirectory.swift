@@ -97,8 +97,8 @@ public actor MatchDirectory {
     /// `ChallengeLedger` counts them).
     func challenge(from creator: String, to invitee: String?, rules: any GameRules, settings: MatchSettings) async throws -> Match {
         try await reserveChallenge(from: creator, to: invitee, game: rules.id)
-        let othersInFlight = invitee.map { env.challenges.invitationStarting(to: $0) }
-        defer { if let invitee { env.challenges.invitationDone(to: invitee) } }
+        let othersInFlight = invitee.map { env.challenges.starting("to " + $0) }
+        defer { if let invitee { env.challenges.done("to " + invitee) } }
         do {
             // Past the cap only players who played the invitee before get through: strangers
             // filling it cannot keep the invitee's opponents out.

@@ -37,6 +37,28 @@ extension PlayerSession {
         return m
     }
 
+    /// Runs `start` (taking an open challenge, queueing for automatch) only while the player
+    /// has fewer than `maximumUnmovedMatches` active matches in which they have not moved,
+    /// counting those being started at the same moment; `rate_limited` otherwise.
+    func withinUnmovedCap<T>(_ me: Player, _ start: () async throws -> T) async throws -> T {
+        let cap = engine.configuration.maximumUnmovedMatches
+        guard cap > 0, await !me.isBot else { return try await start() }
+        let ledger = engine.matches.env.challenges
+        let key = "start " + me.id
+        let others = ledger.starting(key)
+        defer { ledger.done(key) }
+        let unmoved: Int
+        do {
+            unmoved = try await engine.safety.unmovedMatches(of: me.id)
+        } catch {
+            throw PlyError(failure: error)
+        }
+        guard unmoved + others < cap else {
+            throw PlyError(.rateLimited, "\(unmoved) of your matches wait for your first move; move in them first")
+        }
+        return try await start()
+    }
+
     /// Runs a change on a match, looking it up again if its actor was let go meanwhile.
     func onMatch<T>(_ id: String, _ body: (Match) async throws -> T) async throws -> T {
         try await engine.onMatch(id, body)
@@ -110,7 +132,7 @@ extension PlayerSession {
         let me = try me()
         let rules = try rules(game)
         let settings = try MatchSettings(json, rules: rules)
-        switch try await engine.matches.queue(me.id, rules: rules, settings: settings) {
+        switch try await withinUnmovedCap(me, { try await engine.matches.queue(me.id, rules: rules, settings: settings) }) {
         case .waiting: return .ok(["queued": true, "game": .string(rules.id)])
         case .paired(let m): return .ok(["queued": false, "match": .string(m.id)])
         }
@@ -143,7 +165,10 @@ extension PlayerSession {
                 throw PlyError(.internal, "the match \(id) does not replay: \(error.message)")
             }
         case .accept(let id):
-            return .ok(.object(try await onMatch(id) { try await $0.accept(by: me.id) }))
+            let accept = { try await self.onMatch(id) { try await $0.accept(by: me.id) } }
+            // A stranger's open challenge is taken only within the cap on unmoved matches.
+            if try await existingMatch(id).isOpenChallenge { return .ok(.object(try await withinUnmovedCap(me, accept))) }
+            return .ok(.object(try await accept()))
         case .decline(let id):
             return .ok(.object(try await onMatch(id) { try await $0.decline(by: me.id) }))
         case .resign(let id):

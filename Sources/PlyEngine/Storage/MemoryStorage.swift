@@ -697,6 +697,15 @@ extension MemoryStorage: SafetyStoring {
         }
     }
 
+    public func unmovedMatches(of player: String) async throws -> Int {
+        state.withLock { s in
+            // Seat i (from 0) moves first at ply i + 1: it has not moved while fewer plies exist.
+            participated(s, player).filter { m in
+                m.status == .active && m.plyCount < (m.seats.firstIndex(of: player).map { $0 + 1 } ?? 0)
+            }.count
+        }
+    }
+
     public func waitingInvitations(for invitee: String) async throws -> Int {
         state.withLock { s in s.matches.values.filter { $0.invitee == invitee && $0.status == .invited }.count }
     }
