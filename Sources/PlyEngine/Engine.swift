@@ -73,10 +73,11 @@ public struct EngineConfiguration: Sendable {
     public var maximumBlocks = 1000
     /// Reports one player may file per hour.
     public var maximumReportsPerHour = 20
-    /// Active matches in which a player has not moved yet, past which they may not take an
-    /// open challenge or queue for automatch: one account that takes every stranger's game
-    /// and never moves would hold each for its first turn (days) before it ends `no_start`.
-    /// Invitations to the player and bot accounts are not held back; 0 turns it off.
+    /// Active matches waiting for a player's first move (their turn), past which they may not
+    /// take an open challenge or queue for automatch (queues they wait in count too): one
+    /// account that takes every stranger's game and never moves would hold each for its
+    /// first turn (days) before it ends `no_start`. Invitations to the player and bot
+    /// accounts are not held back; 0 turns it off.
     public var maximumUnmovedMatches = 5
     /// Matches (`MATCH`, `LEGAL`, `RECORD`, `WATCH`) and players (`PROFILE`) not in memory
     /// that one player may have read in from PostgreSQL per ten minutes, not counting matches
@@ -410,21 +411,15 @@ actor AuthGuard {
         coldReadsPerAddress?.withdraw(address, recordedAt: t)
     }
 
-    /// Admits a `LINK EMAIL`, counted from its start against `player` (10 an hour) and
-    /// `address` (30 an hour), so that tries at once meet the limits together; nil past one.
-    /// Only a try that found the address taken keeps counting (`withdrawEmailLink` takes back
-    /// the others): each such answer tells whether an address is registered.
-    func beginEmailLink(player: String, address: String) -> Double? {
+    /// Whether `player` from `address` may be told that an address belongs to another
+    /// account (10 times an hour per player, 30 per address), counting it if so. Counted in
+    /// this actor before the answer goes out, so answers at once meet the limits together.
+    func admitEmailTaken(player: String, address: String) -> Bool {
         let t = now
-        guard emailsTaken.allows(player, now: t), emailsTakenPerAddress.allows(address, now: t) else { return nil }
+        guard emailsTaken.allows(player, now: t), emailsTakenPerAddress.allows(address, now: t) else { return false }
         emailsTaken.record(player, now: t)
         emailsTakenPerAddress.record(address, now: t)
-        return t
-    }
-
-    func withdrawEmailLink(player: String, address: String, at t: Double) {
-        emailsTaken.withdraw(player, recordedAt: t)
-        emailsTakenPerAddress.withdraw(address, recordedAt: t)
+        return true
     }
 
     /// Whether `player` may export their data again (10 times an hour), counting it if so.

@@ -396,7 +396,8 @@ final class SessionHandler: ChannelDuplexHandler {
         // Lines held back in the framing's buffer go first: an empty read makes it decode.
         context?.pipeline.syncOperations.fireChannelRead(NIOAny(ByteBuffer()))
         frameHeldInput()
-        if readWanted, let context {
+        // The lines handed on may have put the session behind again: then reading waits too.
+        if readWanted, !readingPaused, let context {
             readWanted = false
             context.read()
         }

@@ -298,13 +298,13 @@ public struct SafetyStore: Sendable {
         return 0
     }
 
-    /// Active matches in which `player` has not moved yet: seat i (from 0) moves first at ply
-    /// i + 1, so it has not while fewer plies exist (`array_position` counts from 1).
+    /// Active matches waiting for `player`'s first move: their turn, and seat i (from 0) moves
+    /// first at ply i + 1, so it has not while fewer plies exist (`array_position` counts from 1).
     public func unmovedMatches(of player: String) async throws -> Int {
         let rows = try await database.query(
             """
             SELECT count(*)::int FROM match_players mp JOIN matches m ON m.id = mp.match_id
-            WHERE mp.player_id = \(player) AND m.status = 'active'
+            WHERE mp.player_id = \(player) AND m.status = 'active' AND m.to_move = \(player)
               AND m.ply_count < coalesce(array_position(m.seats, \(player)::text), 0)
             """, logger: logger)
         for try await n in rows.decode(Int.self) { return n }

@@ -46,15 +46,17 @@ import Testing
         #expect(store.commitCount == 2)
     }
 
-    /// A seat has moved once the plies reach it (seat i first moves at ply i + 1), as
+    /// A match waits for a player's first move while it is their turn and the plies have
+    /// not reached their seat (seat i first moves at ply i + 1), as
     /// `SafetyStore.unmovedMatches` counts in SQL; only active matches count.
-    @Test func unmovedMatchesCountSeatsThePliesHaveNotReached() async throws {
+    @Test func unmovedMatchesCountFirstMovesOwed() async throws {
         let (store, row) = try await Self.seeded()
         let (ann, bo) = (row.seats[0], row.seats[1])
         #expect(try await store.unmovedMatches(of: ann) == 1)
-        #expect(try await store.unmovedMatches(of: bo) == 1)
+        #expect(try await store.unmovedMatches(of: bo) == 0, "not his turn yet")
         var moved = row
         moved.plyCount = 1
+        moved.toMove = bo
         try await store.commit([Self.ply(row, 1, "f5"), .updateMatch(moved, newParticipant: nil)])
         #expect(try await store.unmovedMatches(of: ann) == 0)
         #expect(try await store.unmovedMatches(of: bo) == 1)

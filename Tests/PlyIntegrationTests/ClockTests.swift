@@ -143,18 +143,20 @@ struct ClockTests {
         let server = try await Self.start(database)
         // The turn starts at the accept, somewhere between these two instants.
         let beforeTable = ContinuousClock.now
-        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":12}"#)
+        // 20 s turns: the reminder leaves 5 s for the checks and the move, which a machine
+        // busy with the whole suite needs (with 12 s, a turn once ran out first).
+        let t = try await server.table("reversi", settings: #"{"side":"first","turn_seconds":20}"#)
         let afterTable = ContinuousClock.now
-        let note = try await t.first.event("notification", timeout: .seconds(12))
-        // Due 9 s into the 12 s turn, less the second its stamps round down, plus the poll.
+        let note = try await t.first.event("notification", timeout: .seconds(20))
+        // Due 15 s into the 20 s turn, less the second its stamps round down, plus the poll.
         let arrived = ContinuousClock.now
-        #expect(arrived - beforeTable >= .seconds(7.5), "came \(arrived - beforeTable) after the table was started")
-        #expect(arrived - afterTable < .seconds(12), "came \(arrived - afterTable) after the table was made")
+        #expect(arrived - beforeTable >= .seconds(13.5), "came \(arrived - beforeTable) after the table was started")
+        #expect(arrived - afterTable < .seconds(20), "came \(arrived - afterTable) after the table was made")
         #expect(note["kind"]?.stringValue == "deadline_soon")
         #expect(note["match"]?.stringValue == t.match)
         #expect(!(await t.first.hasEvent("notification", within: .milliseconds(800))), "once per turn")
         try await t.first.ok("MOVE \(t.match) 1 f5")
-        let boNote = try await t.second.event("notification", timeout: .seconds(12))
+        let boNote = try await t.second.event("notification", timeout: .seconds(20))
         #expect(boNote["kind"]?.stringValue == "deadline_soon")
         #expect(!(await t.second.hasEvent("notification", within: .milliseconds(800))))
         try await t.second.ok("MOVE \(t.match) 2 d6")

@@ -107,14 +107,15 @@ struct LeaseTests {
     /// The epoch check is in the commit's transaction: a takeover waits for a commit that
     /// passed it, so nothing commits between a takeover and the new primary's reads.
     @Test func aTakeoverWaitsForACommitInFlight() async throws {
-        // A long failover time gives the takeover a time limit (1.9 s) that a loaded host
-        // meets while the test watches it wait.
-        try await Self.withLease(failover: 5) { url, lease, logger in
+        // A long failover time gives the takeover a time limit (22.5 s) that a loaded host
+        // meets while the test watches it wait; the lease is made to expire at once instead
+        // of after its lifetime.
+        try await Self.withLease(failover: 60) { url, lease, logger in
             guard case .taken(let epoch) = try await lease("old").tryTake() else {
                 Issue.record("the lease was not free")
                 return
             }
-            try await Task.sleep(for: .milliseconds(3900))  // expired (a lifetime of 3.75 s)
+            try await query(url, "UPDATE ply_lease SET expires_at = now() - interval '1 second' RETURNING epoch::text")
             // A transaction that passed the check and has not committed yet.
             let held = try await PostgresConnection.connect(
                 on: PostgresConnection.defaultEventLoopGroup.any(), configuration: url.connectionConfiguration(), id: 1,

@@ -272,18 +272,18 @@ struct FairPlayTests {
 
     /// One account taking every stranger's open challenge (or automatch pairing) and never
     /// moving held each game for its first turn, days, before it ended `no_start`. Past two
-    /// matches without a move of its own (the cap here), it may take no open challenge and
+    /// matches waiting for its first move (the cap here), it may take no open challenge and
     /// queue nowhere, also when it tries on many connections at once; an invitation to it
-    /// still goes through, and a move frees a place.
+    /// still goes through, a move frees a place, and a match where the opponent moves first
+    /// does not count until it is the player's turn.
     @Test func aSquatterTakesOnlySoManyOpenChallenges() async throws {
         let server = try await TestServer.start(database: TestDatabase.fresh()) { $0.engine.maximumUnmovedMatches = 2 }
         let (squatter, sq) = try await server.player("squatter")
-        var creators: [TestClient] = []
         var open: [String] = []
         for n in 0..<6 {
+            // The creator plays second: whoever accepts owes the first move.
             let (c, _) = try await server.player("open-creator\(n)")
-            open.append(try #require(try await c.ok(#"CHALLENGE open reversi {"side":"first"}"#)["match"]?.stringValue))
-            creators.append(c)
+            open.append(try #require(try await c.ok(#"CHALLENGE open reversi {"side":"second"}"#)["match"]?.stringValue))
         }
         // Five connections of the squatter take five open challenges at once: two get them.
         var connections: [TestClient] = [squatter]
@@ -300,18 +300,20 @@ struct FairPlayTests {
         let taken = zip(replies, open).filter { $0.0.hasPrefix("OK") }.map(\.1)
         try await squatter.err("ACCEPT \(open[5])", "rate_limited")
         try await squatter.err("QUEUE khet", "rate_limited")
-        // An invitation is the inviter's choice: it may still be accepted (and counts: the
-        // squatter has not moved in it either).
+        // An invitation is the inviter's choice: it may still be accepted, and counts once it
+        // is the squatter's turn.
         let (friend, _) = try await server.player("squatter-friend")
-        let invitation = try #require(try await friend.ok(#"CHALLENGE \#(sq.player) hive {"side":"first"}"#)["match"]?.stringValue)
+        let invitation = try #require(try await friend.ok(#"CHALLENGE \#(sq.player) reversi {"side":"first"}"#)["match"]?.stringValue)
         try await squatter.ok("ACCEPT \(invitation)")
-        // The creators moved first; once the squatter answers in both, one place is free.
-        for m in taken {
-            try await creators[try #require(open.firstIndex(of: m))].ok("MOVE \(m) 1 f5")
-            try await squatter.ok("MOVE \(m) 2 d6")
-        }
+        // One move frees a place; the friend's move then takes it again.
+        try await squatter.ok("MOVE \(taken[0]) 1 f5")
+        try await squatter.ok("QUEUE khet")
+        try await squatter.ok("QUEUE khet")  // asked again while waiting: as before
+        try await squatter.ok("UNQUEUE khet")
+        try await friend.ok("MOVE \(invitation) 1 f5")
+        try await squatter.err("ACCEPT \(open[5])", "rate_limited")
+        try await squatter.ok("MOVE \(taken[1]) 1 f5")
         try await squatter.ok("ACCEPT \(open[5])")
-        try await squatter.err("QUEUE khet", "rate_limited")
         try await server.stop()
     }
 

@@ -15,8 +15,8 @@ struct LimitTests {
     }
 
     /// Match ids are sequential, so one account could read every stored match into memory:
-    /// reads of matches and players not in memory are budgeted per player (3 here), while a
-    /// player's own matches do not count, and what is in memory costs nothing.
+    /// reads of matches and players not in memory, by any verb, are budgeted per player (3
+    /// here), while a player's own matches do not count, and what is in memory costs nothing.
     @Test func readsFromStorageAreBudgeted() async throws {
         let database = try await TestDatabase.fresh()
         var server = try await TestServer.start(database: database)
@@ -41,6 +41,10 @@ struct LimitTests {
         try await reader.ok("RECORD \(matches[1])")
         try await reader.ok("WATCH \(matches[2])")
         try await reader.err("MATCH \(matches[3])", "rate_limited")
+        for verb in ["RESIGN", "DECLINE", "SAY \(matches[3]) hi", "UNWATCH"] {  // any verb that reads the match in
+            try await reader.err(verb.hasPrefix("SAY") ? verb : "\(verb) \(matches[3])", "rate_limited")
+        }
+        try await reader.err("BLOCK \(y.player)", "rate_limited")  // a player, too
         try await reader.ok("MATCH \(matches[0])")  // in memory now: free
         let me = try await server.client()
         try await me.ok("AUTH SESSION \(o.session)")

@@ -108,13 +108,14 @@ struct SafeguardTests {
     /// ply, instead of refusing the retry forever or playing on from a stale position.
     @Test func aMoveWhoseCommitOutcomeWasUnknownIsADuplicateWhenRetried() async throws {
         let database = try await TestDatabase.fresh()
-        // A 2 s limit (with 1 s the logins timed out on a loaded host), a commit of 3 s.
-        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 2 }
+        // A 4 s limit (with 1 s, and once with 2 s, logins timed out on a loaded host), a
+        // commit of 6 s.
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 4 }
         let t = try await server.table("reversi")
-        try await slowCommits(database, seconds: 3, when: "NEW.move = 'f5'")
+        try await slowCommits(database, seconds: 6, when: "NEW.move = 'f5'")
         try await t.first.err("MOVE \(t.match) 1 f5", "unavailable")
         var stored: [String] = []
-        for _ in 0..<50 where stored.isEmpty {
+        for _ in 0..<100 where stored.isEmpty {
             try await Task.sleep(for: .milliseconds(100))
             stored = try await query(database, "SELECT move FROM plies WHERE match_id = '\(t.match)'")
         }
@@ -136,13 +137,14 @@ struct SafeguardTests {
     /// reads the match afresh (before, only the first was woken and the rest waited forever).
     @Test func requestsQueuedBehindACommitOfUnknownOutcomeAreAllAnswered() async throws {
         let database = try await TestDatabase.fresh()
-        // A 2 s limit: with 1 s, the logins below timed out on a loaded host. The move's commit
-        // sleeps 3 s, so it outlives the limit and the draw offers behind it wait 1 s at most.
-        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 2 }
+        // A 4 s limit: with 1 s, and once with 2 s, the logins below timed out on a loaded
+        // host. The move's commit sleeps 6 s, so it outlives the limit and the draw offers
+        // behind it wait 4 s at most.
+        let server = try await TestServer.start(database: database) { $0.engine.databaseTimeLimitSeconds = 4 }
         let t = try await server.table("reversi")
         let again = try await server.client()
         try await again.ok("AUTH SESSION \(t.secondSession)")
-        try await slowCommits(database, seconds: 3, when: "NEW.move = 'f5'")
+        try await slowCommits(database, seconds: 6, when: "NEW.move = 'f5'")
         try await t.first.send("MOVE \(t.match) 1 f5")
         try await waitForSleepingCommit(database)  // the move waits in its COMMIT
         try await t.second.send("DRAW \(t.match) offer")
@@ -153,7 +155,7 @@ struct SafeguardTests {
             let reply = try await c.reply()  // throws after 10 s without one
             #expect(reply.hasPrefix("OK") || reply.hasPrefix("ERR conflict"), "\(who): \(reply)")
         }
-        #expect(ContinuousClock.now - sent < .seconds(5), "answered once the move's time limit ran out")
+        #expect(ContinuousClock.now - sent < .seconds(6), "answered once the move's time limit ran out, before the commit")
         try await server.stop()
     }
 
@@ -207,6 +209,28 @@ struct SafeguardTests {
                 break
             }
         }
+        try await server.stop()
+    }
+
+    /// A burst far past the read-ahead limit and past what the framing may buffer (here 384
+    /// KiB: 64 KiB of line limit and five reads) behind a slow request: reading waits while
+    /// the session is behind, so the buffer never overflows and every line is answered.
+    @Test func aBurstLargerThanTheFramingBufferIsAllAnswered() async throws {
+        let server = try await TestServer.start {
+            $0.engine.passwordCost = .init(rounds: 1 << 16, blockSize: 8, parallelism: 1)
+            $0.server.maximumUnterminatedBytes = 64 * 1024
+        }
+        let burst = try await server.client()
+        // Long tagged lines (67 bytes): 8,000 of them are 536 KB, with few replies to read.
+        let tag = "#" + String(repeating: "t", count: 60)
+        let count = 8000
+        try await burst.sendRaw(Array(
+            ("AUTH EMAIL nobody-\(UUID().uuidString.prefix(8))@example.com not-the-password\n"
+                + String(repeating: "\(tag) PING\n", count: count)).utf8))
+        #expect(try await burst.reply(timeout: .seconds(90)).hasPrefix("ERR unauthenticated"))
+        var answered = 0
+        while answered < count, (try? await burst.reply(timeout: .seconds(30))) == "\(tag) OK" { answered += 1 }
+        #expect(answered == count, "\(answered) of \(count) answered")
         try await server.stop()
     }
 

@@ -164,6 +164,12 @@ public actor MatchDirectory {
         case paired(Match)
     }
 
+    /// Whether the player waits in the queue `key`, and in how many queues in all.
+    func queueing(_ player: String, key: String) async throws -> (waiting: Bool, queues: Int) {
+        try await loadQueues()
+        return (queues[key]?.contains(player) ?? false, queued[player, default: 0])
+    }
+
     /// Joins automatch; pairs at once with someone waiting for the same game and settings.
     func queue(_ player: String, rules: any GameRules, settings: MatchSettings) async throws -> QueueOutcome {
         try await loadQueues()

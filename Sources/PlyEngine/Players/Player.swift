@@ -369,14 +369,25 @@ public actor Player {
 
     enum BlockReservation { case reserved, already, full }
 
+    /// Blocks reserved and not yet stored: an `UNBLOCK` of one waits for the store (`conflict`).
+    private var blocksBeingStored: Set<String> = []
+
     /// Counts a block of `other` before it is stored, so blocks sent at once on many
-    /// connections meet `limit` together; the caller takes it back if the store fails.
+    /// connections meet `limit` together; `blockStored` ends the reservation, either way.
     func reserveBlock(_ other: String, limit: Int) -> BlockReservation {
         if blocked.contains(other) { return .already }
         guard blocked.count < limit else { return .full }
         blocked.insert(other)
+        blocksBeingStored.insert(other)
         return .reserved
     }
+
+    func blockStored(_ other: String, _ stored: Bool) {
+        blocksBeingStored.remove(other)
+        if !stored { blocked.remove(other) }
+    }
+
+    func isBlockBeingStored(_ other: String) -> Bool { blocksBeingStored.contains(other) }
 
     func setBot(_ on: Bool) { bot = on }
     var isBot: Bool { bot }

@@ -193,34 +193,20 @@ extension PlayerSession {
         if try await engine.accounts.email(of: player.id) != nil {
             throw PlyError.conflict("this account already has an email")
         }
-        // "Belongs to another account" tells whether an address is registered: such answers
-        // are limited per player and per client address (`AuthGuard.beginEmailLink`).
-        guard let started = await engine.authGuard.beginEmailLink(player: player.id, address: remoteAddress) else {
-            throw PlyError(.rateLimited, "too many emails that belong to other accounts tried; retry later")
+        if let owner = try await engine.accounts.emailLogin(email)?.player, owner != player.id {
+            throw await emailTaken(by: player)
         }
-        var taken = false
+        let hash = try await engine.passwords.hash(password)
         let confirming = engine.configuration.emailConfirmation
         do {
-            if let owner = try await engine.accounts.emailLogin(email)?.player, owner != player.id {
-                taken = true
-                throw PlyError.conflict("that email belongs to another account")
-            }
-            let hash = try await engine.passwords.hash(password)
-            do {
-                try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash, confirmed: !confirming)
-            } catch .conflict(.takenByAnother) {
-                taken = true
-                throw PlyError.conflict("that email belongs to another account")
-            } catch .conflict(.alreadyLinked) {
-                throw PlyError.conflict("this account already has an email")
-            } catch .other(let e) {
-                throw e
-            }
-        } catch {
-            if !taken { await engine.authGuard.withdrawEmailLink(player: player.id, address: remoteAddress, at: started) }
-            throw error
+            try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash, confirmed: !confirming)
+        } catch .conflict(.takenByAnother) {
+            throw await emailTaken(by: player)
+        } catch .conflict(.alreadyLinked) {
+            throw PlyError.conflict("this account already has an email")
+        } catch .other(let e) {
+            throw e
         }
-        await engine.authGuard.withdrawEmailLink(player: player.id, address: remoteAddress, at: started)
         guard confirming else { return .ok(["player": .string(player.id), "email": .string(email)]) }
         // The login works at once; alerts wait for the code. A code that does not go out (the
         // address had its codes today, or the database failed) is asked for again with
@@ -232,6 +218,17 @@ extension PlayerSession {
             logger.warning("confirmation code not stored", metadata: ["player": "\(player.id)", "error": "\(error)"])
         }
         return .ok(["player": .string(player.id), "email": .string(email), "confirmed": false, "mailed": .bool(mailed)])
+    }
+
+    /// The refusal of an address another account holds. Each tells whether an address is
+    /// registered, so they are counted per player and per client address
+    /// (`AuthGuard.admitEmailTaken`); past either limit the answer is `rate_limited`. A free
+    /// address is never held back.
+    private func emailTaken(by player: Player) async -> PlyError {
+        guard await engine.authGuard.admitEmailTaken(player: player.id, address: remoteAddress) else {
+            return PlyError(.rateLimited, "too many emails that belong to other accounts tried; retry later")
+        }
+        return PlyError.conflict("that email belongs to another account")
     }
 
     /// Mails a new confirmation code to the player's unconfirmed email; nil when the player
@@ -327,11 +324,7 @@ extension PlayerSession {
         guard let me = player else { throw PlyError.unauthenticated("log in first") }
         let target: Player
         if let id, id != me.id {
-            // Another player not in memory is read in within the budget of cold reads.
-            if engine.players.resident(id) == nil, await engine.authGuard.beginColdRead(player: me.id, address: remoteAddress) == nil {
-                throw PlyError(.rateLimited, "too many matches and players read from storage; retry later")
-            }
-            guard let p = try await engine.players.player(id) else { throw PlyError.notFound("no player \(id)") }
+            guard let p = try await existingPlayer(id) else { throw PlyError.notFound("no player \(id)") }
             target = p
         } else {
             target = me

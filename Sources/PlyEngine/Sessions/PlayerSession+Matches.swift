@@ -17,30 +17,31 @@ extension PlayerSession {
         return r
     }
 
-    func existingMatch(_ id: String) async throws -> Match {
-        guard let m = try await engine.matches.match(id) else { throw PlyError.notFound("no match \(id)") }
-        return m
-    }
-
-    /// A match for a read by `me` (`MATCH`, `LEGAL`, `RECORD`, `WATCH`). One not in memory is
-    /// read in only within the player's and the address's budget of cold reads
+    /// The match, for any request of this session. A player's request for one not in memory
+    /// reads it in only within the player's and the address's budget of cold reads
     /// (`rate_limited` past it), given back when the match is the player's own; an id that
-    /// does not exist keeps counting (walking ids costs a query each).
-    func readableMatch(_ id: String, me: Player) async throws -> Match {
-        guard !engine.matches.isResident(id) else { return try await existingMatch(id) }
+    /// does not exist keeps counting (walking ids costs a query each). Operators have none.
+    func existingMatch(_ id: String) async throws -> Match {
+        guard let me = player, !engine.matches.isResident(id) else {
+            guard let m = try await engine.matches.match(id) else { throw PlyError.notFound("no match \(id)") }
+            return m
+        }
         let address = remoteAddress
         guard let started = await engine.authGuard.beginColdRead(player: me.id, address: address) else {
-            throw PlyError(.rateLimited, "too many matches and players read from storage; retry later")
+            throw Self.coldReadRefusal
         }
-        let m = try await existingMatch(id)
+        guard let m = try await engine.matches.match(id) else { throw PlyError.notFound("no match \(id)") }
         if await m.isParticipant(me.id) { await engine.authGuard.withdrawColdRead(player: me.id, address: address, at: started) }
         return m
     }
 
+    static let coldReadRefusal = PlyError(.rateLimited, "too many matches and players read from storage; retry later")
+
     /// Runs `start` (taking an open challenge, queueing for automatch) only while the player
-    /// has fewer than `maximumUnmovedMatches` active matches in which they have not moved,
-    /// counting those being started at the same moment; `rate_limited` otherwise.
-    func withinUnmovedCap<T>(_ me: Player, _ start: () async throws -> T) async throws -> T {
+    /// has fewer than `maximumUnmovedMatches` active matches waiting for their first move,
+    /// counting those being started at the same moment and `besides` more (queues they wait
+    /// in); `rate_limited` otherwise.
+    func withinUnmovedCap<T>(_ me: Player, besides: Int = 0, _ start: () async throws -> T) async throws -> T {
         let cap = engine.configuration.maximumUnmovedMatches
         guard cap > 0, await !me.isBot else { return try await start() }
         let ledger = engine.matches.env.challenges
@@ -53,15 +54,17 @@ extension PlayerSession {
         } catch {
             throw PlyError(failure: error)
         }
-        guard unmoved + others < cap else {
+        guard unmoved + others + besides < cap else {
             throw PlyError(.rateLimited, "\(unmoved) of your matches wait for your first move; move in them first")
         }
         return try await start()
     }
 
-    /// Runs a change on a match, looking it up again if its actor was let go meanwhile.
+    /// Runs a change on a match, looking it up again if its actor was let go meanwhile; one
+    /// not in memory is read in as `existingMatch` reads it, within the budget.
     func onMatch<T>(_ id: String, _ body: (Match) async throws -> T) async throws -> T {
-        try await engine.onMatch(id, body)
+        if player != nil, !engine.matches.isResident(id) { _ = try await existingMatch(id) }
+        return try await engine.onMatch(id, body)
     }
 
     func challenge(opponent: String?, game: String, settings json: JSONObject) async throws -> Reply {
@@ -132,7 +135,11 @@ extension PlayerSession {
         let me = try me()
         let rules = try rules(game)
         let settings = try MatchSettings(json, rules: rules)
-        switch try await withinUnmovedCap(me, { try await engine.matches.queue(me.id, rules: rules, settings: settings) }) {
+        let join = { try await self.engine.matches.queue(me.id, rules: rules, settings: settings) }
+        // Each queue the player waits in may pair them: it counts against the cap. Asking
+        // again for a queue they wait in is answered as before.
+        let (waiting, inQueues) = try await engine.matches.queueing(me.id, key: settings.pairingKey(rules: rules))
+        switch try await (waiting ? join() : withinUnmovedCap(me, besides: inQueues, join)) {
         case .waiting: return .ok(["queued": true, "game": .string(rules.id)])
         case .paired(let m): return .ok(["queued": false, "match": .string(m.id)])
         }
@@ -151,14 +158,14 @@ extension PlayerSession {
         let me = try me()
         switch command {
         case .match(let id):
-            return .ok(.object(try await readableMatch(id, me: me).describe(for: me.id)))
+            return .ok(.object(try await existingMatch(id).describe(for: me.id)))
         case .move(let id, let ply, let text):
             return .ok(.object(try await onMatch(id) { try await $0.move(by: me.id, connection: connectionID, ply: ply, text: text) }))
         case .legal(let id):
-            return .ok(.array(try await readableMatch(id, me: me).legalMoves(for: me.id).map { .string($0) }))
+            return .ok(.array(try await existingMatch(id).legalMoves(for: me.id).map { .string($0) }))
         case .record(let id):
             // Whoever may read the match with MATCH may read its record.
-            let match = try await readableMatch(id, me: me).describe(for: me.id)
+            let match = try await existingMatch(id).describe(for: me.id)
             do {
                 return .ok(.object(try GameRecords.write(GameRecords.recordedGame(match: match)).json))
             } catch {
@@ -184,7 +191,6 @@ extension PlayerSession {
             guard watching.contains(id) || watching.count < limit else {
                 throw PlyError(.rateLimited, "this connection watches \(limit) matches already; UNWATCH one first")
             }
-            _ = try await readableMatch(id, me: me)
             let m = try await onMatch(id) { m in
                 try await m.watch(connection: connectionID, player: me.id)
                 return m

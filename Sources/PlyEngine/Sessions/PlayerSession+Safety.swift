@@ -9,8 +9,19 @@ extension PlayerSession {
     /// A live account other than the caller's, or `not_found`.
     func otherPlayer(_ id: String, me: Player, what: String) async throws -> Player {
         guard id != me.id else { throw PlyError.badRequest("you cannot \(what) yourself") }
-        guard let p = try await engine.players.player(id), await !p.isDeleted else { throw PlyError.notFound("no player \(id)") }
+        guard let p = try await existingPlayer(id), await !p.isDeleted else { throw PlyError.notFound("no player \(id)") }
         return p
+    }
+
+    /// Another player, for a player's request: one not in memory is read in only within the
+    /// budget of cold reads (as `existingMatch`), so walking player ids is limited too.
+    func existingPlayer(_ id: String) async throws -> Player? {
+        if let me = player, id != me.id, engine.players.resident(id) == nil,
+            await engine.authGuard.beginColdRead(player: me.id, address: remoteAddress) == nil
+        {
+            throw Self.coldReadRefusal
+        }
+        return try await engine.players.player(id)
     }
 
     /// Blocks a player: their challenges, pairings and chat no longer reach this one, and
@@ -26,9 +37,10 @@ extension PlayerSession {
             do {
                 try await engine.safety.block(me.id, id)
             } catch {
-                await me.setBlocked(id, false)
+                await me.blockStored(id, false)
                 throw error
             }
+            await me.blockStored(id, true)
         case .already:
             break
         }
@@ -41,6 +53,8 @@ extension PlayerSession {
     func unblock(_ id: String) async throws -> Reply {
         let me = try me()
         guard await me.hasBlocked(id) else { throw PlyError.notFound("you have not blocked \(id)") }
+        // Deleting before the block's own insert lands would leave it stored, forgotten here.
+        guard await !me.isBlockBeingStored(id) else { throw PlyError.conflict("the block of \(id) is still being stored; retry") }
         try await engine.safety.unblock(me.id, id)
         await me.setBlocked(id, false)
         return .ok(nil)

@@ -701,7 +701,7 @@ extension MemoryStorage: SafetyStoring {
         state.withLock { s in
             // Seat i (from 0) moves first at ply i + 1: it has not moved while fewer plies exist.
             participated(s, player).filter { m in
-                m.status == .active && m.plyCount < (m.seats.firstIndex(of: player).map { $0 + 1 } ?? 0)
+                m.status == .active && m.toMove == player && m.plyCount < (m.seats.firstIndex(of: player).map { $0 + 1 } ?? 0)
             }.count
         }
     }

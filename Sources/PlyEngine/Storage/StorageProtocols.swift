@@ -119,7 +119,7 @@ public protocol SafetyStoring: Sendable {
     func invitations(from creator: String, to invitee: String) async throws -> [String]
     func waitingInvitations(for invitee: String) async throws -> Int
     func havePlayed(_ a: String, _ b: String) async throws -> Bool
-    /// Active matches in which `player` has not moved yet.
+    /// Active matches waiting for `player`'s first move (their turn, and no move of theirs yet).
     func unmovedMatches(of player: String) async throws -> Int
     func unfinishedMatches(of player: String) async throws -> [String]
     func expiredOpenChallenges(before cutoff: Date, limit: Int) async throws -> [String]

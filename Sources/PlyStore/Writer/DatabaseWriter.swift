@@ -438,10 +438,16 @@ public actor DatabaseWriter {
         fence.lose()
     }
 
-    /// Another path to the database (the lease's renewal) could not reach it: as after a
-    /// write that could not, critical writes fail fast and `/healthz` says `database down`
-    /// until a probe finds it again. An idle server learns of an outage this way.
-    public func databaseUnreachable(_ error: any Error) { noteFailure(error) }
+    /// Another path to the database (the lease's renewal, whose time limit is shorter than
+    /// a commit's) could not reach it: the writer probes at once, and only if its probe gets
+    /// no answer within the writer's own time limit is the database down (critical writes
+    /// fail fast, `/healthz` says `database down`) until a later probe finds it again. An
+    /// idle server learns of an outage this way; a short stall marks nothing.
+    public func databaseUnreachable(_ error: any Error) {
+        guard !outage.isDown, !probing, serverRefusal(in: error) == nil else { return }
+        probing = true
+        submit(.probe)
+    }
 
     private func noteFailure(_ error: any Error) {
         // A server-side refusal (constraint, syntax) means the database is up.
@@ -457,11 +463,15 @@ public actor DatabaseWriter {
     private func probed(answered: Bool) {
         probing = false
         if answered {
+            // Up all along, when `databaseUnreachable` asked for the probe: nothing changes.
+            guard outage.isDown else { return armTimer() }
             outage.probeSucceeded()
             metrics.database(down: false)
             downFlag.store(false, ordering: .relaxed)
             logger.notice("database reachable again")
             start(draining ? schedule.drain(now: now) : schedule.tick(now: now))
+        } else if !outage.isDown {
+            noteFailure(DatabaseUnavailable())
         } else {
             outage.probeFailed(now: now)
         }
