@@ -8,16 +8,7 @@ import Testing
 /// The WebSocket framing holds the session's read-ahead gate as the line framing does:
 /// text frames decoded while the gate is shut wait, in order, until it opens.
 @Suite struct WebSocketLineCodecTests {
-    func lines(_ c: EmbeddedChannel) throws -> [String] {
-        var out: [String] = []
-        while let f = try c.readInbound(as: LineFrame.self) {
-            switch f {
-            case .line(let b): out.append(String(buffer: b))
-            case .tooLong: out.append("<too long>")
-            }
-        }
-        return out
-    }
+    func lines(_ c: EmbeddedChannel) throws -> [String] { try LineFrameDecoderTests().frames(c) }
 
     func text(_ s: String) -> WebSocketFrame { WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: s)) }
 
