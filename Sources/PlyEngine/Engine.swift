@@ -411,15 +411,21 @@ actor AuthGuard {
         coldReadsPerAddress?.withdraw(address, recordedAt: t)
     }
 
-    /// Whether `player` from `address` may be told that an address belongs to another
-    /// account (10 times an hour per player, 30 per address), counting it if so. Counted in
-    /// this actor before the answer goes out, so answers at once meet the limits together.
-    func admitEmailTaken(player: String, address: String) -> Bool {
+    /// Admits a `LINK EMAIL`, counted from its start against `player` (10 an hour) and
+    /// `address` (30 an hour), so that tries at once meet the limits together; nil past one.
+    /// Only a try that found the address taken keeps counting (`withdrawEmailLink` takes back
+    /// the others): each such answer tells whether an address is registered.
+    func beginEmailLink(player: String, address: String) -> Double? {
         let t = now
-        guard emailsTaken.allows(player, now: t), emailsTakenPerAddress.allows(address, now: t) else { return false }
+        guard emailsTaken.allows(player, now: t), emailsTakenPerAddress.allows(address, now: t) else { return nil }
         emailsTaken.record(player, now: t)
         emailsTakenPerAddress.record(address, now: t)
-        return true
+        return t
+    }
+
+    func withdrawEmailLink(player: String, address: String, at t: Double) {
+        emailsTaken.withdraw(player, recordedAt: t)
+        emailsTakenPerAddress.withdraw(address, recordedAt: t)
     }
 
     /// Whether `player` may export their data again (10 times an hour), counting it if so.

@@ -298,14 +298,30 @@ public struct SafetyStore: Sendable {
         return 0
     }
 
-    /// Active matches waiting for `player`'s first move: their turn, and seat i (from 0) moves
-    /// first at ply i + 1, so it has not while fewer plies exist (`array_position` counts from 1).
+    /// Whether `player` takes part in the match (a seat, its creator or its invitee): two
+    /// lookups by key.
+    public func participates(_ player: String, in match: String) async throws -> Bool {
+        let rows = try await database.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM match_players WHERE player_id = \(player) AND match_id = \(match))
+                OR EXISTS (SELECT 1 FROM matches WHERE id = \(match) AND (creator = \(player) OR invitee = \(player)))
+            """, logger: logger)
+        for try await yes in rows.decode(Bool.self) { return yes }
+        return false
+    }
+
+    /// Active matches waiting for `player`'s first move (seat i, from 0, first moves at ply
+    /// i + 1; `array_position` counts from 1): on their turn, or, for ten minutes after it
+    /// began, a match they joined in which nobody has moved yet (so taking every game whose
+    /// creator moves first is held back too, but only for a while by a creator who never does).
     public func unmovedMatches(of player: String) async throws -> Int {
         let rows = try await database.query(
             """
             SELECT count(*)::int FROM match_players mp JOIN matches m ON m.id = mp.match_id
-            WHERE mp.player_id = \(player) AND m.status = 'active' AND m.to_move = \(player)
+            WHERE mp.player_id = \(player) AND m.status = 'active'
               AND m.ply_count < coalesce(array_position(m.seats, \(player)::text), 0)
+              AND (m.to_move = \(player)
+                   OR (m.ply_count = 0 AND m.creator <> \(player) AND m.updated_at > now() - interval '10 minutes'))
             """, logger: logger)
         for try await n in rows.decode(Int.self) { return n }
         return 0

@@ -46,14 +46,24 @@ import Testing
         #expect(store.commitCount == 2)
     }
 
-    /// A match waits for a player's first move while it is their turn and the plies have
-    /// not reached their seat (seat i first moves at ply i + 1), as
-    /// `SafetyStore.unmovedMatches` counts in SQL; only active matches count.
+    /// A match waits for a player's first move while the plies have not reached their seat
+    /// (seat i first moves at ply i + 1) and it is their turn, or, for ten minutes, while
+    /// nobody has moved in a match they joined; as `SafetyStore.unmovedMatches` counts in
+    /// SQL. Only active matches count.
     @Test func unmovedMatchesCountFirstMovesOwed() async throws {
         let (store, row) = try await Self.seeded()
         let (ann, bo) = (row.seats[0], row.seats[1])
         #expect(try await store.unmovedMatches(of: ann) == 1)
-        #expect(try await store.unmovedMatches(of: bo) == 0, "not his turn yet")
+        #expect(try await store.unmovedMatches(of: bo) == 1, "joined, nobody has moved, within ten minutes")
+        let later = MemoryStorage(now: { Self.t0.addingTimeInterval(601) })
+        let (a2, b2) = (later.addPlayer(name: "Ann").id, later.addPlayer(name: "Bo").id)
+        var begun = MatchRow(
+            id: try await later.newMatchID(), game: "reversi", settings: "{}", status: .active, creator: a2,
+            invitee: b2, seats: [a2, b2], createdAt: Self.t0, updatedAt: Self.t0)
+        begun.toMove = a2
+        try await later.commit([.insertMatch(begun)])
+        #expect(try await later.unmovedMatches(of: b2) == 0, "not his turn, and ten minutes have passed")
+        #expect(try await later.unmovedMatches(of: a2) == 1, "her turn")
         var moved = row
         moved.plyCount = 1
         moved.toMove = bo

@@ -66,8 +66,9 @@ struct AccountTests {
 
     /// `LINK EMAIL` answers `conflict` for an address another account holds, which tells
     /// whether the address is registered: ten such answers an hour per player and thirty per
-    /// client address, then `rate_limited`. An account that has an email learns nothing, a
-    /// free address still links, and another client address is not held back.
+    /// client address, then `rate_limited` for any address (were free ones still linked, the
+    /// refusal itself would say "taken"). An account that has an email learns nothing, and
+    /// another client address is not held back.
     @Test func probingWhichEmailsAreRegisteredIsLimited() async throws {
         let server = try await TestServer.start()
         let (owner, _) = try await server.player("registered-owner")
@@ -83,7 +84,7 @@ struct AccountTests {
         try await probers[0].err("LINK EMAIL \(taken) whatever-pass", "rate_limited")  // the player's ten
         let (fourth, _) = try await server.player("prober3")
         try await fourth.err("LINK EMAIL \(taken) whatever-pass", "rate_limited")  // the address's thirty
-        try await fourth.ok("LINK EMAIL free-\(UUID().uuidString.prefix(8))@example.com whatever-pass")
+        try await fourth.err("LINK EMAIL free-\(UUID().uuidString.prefix(8))@example.com whatever-pass", "rate_limited")
         let elsewhere = try await TestClient.connect(port: server.port, source: "127.0.0.2")
         _ = try await elsewhere.authDevice("prober-elsewhere-\(UUID().uuidString)")
         try await elsewhere.err("LINK EMAIL \(taken) whatever-pass", "conflict")

@@ -28,7 +28,10 @@ struct LimitTests {
             try await partner.ok("ACCEPT \(m)")
             matches.append(m)
         }
-        let (_, r) = try await server.player("cold-reader")
+        let (firstReader, r) = try await server.player("cold-reader")
+        let readerOwn = try #require(
+            try await firstReader.ok(#"CHALLENGE \#(q.player) reversi {"side":"first"}"#)["match"]?.stringValue)
+        try await partner.ok("ACCEPT \(readerOwn)")
         let (_, x) = try await server.player("cold-other")
         let (_, y) = try await server.player("cold-unseen")
         try await server.stop()
@@ -45,6 +48,8 @@ struct LimitTests {
             try await reader.err(verb.hasPrefix("SAY") ? verb : "\(verb) \(matches[3])", "rate_limited")
         }
         try await reader.err("BLOCK \(y.player)", "rate_limited")  // a player, too
+        // Its own games are read in past the budget: a player can always play them.
+        try await reader.ok("MOVE \(readerOwn) 1 f5")
         try await reader.ok("MATCH \(matches[0])")  // in memory now: free
         let me = try await server.client()
         try await me.ok("AUTH SESSION \(o.session)")

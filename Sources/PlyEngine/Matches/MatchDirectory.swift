@@ -164,10 +164,16 @@ public actor MatchDirectory {
         case paired(Match)
     }
 
-    /// Whether the player waits in the queue `key`, and in how many queues in all.
-    func queueing(_ player: String, key: String) async throws -> (waiting: Bool, queues: Int) {
+    /// Whether the player waits in the queue `key`.
+    func isWaiting(_ player: String, key: String) async throws -> Bool {
         try await loadQueues()
-        return (queues[key]?.contains(player) ?? false, queued[player, default: 0])
+        return queues[key]?.contains(player) ?? false
+    }
+
+    /// How many automatch queues the player waits in.
+    func queueCount(_ player: String) async throws -> Int {
+        try await loadQueues()
+        return queued[player, default: 0]
     }
 
     /// Joins automatch; pairs at once with someone waiting for the same game and settings.

@@ -193,20 +193,36 @@ extension PlayerSession {
         if try await engine.accounts.email(of: player.id) != nil {
             throw PlyError.conflict("this account already has an email")
         }
-        if let owner = try await engine.accounts.emailLogin(email)?.player, owner != player.id {
-            throw await emailTaken(by: player)
+        // "Belongs to another account" tells whether an address is registered. Every try
+        // counts from its start and only one that met a taken address keeps counting, so
+        // past the limit (`AuthGuard.beginEmailLink`) every address is refused alike: a
+        // refusal that came only for taken addresses would answer the question itself.
+        guard let started = await engine.authGuard.beginEmailLink(player: player.id, address: remoteAddress) else {
+            throw PlyError(.rateLimited, "too many emails that belong to other accounts tried; retry later")
         }
-        let hash = try await engine.passwords.hash(password)
+        var taken = false
         let confirming = engine.configuration.emailConfirmation
         do {
-            try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash, confirmed: !confirming)
-        } catch .conflict(.takenByAnother) {
-            throw await emailTaken(by: player)
-        } catch .conflict(.alreadyLinked) {
-            throw PlyError.conflict("this account already has an email")
-        } catch .other(let e) {
-            throw e
+            if let owner = try await engine.accounts.emailLogin(email)?.player, owner != player.id {
+                taken = true
+                throw PlyError.conflict("that email belongs to another account")
+            }
+            let hash = try await engine.passwords.hash(password)
+            do {
+                try await engine.accounts.linkEmail(player: player.id, email: email, passwordHash: hash, confirmed: !confirming)
+            } catch .conflict(.takenByAnother) {
+                taken = true
+                throw PlyError.conflict("that email belongs to another account")
+            } catch .conflict(.alreadyLinked) {
+                throw PlyError.conflict("this account already has an email")
+            } catch .other(let e) {
+                throw e
+            }
+        } catch {
+            if !taken { await engine.authGuard.withdrawEmailLink(player: player.id, address: remoteAddress, at: started) }
+            throw error
         }
+        await engine.authGuard.withdrawEmailLink(player: player.id, address: remoteAddress, at: started)
         guard confirming else { return .ok(["player": .string(player.id), "email": .string(email)]) }
         // The login works at once; alerts wait for the code. A code that does not go out (the
         // address had its codes today, or the database failed) is asked for again with
@@ -218,17 +234,6 @@ extension PlayerSession {
             logger.warning("confirmation code not stored", metadata: ["player": "\(player.id)", "error": "\(error)"])
         }
         return .ok(["player": .string(player.id), "email": .string(email), "confirmed": false, "mailed": .bool(mailed)])
-    }
-
-    /// The refusal of an address another account holds. Each tells whether an address is
-    /// registered, so they are counted per player and per client address
-    /// (`AuthGuard.admitEmailTaken`); past either limit the answer is `rate_limited`. A free
-    /// address is never held back.
-    private func emailTaken(by player: Player) async -> PlyError {
-        guard await engine.authGuard.admitEmailTaken(player: player.id, address: remoteAddress) else {
-            return PlyError(.rateLimited, "too many emails that belong to other accounts tried; retry later")
-        }
-        return PlyError.conflict("that email belongs to another account")
     }
 
     /// Mails a new confirmation code to the player's unconfirmed email; nil when the player

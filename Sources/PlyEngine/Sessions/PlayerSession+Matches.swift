@@ -19,19 +19,38 @@ extension PlayerSession {
 
     /// The match, for any request of this session. A player's request for one not in memory
     /// reads it in only within the player's and the address's budget of cold reads
-    /// (`rate_limited` past it), given back when the match is the player's own; an id that
-    /// does not exist keeps counting (walking ids costs a query each). Operators have none.
+    /// (`rate_limited` past it), given back when the match is the player's own, and one of
+    /// their own is read in past the budget too (after a lookup by key), so a player can
+    /// always play their games. An id that does not exist keeps counting (walking ids costs
+    /// a query each); a read that failed is given back. Operators have no budget.
     func existingMatch(_ id: String) async throws -> Match {
-        guard let me = player, !engine.matches.isResident(id) else {
-            guard let m = try await engine.matches.match(id) else { throw PlyError.notFound("no match \(id)") }
-            return m
-        }
+        guard let me = player, !engine.matches.isResident(id) else { return try await loadMatch(id) }
         let address = remoteAddress
         guard let started = await engine.authGuard.beginColdRead(player: me.id, address: address) else {
-            throw Self.coldReadRefusal
+            let own: Bool
+            do {
+                own = try await engine.safety.participates(me.id, in: id)
+            } catch {
+                throw PlyError(failure: error)
+            }
+            guard own else { throw Self.coldReadRefusal }
+            return try await loadMatch(id)
         }
-        guard let m = try await engine.matches.match(id) else { throw PlyError.notFound("no match \(id)") }
+        let m: Match
+        do {
+            m = try await loadMatch(id)
+        } catch let e as PlyError where e.code == .notFound {
+            throw e
+        } catch {
+            await engine.authGuard.withdrawColdRead(player: me.id, address: address, at: started)
+            throw error
+        }
         if await m.isParticipant(me.id) { await engine.authGuard.withdrawColdRead(player: me.id, address: address, at: started) }
+        return m
+    }
+
+    private func loadMatch(_ id: String) async throws -> Match {
+        guard let m = try await engine.matches.match(id) else { throw PlyError.notFound("no match \(id)") }
         return m
     }
 
@@ -39,22 +58,23 @@ extension PlayerSession {
 
     /// Runs `start` (taking an open challenge, queueing for automatch) only while the player
     /// has fewer than `maximumUnmovedMatches` active matches waiting for their first move,
-    /// counting those being started at the same moment and `besides` more (queues they wait
-    /// in); `rate_limited` otherwise.
-    func withinUnmovedCap<T>(_ me: Player, besides: Int = 0, _ start: () async throws -> T) async throws -> T {
+    /// counting those being started at the same moment and the queues they wait in (each may
+    /// pair them); `rate_limited` otherwise.
+    func withinUnmovedCap<T>(_ me: Player, _ start: () async throws -> T) async throws -> T {
         let cap = engine.configuration.maximumUnmovedMatches
         guard cap > 0, await !me.isBot else { return try await start() }
         let ledger = engine.matches.env.challenges
         let key = "start " + me.id
         let others = ledger.starting(key)
         defer { ledger.done(key) }
+        let queues = try await engine.matches.queueCount(me.id)
         let unmoved: Int
         do {
             unmoved = try await engine.safety.unmovedMatches(of: me.id)
         } catch {
             throw PlyError(failure: error)
         }
-        guard unmoved + others + besides < cap else {
+        guard unmoved + others + queues < cap else {
             throw PlyError(.rateLimited, "\(unmoved) of your matches wait for your first move; move in them first")
         }
         return try await start()
@@ -135,11 +155,11 @@ extension PlayerSession {
         let me = try me()
         let rules = try rules(game)
         let settings = try MatchSettings(json, rules: rules)
-        let join = { try await self.engine.matches.queue(me.id, rules: rules, settings: settings) }
-        // Each queue the player waits in may pair them: it counts against the cap. Asking
-        // again for a queue they wait in is answered as before.
-        let (waiting, inQueues) = try await engine.matches.queueing(me.id, key: settings.pairingKey(rules: rules))
-        switch try await (waiting ? join() : withinUnmovedCap(me, besides: inQueues, join)) {
+        // Asking again for a queue one waits in is answered as before, and changes nothing.
+        if try await engine.matches.isWaiting(me.id, key: settings.pairingKey(rules: rules)) {
+            return .ok(["queued": true, "game": .string(rules.id)])
+        }
+        switch try await withinUnmovedCap(me, { try await engine.matches.queue(me.id, rules: rules, settings: settings) }) {
         case .waiting: return .ok(["queued": true, "game": .string(rules.id)])
         case .paired(let m): return .ok(["queued": false, "match": .string(m.id)])
         }

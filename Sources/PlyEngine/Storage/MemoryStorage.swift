@@ -697,11 +697,20 @@ extension MemoryStorage: SafetyStoring {
         }
     }
 
-    public func unmovedMatches(of player: String) async throws -> Int {
+    public func participates(_ player: String, in match: String) async throws -> Bool {
         state.withLock { s in
+            guard let m = s.matches[match] else { return false }
+            return m.seats.contains(player) || m.creator == player || m.invitee == player
+        }
+    }
+
+    public func unmovedMatches(of player: String) async throws -> Int {
+        let recent = now().addingTimeInterval(-600)
+        return state.withLock { s in
             // Seat i (from 0) moves first at ply i + 1: it has not moved while fewer plies exist.
             participated(s, player).filter { m in
-                m.status == .active && m.toMove == player && m.plyCount < (m.seats.firstIndex(of: player).map { $0 + 1 } ?? 0)
+                m.status == .active && m.plyCount < (m.seats.firstIndex(of: player).map { $0 + 1 } ?? 0)
+                    && (m.toMove == player || (m.plyCount == 0 && m.creator != player && m.updatedAt > recent))
             }.count
         }
     }

@@ -119,7 +119,10 @@ public protocol SafetyStoring: Sendable {
     func invitations(from creator: String, to invitee: String) async throws -> [String]
     func waitingInvitations(for invitee: String) async throws -> Int
     func havePlayed(_ a: String, _ b: String) async throws -> Bool
-    /// Active matches waiting for `player`'s first move (their turn, and no move of theirs yet).
+    /// Whether `player` takes part in the match (a seat, its creator or its invitee).
+    func participates(_ player: String, in match: String) async throws -> Bool
+    /// Active matches waiting for `player`'s first move (their turn and no move of theirs yet,
+    /// or joined in the last ten minutes with no move at all), as `SafetyStore` counts them.
     func unmovedMatches(of player: String) async throws -> Int
     func unfinishedMatches(of player: String) async throws -> [String]
     func expiredOpenChallenges(before cutoff: Date, limit: Int) async throws -> [String]
