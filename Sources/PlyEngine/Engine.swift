@@ -323,11 +323,9 @@ actor AuthGuard {
     private var codesMailed = AttemptLimiter(limit: 3, window: 3600)
     /// Reads of matches and players not in memory, per player and per client address
     /// (nil when off).
-    private var coldReads: AttemptLimiter?
-    private var coldReadsPerAddress: AttemptLimiter?
+    private var coldReads: PlayerAndAddressLimit?
     /// `LINK EMAIL`s answered "belongs to another account", per player and per client address.
-    private var emailsTaken = AttemptLimiter(limit: 10, window: 3600)
-    private var emailsTakenPerAddress = AttemptLimiter(limit: 30, window: 3600)
+    private var emailsTaken = PlayerAndAddressLimit(perPlayer: 10, perAddress: 30, window: 3600)
     private let start = ContinuousClock.now
 
     init(_ c: EngineConfiguration) {
@@ -337,8 +335,7 @@ actor AuthGuard {
         newAccounts = c.newAccountsPerAddress > 0 ? AttemptLimiter(limit: c.newAccountsPerAddress, window: 3600) : nil
         reports = AttemptLimiter(limit: c.maximumReportsPerHour, window: 3600)
         if c.maximumColdReads > 0 {
-            coldReads = AttemptLimiter(limit: c.maximumColdReads, window: 600)
-            coldReadsPerAddress = AttemptLimiter(limit: 4 * c.maximumColdReads, window: 600)
+            coldReads = PlayerAndAddressLimit(perPlayer: c.maximumColdReads, perAddress: 4 * c.maximumColdReads, window: 600)
         }
     }
 
@@ -399,16 +396,12 @@ actor AuthGuard {
     /// takes back one that found a match of the player's own.
     func beginColdRead(player: String, address: String) -> Double? {
         let t = now
-        guard coldReads != nil, coldReadsPerAddress != nil else { return t }
-        guard coldReads!.allows(player, now: t), coldReadsPerAddress!.allows(address, now: t) else { return nil }
-        coldReads!.record(player, now: t)
-        coldReadsPerAddress!.record(address, now: t)
-        return t
+        guard coldReads != nil else { return t }
+        return coldReads!.admit(player: player, address: address, now: t) ? t : nil
     }
 
     func withdrawColdRead(player: String, address: String, at t: Double) {
-        coldReads?.withdraw(player, recordedAt: t)
-        coldReadsPerAddress?.withdraw(address, recordedAt: t)
+        coldReads?.withdraw(player: player, address: address, recordedAt: t)
     }
 
     /// Admits a `LINK EMAIL`, counted from its start against `player` (10 an hour) and
@@ -417,15 +410,11 @@ actor AuthGuard {
     /// the others): each such answer tells whether an address is registered.
     func beginEmailLink(player: String, address: String) -> Double? {
         let t = now
-        guard emailsTaken.allows(player, now: t), emailsTakenPerAddress.allows(address, now: t) else { return nil }
-        emailsTaken.record(player, now: t)
-        emailsTakenPerAddress.record(address, now: t)
-        return t
+        return emailsTaken.admit(player: player, address: address, now: t) ? t : nil
     }
 
     func withdrawEmailLink(player: String, address: String, at t: Double) {
-        emailsTaken.withdraw(player, recordedAt: t)
-        emailsTakenPerAddress.withdraw(address, recordedAt: t)
+        emailsTaken.withdraw(player: player, address: address, recordedAt: t)
     }
 
     /// Whether `player` may export their data again (10 times an hour), counting it if so.

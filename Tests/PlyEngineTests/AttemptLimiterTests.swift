@@ -60,4 +60,27 @@ import Testing
         let allowed6 = l.allows("a", now: 9)
         #expect(!allowed6)
     }
+
+    /// The player's and the address's limits hold together: either one full refuses, a
+    /// refused attempt counts in neither, and a withdrawn one frees both.
+    @Test func aPlayerAndAddressLimitNeedsBoth() {
+        var l = PlayerAndAddressLimit(perPlayer: 2, perAddress: 3, window: 60)
+        let ok1 = l.admit(player: "p1", address: "a", now: 0)
+        #expect(ok1)
+        let ok2 = l.admit(player: "p1", address: "a", now: 1)
+        #expect(ok2)
+        let ok3 = l.admit(player: "p1", address: "a", now: 2)
+        #expect(!ok3, "the player's two")
+        let ok4 = l.admit(player: "p2", address: "a", now: 3)
+        #expect(ok4, "the refused one did not count for the address")
+        let ok5 = l.admit(player: "p3", address: "a", now: 4)
+        #expect(!ok5, "the address's three")
+        let ok6 = l.admit(player: "p3", address: "b", now: 5)
+        #expect(ok6)
+        l.withdraw(player: "p1", address: "a", recordedAt: 1)
+        let ok7 = l.admit(player: "p1", address: "a", now: 6)
+        #expect(ok7, "a withdrawn attempt frees both")
+        let ok8 = l.admit(player: "p1", address: "a", now: 61)
+        #expect(ok8, "the window passed")
+    }
 }

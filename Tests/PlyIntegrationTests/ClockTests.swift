@@ -215,13 +215,7 @@ struct ClockTests {
 
     /// Runs the server's digest sweep once more, on a client of its own: the rows it made.
     static func sweepDigests(_ database: DatabaseURL) async throws -> Int {
-        let logger = Logger(label: "ply.test.digests")
-        let client = PostgresClient(configuration: database.clientConfiguration(), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await MatchStore(client: client, logger: logger).sendDueDigests()
-        }
+        try await withClient(database) { try await MatchStore(client: $0, logger: $1).sendDueDigests() }
     }
 
     static func urlText(of database: DatabaseURL) throws -> String {

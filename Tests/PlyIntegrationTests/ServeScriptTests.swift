@@ -80,17 +80,6 @@ struct ServeScriptTests {
         }
     }
 
-    /// Stops the cluster in `dir` with the scripts' own function, on a thread of its own.
-    static func stopCluster(_ dir: String) async {
-        let command = "/bin/bash -c 'source \"\(root.path)/Scripts/lib/common.sh\" && ply_pg_stop \"$1\"' bash \"\(dir)\" </dev/null >/dev/null 2>&1"
-        await withCheckedContinuation { c in
-            DispatchQueue.global().async {
-                _ = system(command)
-                c.resume()
-            }
-        }
-    }
-
     @Test func aSecondRunSharesTheClusterAndABusyWebPortIsNamed() async throws {
         let cluster = FileManager.default.temporaryDirectory.appendingPathComponent("ply-serve-pg-\(UUID().uuidString.prefix(8))").path
         let pgPort = freePort(), port = freePort(), http = freePort()
@@ -144,7 +133,7 @@ struct ServeScriptTests {
         #expect(resumed.hasPrefix("OK"), "the standby took over on the shared cluster: \(resumed)")
         #expect(try await second.stop(), "the second standby's Scripts/serve ended")
         #expect(await Self.accepts(port: pgPort), "a run that did not start the cluster leaves it")
-        await Self.stopCluster(cluster)
+        try await PrivateCluster(dir: cluster, port: pgPort).stop()
         #expect(!(await Self.accepts(port: pgPort)))
     }
 

@@ -204,6 +204,31 @@ struct SpectatorTests {
         try await server.stop()
     }
 
+    /// An `UNBLOCK` that comes while its `BLOCK` is still being stored answers `conflict`
+    /// (deleting before the insert lands would leave the block stored and forgotten in
+    /// memory); once stored, it unblocks. The insert is slowed by a trigger.
+    @Test func anUnblockWaitsForItsBlockToBeStored() async throws {
+        let database = try await TestDatabase.fresh()
+        let server = try await TestServer.start(database: database)
+        let (me, m) = try await server.player("slow-blocker")
+        let (_, other) = try await server.player("slow-blocked")
+        try await query(database, """
+            CREATE FUNCTION slow_block() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$
+            """)
+        try await query(database, "CREATE TRIGGER slow_block BEFORE INSERT ON blocks FOR EACH ROW EXECUTE FUNCTION slow_block()")
+        let second = try await server.client()
+        try await second.ok("AUTH SESSION \(m.session)")
+        try await me.send("BLOCK \(other.player)")
+        try await waitForSleepingCommit(database)  // the insert sleeps in its trigger
+        try await second.err("UNBLOCK \(other.player)", "conflict")
+        #expect(try await me.reply() == "OK")
+        try await second.ok("UNBLOCK \(other.player)")
+        #expect(try await me.ok("BLOCKS").arrayValue?.isEmpty == true)
+        #expect(try await query(database, "SELECT blocked_id FROM blocks WHERE player_id = '\(m.player)'") == [])
+        try await server.stop()
+    }
+
     /// Reports go to the operators: one open report per reporter and player, a limit per
     /// hour, never about oneself.
     @Test func reportsAreFiledOncePerPair() async throws {

@@ -61,3 +61,28 @@ public struct AttemptLimiter: Sendable {
     /// The attempt times held for `key`.
     public func held(_ key: String) -> Int { failures[key]?.count ?? 0 }
 }
+
+/// Two limits an attempt counts against together: its player's and its client address's.
+/// An attempt is admitted only if both allow it, and then counts in both from its start.
+public struct PlayerAndAddressLimit: Sendable {
+    private var perPlayer: AttemptLimiter
+    private var perAddress: AttemptLimiter
+
+    public init(perPlayer: Int, perAddress: Int, window: Double) {
+        self.perPlayer = AttemptLimiter(limit: perPlayer, window: window)
+        self.perAddress = AttemptLimiter(limit: perAddress, window: window)
+    }
+
+    public mutating func admit(player: String, address: String, now: Double) -> Bool {
+        guard perPlayer.allows(player, now: now), perAddress.allows(address, now: now) else { return false }
+        perPlayer.record(player, now: now)
+        perAddress.record(address, now: now)
+        return true
+    }
+
+    /// Takes back an attempt admitted at `time`.
+    public mutating func withdraw(player: String, address: String, recordedAt time: Double) {
+        perPlayer.withdraw(player, recordedAt: time)
+        perAddress.withdraw(address, recordedAt: time)
+    }
+}

@@ -7,16 +7,23 @@ import Testing
 /// each row as text (cast in the SQL: `SELECT n::text ...`; NULL as "").
 @discardableResult
 func query(_ url: DatabaseURL, _ sql: String) async throws -> [String] {
-    let logger = Logger(label: "ply.test.query")
-    let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await client.run() }
+    try await withClient(url) { client, _ in
         var out: [String] = []
         for try await row in try await client.query(PostgresQuery(unsafeSQL: sql)) {
             if !row.isEmpty { out.append(try row.decode(String?.self) ?? "") }
         }
-        group.cancelAll()
         return out
+    }
+}
+
+/// Runs `body` with a short-lived client of its own on `url`.
+func withClient<T: Sendable>(_ url: DatabaseURL, _ body: (PostgresClient, Logger) async throws -> T) async throws -> T {
+    let logger = Logger(label: "ply.test.query")
+    let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client, logger)
     }
 }
 
@@ -50,7 +57,8 @@ func slowCommits(_ url: DatabaseURL, seconds: Int, when condition: String = "tru
     for sql in slowCommitStatements(seconds: seconds, when: condition) { try await query(url, sql) }
 }
 
-/// Waits (up to 10 s) until a commit held by `slowCommits` sleeps in this database.
+/// Waits (up to 10 s) until a statement sleeps in this database (a commit held by
+/// `slowCommits`, or any trigger calling `pg_sleep`).
 func waitForSleepingCommit(_ url: DatabaseURL) async throws {
     try await waitFor(
         url, "SELECT pid::text FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()", count: 1)
